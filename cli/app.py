@@ -1,0 +1,46 @@
+"""The ``caramba`` command: one Typer app, each command in its own module.
+
+Commands import their heavy dependencies (torch, agents, databases) inside their bodies;
+this module imports only Typer and the small command modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from caramba.cli import presets, run, validate
+
+app = typer.Typer(
+    name="caramba",
+    help="caramba: validated YAML experiments on a real PyTorch engine, MCP tools and research personas.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+app.command()(validate.validate)
+app.command()(run.run)
+app.command()(presets.presets)
+app.command()(presets.init)
+app.command()(presets.schema)
+
+# Command groups contributed by other components: each module exposes register(app).
+for _name in ("codegraph", "data", "runs", "generate", "mcp", "brainstorm", "hf"):
+    try:
+        _module = importlib.import_module(f"caramba.cli.{_name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"caramba.cli.{_name}":
+            raise
+        continue
+    _module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

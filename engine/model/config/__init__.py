@@ -1,0 +1,1 @@
+"""Typed, torch-free configs of every layer, topology and model (validated by the compiler)."""

@@ -1,0 +1,38 @@
+"""``ForwardContext``: what travels alongside the hidden states through a forward pass.
+
+Every layer and topology has the signature ``forward(x, ctx=None)``. Topologies hand
+``ctx`` to their children unchanged; leaf layers use what concerns them:
+
+* attention layers read ``start_pos`` (RoPE position of ``x[:, 0]``) and, when decoding,
+  keep their keys/values in ``ctx.cache`` (one slot per attention layer, see
+  ``engine/infer``);
+* layers with auxiliary losses (MoE load balancing) append them to ``aux_losses``; the
+  objective adds them to the loss;
+* ``stats`` collects scalar diagnostics (e.g. MoE dropped-token counts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import Tensor
+
+
+@dataclass
+class ForwardContext:
+    """Side inputs and outputs of one forward pass (see the module docstring)."""
+
+    start_pos: int = 0
+    cache: Any = None
+    aux_losses: list[Tensor] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def aux_loss(self) -> Tensor | None:
+        """Sum of the auxiliary losses layers reported (None when there are none)."""
+        if not self.aux_losses:
+            return None
+        total = self.aux_losses[0]
+        for loss in self.aux_losses[1:]:
+            total = total + loss
+        return total

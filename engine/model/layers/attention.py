@@ -1,0 +1,75 @@
+"""``AttentionLayer``: causal self-attention — standard (MHA), grouped-query (GQA).
+
+Shapes: x (B, T, d_model) → q (B, H, T, hd), k/v (B, H_kv, T, hd) → out (B, T, d_model).
+GQA shares each key/value head across n_heads / n_kv_heads query heads (Ainslie et al.,
+2023). The decoupled (DBA) mode lives in ``attention_decoupled.py``. PyTorch's
+``scaled_dot_product_attention`` is the fast path on every device.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from caramba.engine.model.context import ForwardContext
+from caramba.engine.model.layers.rope import Rope
+
+
+def causal_sdpa(q: Tensor, k: Tensor, v: Tensor, causal: bool, dropout: float = 0.0, scale: float | None = None) -> Tensor:
+    """SDPA with a causal mask aligned to the *end* of the keys (decode with a cache)."""
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    gqa = q.shape[1] != k.shape[1]
+    if not causal or t_q == 1:
+        return nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=dropout, scale=scale, enable_gqa=gqa)
+    if t_q == t_k:
+        return nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout, scale=scale, enable_gqa=gqa)
+    mask = torch.ones(t_q, t_k, dtype=torch.bool, device=q.device).tril(diagonal=t_k - t_q)
+    return nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, scale=scale, enable_gqa=gqa)
+
+
+class AttentionLayer(nn.Module):
+    """Multi-head / grouped-query causal self-attention with RoPE."""
+
+    def __init__(
+        self, d_model: int, n_heads: int, n_kv_heads: int | None = None, mode: str = "standard", rope: bool = True,
+        rope_base: float = 10000.0, rope_scaling: dict[str, Any] | None = None, causal: bool = True, bias: bool = False,
+        dropout: float = 0.0, **_dba_only: Any,
+    ) -> None:
+        super().__init__()
+        self.n_heads, self.n_kv_heads = n_heads, n_kv_heads or n_heads
+        self.head_dim = d_model // n_heads
+        self.causal, self.dropout = causal, dropout
+        self.q_proj = nn.Linear(d_model, n_heads * self.head_dim, bias=bias)
+        self.k_proj = nn.Linear(d_model, self.n_kv_heads * self.head_dim, bias=bias)
+        self.v_proj = nn.Linear(d_model, self.n_kv_heads * self.head_dim, bias=bias)
+        self.o_proj = nn.Linear(n_heads * self.head_dim, d_model, bias=bias)
+        self.rope = Rope(self.head_dim, rope_base, rope_scaling) if rope else None
+
+    def _heads(self, x: Tensor, n: int) -> Tensor:
+        b, t, _ = x.shape
+        return x.view(b, t, n, -1).transpose(1, 2)
+
+    def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
+        """(B, T, d_model) → (B, T, d_model); keys/values go through ``ctx.cache`` when decoding."""
+        start = ctx.start_pos if ctx is not None else 0
+        q = self._heads(self.q_proj(x), self.n_heads)
+        k = self._heads(self.k_proj(x), self.n_kv_heads)
+        v = self._heads(self.v_proj(x), self.n_kv_heads)
+        if self.rope is not None:
+            q, k = self.rope(q, start), self.rope(k, start)
+        if ctx is not None and ctx.cache is not None:
+            k, v = ctx.cache.update(self, {"k": k, "v": v})
+        out = causal_sdpa(q, k, v, self.causal, self.dropout if self.training else 0.0)
+        out = self.o_proj(out.transpose(1, 2).reshape(x.shape[0], x.shape[1], -1))
+        return out
+
+
+def attention_layer(mode: str = "standard", **kwargs: Any) -> nn.Module:
+    """The registered builder of ``AttentionLayer``: picks the implementation by ``mode``."""
+    if mode == "decoupled":
+        from caramba.engine.model.layers.attention_decoupled import DecoupledAttention
+
+        return DecoupledAttention(**kwargs)
+    return AttentionLayer(mode=mode, **kwargs)

@@ -1,0 +1,62 @@
+"""Rotary position embedding (Su et al., 2021, "RoFormer") as its own op.
+
+A head vector is split in two halves (x₁, x₂) and rotated pairwise by angle p·θᵢ with
+θᵢ = base^(−2i/d): (x₁cos − x₂sin, x₂cos + x₁sin) — the "rotate-half" layout used by
+Llama and Hugging Face, which equals multiplying the complex numbers x₁ + i·x₂ by
+e^{i·p·θᵢ}. Optional frequency scaling for long contexts: ``linear`` (position
+interpolation, Chen et al., 2023) or ``llama3`` (wavelength-dependent, Llama 3.1).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+
+def inverse_frequencies(head_dim: int, base: float, scaling: dict[str, Any] | None = None) -> Tensor:
+    """θᵢ for i < head_dim/2, after the optional scaling rule (float32)."""
+    inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
+    if scaling is None:
+        return inv.float()
+    factor = float(scaling["factor"])
+    if scaling["type"] == "linear":
+        return (inv / factor).float()
+    low, high = float(scaling["low_freq_factor"]), float(scaling["high_freq_factor"])
+    original = float(scaling["original_max_position_embeddings"])
+    wavelength = 2 * math.pi / inv
+    low_wavelength, high_wavelength = original / low, original / high
+    smooth = (original / wavelength - low) / (high - low)
+    scaled = torch.where(wavelength > low_wavelength, inv / factor, inv)
+    mid = (wavelength <= low_wavelength) & (wavelength >= high_wavelength)
+    return torch.where(mid, (1 - smooth) * inv / factor + smooth * inv, scaled).float()
+
+
+class Rope(nn.Module):
+    """Computes cos/sin tables on the fly for the positions of a forward pass."""
+
+    def __init__(self, head_dim: int, base: float = 10000.0, scaling: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.head_dim = head_dim
+        self.register_buffer("inv_freq", inverse_frequencies(head_dim, base, scaling), persistent=False)
+
+    def tables(self, start: int, length: int, device: torch.device) -> tuple[Tensor, Tensor]:
+        """cos, sin of shape (length, head_dim) for positions start … start+length−1."""
+        positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
+        angles = torch.outer(positions, self.inv_freq.to(device))
+        angles = torch.cat([angles, angles], dim=-1)
+        return angles.cos(), angles.sin()
+
+    def forward(self, x: Tensor, start: int = 0) -> Tensor:
+        """Rotate x of shape (B, H, T, head_dim) for positions start … start+T−1."""
+        cos, sin = self.tables(start, x.shape[-2], x.device)
+        return apply_rope(x, cos.to(x.dtype), sin.to(x.dtype))
+
+
+def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """x·cos + rotate_half(x)·sin, with rotate_half(x₁, x₂) = (−x₂, x₁)."""
+    half = x.shape[-1] // 2
+    rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+    return x * cos + rotated * sin

@@ -1,0 +1,1 @@
+"""Model systems: complete networks (language model, classifiers, ViT, GCN, diffusion)."""

@@ -1,0 +1,40 @@
+"""``TransformerModel``: token embedder → topology → next-token logits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor, nn
+
+from caramba.engine.model.context import ForwardContext
+from caramba.engine.model.layers.embedding import TokenEmbedder
+
+
+class TransformerModel(nn.Module):
+    """A language model over token ids; the topology's last layer is the head.
+
+    ``forward(ids, ctx)`` returns logits (B, T, vocab). With ``tie_embeddings`` the head
+    (the last ``LinearLayer``) shares the embedding table's weight.
+    """
+
+    def __init__(self, embedder: dict[str, Any], topology: nn.Module, tie_embeddings: bool = False) -> None:
+        super().__init__()
+        self.embedder = TokenEmbedder(embedder["vocab_size"], embedder["d_model"])
+        self.topology = topology
+        self.vocab_size = embedder["vocab_size"]
+        if tie_embeddings:
+            head = _last_linear(topology)
+            head.proj.weight = self.embedder.table.weight
+
+    def forward(self, ids: Tensor, ctx: ForwardContext | None = None) -> Tensor:
+        """(B, T) token ids → (B, T, vocab) logits."""
+        return self.topology(self.embedder(ids), ctx)
+
+
+def _last_linear(module: nn.Module) -> Any:
+    from caramba.engine.model.layers.linear import LinearLayer
+
+    last = [m for m in module.modules() if isinstance(m, LinearLayer)]
+    if not last:
+        raise ValueError("tie_embeddings needs a LinearLayer head at the end of the topology")
+    return last[-1]

@@ -1,0 +1,1 @@
+"""Topologies: modules that compose child modules (sequence, residual, parallel, …)."""
