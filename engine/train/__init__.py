@@ -1,0 +1,1 @@
+"""Training: the standard trainer, objectives, optimisers, schedules, checkpoints, metrics."""
