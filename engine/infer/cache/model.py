@@ -1,0 +1,99 @@
+"""``ModelCache``: the KV cache of a whole model, one slot per attention layer.
+
+Attention layers call ``ctx.cache.update(self, {"k": k, "v": v})`` (DBA:
+``{"k_sem", "k_geo", "v"}``) with the new step's tensors (B, H_kv, T, D·); the cache
+appends them to that layer's slot and returns the full history of each, in the dict's
+key order and in the incoming (compute) dtype. Each tensor is stored in the kind the
+policy names for it, so the memory is that of the real stored tensors — ``nbytes()``
+sums them (packed 4-bit codes and float16 scales for q4).
+
+Decode protocol: ``pos = cache.length`` before a forward, then
+``model(ids, ForwardContext(start_pos=pos, cache=cache))``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from torch import Tensor, nn
+
+from caramba.engine.infer.cache.dense import DenseCache
+from caramba.engine.infer.cache.policy import DENSE_DTYPES, QUANTISED, CachePolicy
+from caramba.engine.infer.cache.quantized import QuantizedCache
+
+log = logging.getLogger("caramba")
+
+Store = DenseCache | QuantizedCache
+
+
+class ModelCache:
+    """Per-layer KV storage following a :class:`CachePolicy` (module docstring).
+
+    Args:
+        policy: storage kinds, block size and residual window.
+        capacity: tokens to allocate up front per slot (prompt + new tokens); None grows
+            the buffers by doubling.
+    """
+
+    def __init__(self, policy: CachePolicy | None = None, capacity: int | None = None) -> None:
+        self.policy = policy or CachePolicy()
+        self.capacity = capacity
+        self.slots: dict[nn.Module, dict[str, Store]] = {}
+        self._logged = False
+
+    def _store(self, layer: nn.Module, name: str) -> Store:
+        kind = self.policy.kind_for(name)
+        if kind in DENSE_DTYPES:
+            return DenseCache(DENSE_DTYPES[kind], self.capacity)
+        where = f"{type(layer).__name__} #{len(self.slots)} tensor {name!r}"
+        return QuantizedCache(kind, self.policy.block_size, self.policy.residual_window, self.capacity, where)
+
+    def update(self, layer: nn.Module, tensors: dict[str, Tensor]) -> tuple[Tensor, ...]:
+        """Append this step's tensors to ``layer``'s slot; return each full history, in order."""
+        slot = self.slots.get(layer)
+        if slot is None:
+            slot = self.slots[layer] = {name: self._store(layer, name) for name in tensors}
+            if not self._logged:
+                first = next(iter(tensors.values()))
+                quantised = any(self.policy.kind_for(name) in QUANTISED for name in tensors)
+                log.info("KV cache %s: PyTorch %s path on %s", self.policy.describe(),
+                         "block-wise quantisation" if quantised else "dense", first.device)
+                self._logged = True
+        if slot.keys() != tensors.keys():
+            raise KeyError(f"{type(layer).__name__} cached {sorted(slot)} before and now {sorted(tensors)}; "
+                           "a layer must pass the same tensor names at every step")
+        return tuple(slot[name].append(value) for name, value in tensors.items())
+
+    @property
+    def length(self) -> int:
+        """Tokens held (the RoPE position of the next token); 0 when empty."""
+        for slot in self.slots.values():
+            for store in slot.values():
+                return store.length
+        return 0
+
+    def nbytes(self) -> int:
+        """Measured bytes of every stored tensor (used part of the real buffers)."""
+        return sum(store.nbytes() for slot in self.slots.values() for store in slot.values())
+
+    def allocated_nbytes(self) -> int:
+        """Bytes allocated, spare capacity included."""
+        return sum(store.allocated_nbytes() for slot in self.slots.values() for store in slot.values())
+
+    def breakdown(self) -> dict[str, int]:
+        """Measured bytes per tensor name (``k``, ``v``, ``k_sem`` …) over all layers."""
+        out: dict[str, int] = {}
+        for slot in self.slots.values():
+            for name, store in slot.items():
+                out[name] = out.get(name, 0) + store.nbytes()
+        return out
+
+    def reset(self) -> None:
+        """Drop every slot (the buffers are freed)."""
+        self.slots.clear()
+
+
+def fresh_cache(policy: CachePolicy | None, capacity: int | None = None) -> ModelCache | None:
+    """A new ``ModelCache`` for ``policy``; None means decoding without a cache."""
+    return None if policy is None else ModelCache(policy, capacity)
+
