@@ -8,7 +8,10 @@ Every layer and topology has the signature ``forward(x, ctx=None)``. Topologies 
   ``engine/infer``);
 * layers with auxiliary losses (MoE load balancing) append them to ``aux_losses``; the
   objective adds them to the loss;
-* ``stats`` collects scalar diagnostics (e.g. MoE dropped-token counts).
+* ``stats`` collects scalar diagnostics (e.g. MoE dropped-token counts);
+* ``state`` (a dict, or None) lets recurrent layers (SSM) carry their state across calls,
+  keyed by ``id(layer)``: ``RecurrentTopology`` provides one per sequence;
+* ``edge_index`` (2, E) holds the graph of graph layers (source → target node ids).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class ForwardContext:
     cache: Any = None
     aux_losses: list[Tensor] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
+    state: dict[int, Any] | None = None
+    edge_index: Tensor | None = None
 
     def aux_loss(self) -> Tensor | None:
         """Sum of the auxiliary losses layers reported (None when there are none)."""

@@ -113,8 +113,8 @@ class AttentionLayerConfig(LayerConfig):
         if self.mode == "decoupled":
             self._infer_decoupled(flow, path)
         else:
-            for name in ("sem_dim", "geo_dim", "v_dim"):
-                if getattr(self, name) is not None:
+            for name in ("sem_dim", "geo_dim", "v_dim", "tie_qk", "null_attn", "gate"):
+                if getattr(self, name) not in (None, False):
                     flow.error(f"{path}.{name}", f"{name} is only used by mode decoupled (DBA)",
                                f"remove {name}, or set mode: decoupled")
             if self.d_model % self.n_heads:
@@ -137,6 +137,9 @@ class AttentionLayerConfig(LayerConfig):
         if self.geo_dim and self.geo_dim % self.n_heads == 0 and (self.geo_dim // self.n_heads) % 2:
             flow.error(f"{path}.geo_dim", f"RoPE needs an even geometric head dimension, geo_dim/n_heads = {self.geo_dim // self.n_heads}",
                        f"use a multiple of {2 * self.n_heads}")
+        if self.tie_qk and self.kv_heads != self.n_heads:
+            flow.error(f"{path}.tie_qk", f"tie_qk reuses the query projections as keys, so it needs n_kv_heads = n_heads = {self.n_heads}",
+                       "remove n_kv_heads, or set tie_qk: false")
         if self.v_dim is None and self.d_model % self.n_heads:
             flow.error(f"{path}.n_heads", f"n_heads={self.n_heads} does not divide d_model={self.d_model} (the default v_dim)",
                        "set v_dim to a multiple of n_heads")

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from caramba.engine.model.config.base import BuildFn, DimFlow, LayerConfig, StrictModel
+from caramba.engine.model.config.embedders import TokenEmbedderConfig
 
 if TYPE_CHECKING:
-    EmbedderConfig = StrictModel
     NodeConfig = LayerConfig
 
 
@@ -21,12 +21,13 @@ class TransformerModelConfig(StrictModel):
     """
 
     type: Literal["TransformerModel"] = "TransformerModel"
-    embedder: "EmbedderConfig" = Field(description="token embedder")
+    embedder: TokenEmbedderConfig = Field(description="token embedder")
     topology: "NodeConfig" = Field(description="the network between embeddings and logits")
     tie_embeddings: bool = Field(default=False, description="share the head's weight with the embedding table")
 
     def infer(self, flow: DimFlow, path: str) -> None:
         """Flow the embedder width through the topology; the output must be vocabulary logits."""
+        self.embedder.infer(flow, f"{path}.embedder")
         d_out = self.topology.infer(flow, self.embedder.d_out, f"{path}.topology")
         vocab = self.embedder.vocab_size
         if d_out is not None and d_out != vocab:

@@ -32,6 +32,8 @@ def causal_sdpa(q: Tensor, k: Tensor, v: Tensor, causal: bool, dropout: float = 
 class AttentionLayer(nn.Module):
     """Multi-head / grouped-query causal self-attention with RoPE."""
 
+    registry_name = "AttentionLayer"
+
     def __init__(
         self, d_model: int, n_heads: int, n_kv_heads: int | None = None, mode: str = "standard", rope: bool = True,
         rope_base: float = 10000.0, rope_scaling: dict[str, Any] | None = None, causal: bool = True, bias: bool = False,

@@ -1,14 +1,23 @@
-"""Gated MLPs: SwiGLU (Shazeer, 2020, "GLU Variants Improve Transformer")."""
+"""Gated MLPs (Shazeer, 2020, "GLU Variants Improve Transformer"):
+
+    y = W_down(act(W_gate x) ⊙ W_up x)
+
+with act = SiLU (SwiGLU, the Llama MLP), GELU (GEGLU) or ReLU (ReGLU).
+"""
 
 from __future__ import annotations
+
+from typing import Callable
 
 from torch import Tensor, nn
 
 from caramba.engine.model.context import ForwardContext
 
 
-class SwiGLULayer(nn.Module):
-    """y = W_down(silu(W_gate x) ⊙ W_up x); the Llama MLP."""
+class GatedMLP(nn.Module):
+    """y = W_down(act(W_gate x) ⊙ W_up x); subclasses fix ``act``."""
+
+    act: Callable[[Tensor], Tensor] = staticmethod(nn.functional.silu)
 
     def __init__(self, d_model: int, d_ff: int, bias: bool = False) -> None:
         super().__init__()
@@ -18,4 +27,22 @@ class SwiGLULayer(nn.Module):
 
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(…, d_model) → (…, d_model)."""
-        return self.down(nn.functional.silu(self.gate(x)) * self.up(x))
+        return self.down(type(self).act(self.gate(x)) * self.up(x))
+
+
+class SwiGLULayer(GatedMLP):
+    """SwiGLU: act = SiLU (x·σ(x)); the Llama MLP."""
+
+    act = staticmethod(nn.functional.silu)
+
+
+class GEGLULayer(GatedMLP):
+    """GEGLU: act = GELU."""
+
+    act = staticmethod(nn.functional.gelu)
+
+
+class ReGLULayer(GatedMLP):
+    """ReGLU: act = ReLU."""
+
+    act = staticmethod(nn.functional.relu)

@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from caramba.engine.model.context import ForwardContext
+
 
 def inverse_frequencies(head_dim: int, base: float, scaling: dict[str, Any] | None = None) -> Tensor:
     """θᵢ for i < head_dim/2, after the optional scaling rule (float32)."""
@@ -60,3 +62,19 @@ def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
     half = x.shape[-1] // 2
     rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
     return x * cos + rotated * sin
+
+
+class RopeLayer(nn.Module):
+    """RoPE as a layer: x (B, T, d_model) viewed as ``n_heads`` slices, each rotated by
+    position ``ctx.start_pos + t`` (shape-preserving, no parameters)."""
+
+    def __init__(self, d_model: int, n_heads: int = 1, base: float = 10000.0, scaling: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.n_heads = n_heads
+        self.rope = Rope(d_model // n_heads, base, scaling)
+
+    def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
+        """(B, T, d_model) → (B, T, d_model)."""
+        b, t, d = x.shape
+        heads = x.view(b, t, self.n_heads, d // self.n_heads).transpose(1, 2)
+        return self.rope(heads, ctx.start_pos if ctx is not None else 0).transpose(1, 2).reshape(b, t, d)

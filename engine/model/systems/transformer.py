@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from caramba.engine.model.context import ForwardContext
@@ -19,16 +20,20 @@ class TransformerModel(nn.Module):
 
     def __init__(self, embedder: dict[str, Any], topology: nn.Module, tie_embeddings: bool = False) -> None:
         super().__init__()
-        self.embedder = TokenEmbedder(embedder["vocab_size"], embedder["d_model"])
+        self.embedder = TokenEmbedder(**{k: v for k, v in embedder.items() if k != "type"})
         self.topology = topology
         self.vocab_size = embedder["vocab_size"]
         if tie_embeddings:
             head = _last_linear(topology)
             head.proj.weight = self.embedder.table.weight
 
+    def example_inputs(self, batch_size: int, seq_len: int) -> tuple[Tensor, ...]:
+        """Inputs of the right shape and dtype for ``forward`` (used by the dry run on meta)."""
+        return (torch.zeros(batch_size, seq_len, dtype=torch.long),)
+
     def forward(self, ids: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(B, T) token ids → (B, T, vocab) logits."""
-        return self.topology(self.embedder(ids), ctx)
+        return self.topology(self.embedder(ids, ctx), ctx)
 
 
 def _last_linear(module: nn.Module) -> Any:
