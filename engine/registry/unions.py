@@ -42,7 +42,7 @@ def _component_model(kind: str, name: str, config: type[BaseModel]) -> type[Base
     default = ... if required else Field(default_factory=config)
     return create_model(
         f"{config.__name__}_{kind}_ref",
-        __config__=ConfigDict(extra="forbid", title=name),
+        __config__=ConfigDict(extra="forbid", title=name, defer_build=True),
         ref=(Literal[name], Field(description=f"the registered {kind} name")),
         config=(config, default),
     )
@@ -59,17 +59,11 @@ def finalize(registry: Registry) -> None:
     UNIONS["NodeConfig"] = tagged([e.config for e in registry.entries("layer") + registry.entries("topology")], "type")
     UNIONS["EmbedderConfig"] = tagged([e.config for e in registry.entries("embedder")], "type")
     UNIONS["ModelConfig"] = tagged([e.config for e in registry.entries("model")], "type")
-    namespace = dict(UNIONS)
-    pending = [
-        obj for name, module in list(sys.modules.items()) if name.startswith(_CONFIG_PACKAGES)
-        for obj in vars(module).values()
-        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == name and not obj.__pydantic_complete__
-    ]
-    for _ in range(4):
-        pending = [m for m in pending if not m.model_rebuild(force=True, _types_namespace=namespace)]
-        if not pending:
-            break
-    if pending:
-        raise TypeError(f"config models left incomplete after finalize: {[m.__name__ for m in pending]}")
+    # Config modules name the unions by forward reference; publishing the unions in those
+    # modules lets pydantic resolve them when it builds the (deferred) schemas.
+    for name, module in list(sys.modules.items()):
+        if name.startswith(_CONFIG_PACKAGES):
+            for union_name, union in UNIONS.items():
+                setattr(module, union_name, union)
     for kind in COMPONENT_KINDS:
         UNIONS[kind] = component(registry, kind)

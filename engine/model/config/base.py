@@ -20,9 +20,13 @@ from pydantic import BaseModel, ConfigDict
 
 
 class StrictModel(BaseModel):
-    """A pydantic model that rejects unknown keys: every manifest model derives from it."""
+    """A pydantic model that rejects unknown keys: every manifest model derives from it.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    Schemas are built on first use (``defer_build``), once every registered type and the
+    unions that name them exist, which keeps ``caramba validate`` fast.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 @dataclass

@@ -1,0 +1,67 @@
+"""``caramba run``: execute a manifest's target, or only plan it with ``--dry-run``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from caramba.cli.common import console, err_console, fail, manifest_source, print_json
+
+
+def run(
+    manifest: Annotated[str, typer.Argument(help="manifest file or preset name")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="target or entrypoint name (default: entrypoints.default)")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="override a field: a.b[0].c=value (YAML-typed)")] = [],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="plan only: build on the meta device, train nothing")] = False,
+    format_: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Run a manifest (train → verify → benchmark), or show its plan with --dry-run."""
+    from caramba.engine.compiler import ManifestInvalid, compile_manifest
+
+    try:
+        compiled = compile_manifest(manifest_source(manifest), set_)
+    except ManifestInvalid as exc:
+        for error in exc.errors:
+            err_console.print(f"[bold red]✘[/] {_escape(error.render())}")
+        fail(f"{manifest} is not a valid manifest ({len(exc.errors)} error(s))", f"run: caramba validate {manifest}")
+    names = [t.name for t in compiled.manifest.targets] + list(compiled.manifest.entrypoints)
+    if target is not None and target not in names:
+        fail(f"no target or entrypoint {target!r} in {manifest}", f"choose one of: {', '.join(names)}")
+    _configure_logging(format_)
+    if dry_run:
+        from caramba.engine.plan import dry_run as plan_fn
+        from caramba.engine.plan.render import render
+
+        plans = plan_fn(compiled, target)
+        if format_ == "json":
+            print_json({"ok": True, "manifest_digest": compiled.digest, "targets": [p.to_json() for p in plans]})
+        else:
+            for plan in plans:
+                render(plan, console)
+        return
+    from caramba.engine.run import execute
+
+    records = execute(compiled, target, Path.cwd())
+    if format_ == "json":
+        print_json([r.to_json() for r in records])
+    if any(r.status != "succeeded" for r in records):
+        raise typer.Exit(1)
+
+
+def _configure_logging(format_: str) -> None:
+    """Start-up capability lines go to stderr (stdout stays clean for --format json)."""
+    from rich.logging import RichHandler
+
+    from caramba.engine.capabilities import log_once
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err_console, show_path=False, show_time=False)])
+    log_once()
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,85 @@
+"""``dry_run``: build each target's plan (see the package docstring)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from caramba.engine.capabilities import detect, resolve_device
+from caramba.engine.compiler import Compiled
+from caramba.engine.manifest.targets import ExperimentTarget, ProcessTarget
+from caramba.engine.model.build import build_system
+from caramba.engine.plan.measure import DTYPE_BYTES, graph_cost, layer_costs, optimizer_state_bytes
+from caramba.engine.plan.report import RunPlan, TargetPlan
+
+CACHE_BYTES = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "q8": 1.0 + 2 / 32, "q4": 0.5 + 2 / 32}
+
+
+def dry_run(compiled: Compiled, target: str | None = None) -> list[TargetPlan]:
+    """Plans for one target (name or entrypoint) or, when None, the default entrypoint or all."""
+    manifest = compiled.manifest
+    if target is not None:
+        chosen = [manifest.target(target)]
+    elif "default" in manifest.entrypoints:
+        chosen = [manifest.target("default")]
+    else:
+        chosen = list(manifest.targets)
+    resolved = {t["name"]: t for t in compiled.resolved["targets"]}
+    return [_plan(t, resolved[t.name]) for t in chosen]
+
+
+def _plan(target: ExperimentTarget | ProcessTarget, resolved: dict[str, Any]) -> TargetPlan:
+    caps = detect()
+    plan = TargetPlan(target.name, target.type, resolved, device=caps.device,
+                      kernel_paths={op: f"{icon} {impl}" for op, (icon, impl) in caps.paths().items()})
+    if isinstance(target, ProcessTarget):
+        plan.process = {"process": target.process.model_dump(), "team": target.team}
+        plan.notes.append("a process target runs persona agents; its cost is the LLM usage, bounded by budget_usd")
+        return plan
+    with torch.device("meta"):
+        model = build_system(target.system.ref, target.system.config)
+    params = {id(p): p for p in model.parameters()}
+    plan.params_total = sum(p.numel() for p in params.values())
+    plan.params_trainable = sum(p.numel() for p in params.values() if p.requires_grad)
+    plan.layers = layer_costs(model)
+    model_config = getattr(target.system.config, "model", None)
+    if model_config is not None and hasattr(model_config, "kv_values_per_token"):
+        values = model_config.kv_values_per_token()
+        plan.kv_bytes_per_token = {kind: values * size for kind, size in CACHE_BYTES.items()}
+    plan.benchmarks = [f"{b.id} ({b.config.type}, models: {', '.join(b.models)}, repeats: {b.repeats})" for b in target.benchmarks]
+    for run in target.runs:
+        plan.runs.append(_run_plan(model, run, plan))
+    return plan
+
+
+def _run_plan(model: torch.nn.Module, run: Any, plan: TargetPlan) -> RunPlan:
+    train = run.train
+    try:
+        device = resolve_device(train.device)
+    except ValueError as exc:
+        device = train.device
+        plan.notes.append(f"run {run.id}: {exc}")
+    tokens = run.steps * train.batch_size * train.block_size * train.gradient_accumulation_steps
+    size = DTYPE_BYTES[train.dtype]
+    memory = {"weights": plan.params_total * size, "gradients": plan.params_trainable * size,
+              "optimizer": optimizer_state_bytes(train.optimizer, plan.params_trainable)}
+    flops: dict[str, float] = {}
+    example = getattr(model, "example_inputs", None)
+    if example is None:
+        plan.notes.append(f"{type(model).__name__} has no example_inputs(); FLOPs and activation memory are not measured")
+    else:
+        with torch.device("meta"):
+            dtype = getattr(torch, train.dtype)
+            cost = graph_cost(model.to(dtype), example(train.batch_size, train.block_size))
+        per = max(1, train.batch_size * train.block_size)
+        flops = {"forward": cost.forward_flops / per, "backward": cost.backward_flops / per,
+                 "train_step": (cost.forward_flops + cost.backward_flops) / per}
+        memory["activations"] = cost.activation_bytes
+    memory["total"] = sum(memory.values())
+    phases = [f"train {run.steps} steps ({train.optimizer}, lr {train.lr:g}, {train.schedule.kind})"]
+    if run.verify is not None:
+        phases.append(f"verify: {run.verify.type}")
+    phases += [f"benchmark: {b}" for b in plan.benchmarks]
+    seed = run.seed if isinstance(run.seed, int) else run.seed[0]
+    return RunPlan(run.id, seed, run.steps, train.batch_size, train.block_size, tokens, device, train.dtype, phases, memory, flops)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Shared set-up of scripts/demo and scripts/test: find Python 3.12, create .venv and
+# install caramba (editable) with its dependencies. Idempotent: a second run only
+# checks what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  for candidate in python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 /usr/local/bin/python3.12; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  echo "caramba needs Python 3.12 (falkordblite requires it): install it (e.g. pyenv install 3.12) and retry" >&2
+  return 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+  PYTHON=$(find_python)
+  "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+EXTRAS=${1:-}
+.venv/bin/python -m pip install --quiet -e ".${EXTRAS}"

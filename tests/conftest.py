@@ -1,0 +1,27 @@
+"""Shared test set-up: offline settings for third-party libraries, and small helpers.
+
+The only stand-in used anywhere in the suite is the LLM (a scripted model); everything
+else (engine, databases, MCP transports) is real.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Third-party libraries' own switches (not caramba configuration): stay offline.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("GRAPHITI_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+PRESETS = REPO / "presets"
+
+
+@pytest.fixture
+def complete_example() -> str:
+    """The text of the complete-example preset."""
+    return (PRESETS / "complete_example.yml").read_text()
