@@ -1,0 +1,157 @@
+"""Result tools: a run's results, its artifacts, and a comparison of runs.
+
+A run directory (``.caramba/runs/<run_id>/``) holds ``metrics.jsonl``, ``status.json``,
+``manifest.yml`` and ``artifacts/`` (CSV tables, PNG plots, LaTeX, ``report.json``).
+These tools read those files; every name is confined to the run's directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, ImageContent, TextContent
+from pydantic import BaseModel, Field
+
+from caramba.tools.runs import RunIdArg
+from caramba.tools.security import Workspace, walk
+from caramba.tools.status import RunStatus, StatusReader
+
+TEXT_LIMIT = 200_000  # characters of one artifact returned as text
+TABLE_ROWS = 50
+MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+
+
+class Table(BaseModel):
+    name: str = Field(description="the CSV artifact")
+    columns: list[str]
+    rows: list[dict[str, str]] = Field(description=f"at most {TABLE_ROWS} rows; read_artifact has the whole file")
+    total_rows: int
+
+
+class RunResults(BaseModel):
+    status: RunStatus
+    metrics: dict[str, Any] = Field(description="last train row, last eval row, best value of every loss, row counts")
+    verification: Any = Field(description="the verification gates (report.json `verify`), or null when none ran")
+    benchmarks: list[Table] = Field(description="benchmark tables from the CSV artifacts")
+    report: Any = Field(description="artifacts/report.json when present")
+
+
+class ArtifactInfo(BaseModel):
+    run_id: str
+    name: str
+    media_type: str
+    size: int = Field(description="bytes on disk")
+    truncated: bool = Field(description="true when the text was cut at the limit")
+
+
+class Comparison(BaseModel):
+    runs: list[RunResults]
+    differences: dict[str, list[Any]] = Field(description="manifest fields that differ: dotted path → value per run (in order)")
+
+
+def register(server: MCPServer, ws: Workspace, reader: StatusReader) -> None:
+    """Add the result tools and the artifact resource to ``server``."""
+
+    def run_dir(run_id: str) -> Path:
+        reader.status(run_id)  # unknown id → ToolError with did-you-mean
+        return ws.path(f".caramba/runs/{run_id}", "run directory")
+
+    def results(run_id: str) -> RunResults:
+        folder = run_dir(run_id)
+        report = _json(folder / "artifacts" / "report.json")
+        verification = report.get("verify") if isinstance(report, dict) else None
+        tables = [_table(p, folder) for p in sorted((folder / "artifacts").glob("**/*.csv"))]
+        return RunResults(status=reader.status(run_id), metrics=_metrics(folder / "metrics.jsonl"),
+                          verification=verification, benchmarks=tables, report=report)
+
+    @server.tool()
+    def get_run_results(run_id: RunIdArg) -> RunResults:
+        """A run's results in one answer: its status, a metrics summary (final and best
+        losses), the verification gates, and the benchmark tables. Use it when run_status says
+        succeeded (partial results are returned for a running or failed run)."""
+        return results(run_id)
+
+    @server.tool()
+    def read_artifact(run_id: RunIdArg, name: Annotated[str, Field(
+            description="artifact name from run_status/get_run_results (e.g. perplexity.csv, loss.png), relative to the "
+                        "run's artifacts folder; metrics.jsonl, status.json, manifest.yml and log.txt are also readable")],
+                      ) -> Annotated[CallToolResult, ArtifactInfo]:
+        """Read one file of a run: CSV, JSON, TeX and other text come back as text, PNG plots
+        as image content. Use it to quote a table in a paper or to look at a plot."""
+        path = _artifact_path(run_dir(run_id), name)
+        data = path.read_bytes()
+        media = MIME.get(path.suffix.lower())
+        if media:
+            info = ArtifactInfo(run_id=run_id, name=name, media_type=media, size=len(data), truncated=False)
+            content: list[Any] = [ImageContent(type="image", data=base64.b64encode(data).decode(), mime_type=media)]
+        else:
+            text = data.decode("utf-8", errors="replace")
+            info = ArtifactInfo(run_id=run_id, name=name, media_type="text/plain", size=len(data), truncated=len(text) > TEXT_LIMIT)
+            content = [TextContent(type="text", text=text[:TEXT_LIMIT])]
+        return CallToolResult(content=content, structured_content=info.model_dump(mode="json"))
+
+    @server.tool()
+    def compare_runs(run_ids: Annotated[list[str], Field(min_length=2, description="two or more run ids")]) -> Comparison:
+        """Compare runs side by side: each run's results, and every manifest field whose
+        value differs between them (what was changed between the experiments)."""
+        runs = [results(r) for r in run_ids]
+        flat = [_flatten(_yaml(run_dir(r) / "manifest.yml")) for r in run_ids]
+        keys = sorted(set().union(*flat))
+        differences = {k: [f.get(k) for f in flat] for k in keys if len({json.dumps(f.get(k), default=str) for f in flat}) > 1}
+        return Comparison(runs=runs, differences=differences)
+
+    @server.resource("caramba://runs/{run_id}/artifacts/{name}", description="a run's artifact (text or PNG bytes)")
+    def artifact_resource(run_id: str, name: str) -> str | bytes:
+        path = _artifact_path(run_dir(run_id), name)
+        return path.read_bytes() if path.suffix.lower() in MIME else path.read_text(errors="replace")
+
+
+def _artifact_path(folder: Path, name: str) -> Path:
+    for base in (folder / "artifacts", folder):
+        candidate = (base / name).resolve()
+        if not candidate.is_relative_to(folder.resolve()):
+            raise ToolError(f"refused: artifact name {name!r} leaves the run directory; give a name from the run's artifacts")
+        if candidate.is_file():
+            return candidate
+    listed = sorted(str(p.relative_to(folder / "artifacts")) for p in (folder / "artifacts").glob("**/*") if p.is_file())
+    raise ToolError(f"no artifact {name!r} in run {folder.name}; artifacts: {', '.join(listed) or '(none yet)'}")
+
+
+def _metrics(path: Path) -> dict[str, Any]:
+    from caramba.engine.train.metrics.log import MetricsLog
+
+    rows = MetricsLog(path).rows()
+    train = [r for r in rows if r.get("kind", "train") == "train"]
+    evals = [r for r in rows if r.get("kind") == "eval"]
+    best = {k: min(r[k] for r in rows if isinstance(r.get(k), (int, float)))
+            for k in {k for r in rows for k in r if "loss" in k and isinstance(r[k], (int, float))}}
+    return {"train_rows": len(train), "eval_rows": len(evals), "last_train": train[-1] if train else None,
+            "last_eval": evals[-1] if evals else None, "best": best}
+
+
+def _table(path: Path, folder: Path) -> Table:
+    rows = list(csv.DictReader(io.StringIO(path.read_text(errors="replace"))))
+    columns = list(rows[0]) if rows else []
+    return Table(name=str(path.relative_to(folder / "artifacts")), columns=columns, rows=rows[:TABLE_ROWS], total_rows=len(rows))
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text()) if path.is_file() else {}
+
+
+def _flatten(data: Any) -> dict[str, Any]:
+    from caramba.engine.compiler.errors import format_path
+
+    return {format_path(p): v for p, v in walk(data)}
