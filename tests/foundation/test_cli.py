@@ -1,0 +1,63 @@
+"""The CLI as a user runs it: console script, python -m, presets, init, schema."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from caramba.cli.app import app
+
+runner = CliRunner()
+
+
+def test_python_dash_m_and_help() -> None:
+    result = subprocess.run([sys.executable, "-m", "caramba", "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    for command in ("validate", "run", "presets", "init", "schema"):
+        assert command in result.stdout
+
+
+def test_validate_invalid_file_exits_2_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("version: 2\ndefaults: {}\ntargets: []\n")
+    result = subprocess.run([sys.executable, "-m", "caramba", "validate", str(bad)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "targets" in result.stdout
+
+
+def test_presets_lists_descriptions() -> None:
+    result = runner.invoke(app, ["presets", "--format", "json"])
+    assert result.exit_code == 0
+    rows = {row["name"]: row["description"] for row in json.loads(result.stdout)}
+    assert "complete_example" in rows and rows["complete_example"]
+
+
+def test_init_writes_a_valid_copy_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "mine.yml"
+    assert runner.invoke(app, ["init", "--template", "complete_example", "--out", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+    again = runner.invoke(app, ["init", "--template", "complete_example", "--out", str(out)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    unknown = runner.invoke(app, ["init", "--template", "nope"])
+    assert unknown.exit_code == 2 and "complete_example" in unknown.output
+
+
+def test_schema_is_a_json_schema_with_registered_types() -> None:
+    result = runner.invoke(app, ["schema"])
+    schema = json.loads(result.stdout)
+    text = json.dumps(schema)
+    assert schema["title"].startswith("caramba manifest")
+    for name in ("AttentionLayer", "SwiGLULayer", "dataset.tokens", "apples_to_apples"):
+        assert name in text
+    layers = json.loads(runner.invoke(app, ["schema", "--component", "layer"]).stdout)
+    assert "AttentionLayer" in layers and layers["AttentionLayer"]["summary"]
+
+
+def test_run_with_unknown_target_is_a_clean_error() -> None:
+    result = runner.invoke(app, ["run", "complete_example", "--dry-run", "--target", "nope"])
+    assert result.exit_code == 2 and "full_pipeline" in result.output
