@@ -19,8 +19,10 @@ ATTENTION = {
 }
 
 
-def manifest_text(attention: str = "standard", data_path: str = "tokens.npy", benchmarks: str = "[]") -> str:
+def manifest_text(attention: str = "standard", data_path: str = "tokens.npy", benchmarks: str = "[]",
+                  teacher: bool = False) -> str:
     """A 2-layer, d_model 64, vocab 97 language-model manifest with the given attention."""
+    extra = ", teacher_ckpt: teacher" if teacher else ""
     return f"""
 version: 2
 name: tiny
@@ -50,7 +52,7 @@ targets:
               - {{type: LinearLayer, d_in: 64, d_out: 97}}
     objective: objective.next_token_ce
     trainer: trainer.standard
-    runs: [{{id: train, steps: 1, train: {{phase: standard, batch_size: 2, block_size: 32, lr: 0.001, device: cpu}}}}]
+    runs: [{{id: train, steps: 1, train: {{phase: standard, batch_size: 2, block_size: 32, lr: 0.001, device: cpu{extra}}}}}]
     benchmarks: {benchmarks}
 """
 
