@@ -102,7 +102,7 @@ class GraphTopologyConfig(LayerConfig):
     type: Literal["GraphTopology"] = "GraphTopology"
     layers: list[GraphNodeConfig] = Field(min_length=1, alias="nodes", description="the nodes (any order)")
     inputs: list[str] = Field(default_factory=lambda: ["inputs"], min_length=1, description="keys fed from outside")
-    outputs: list[str] | None = Field(default=None, description="keys returned (default: the last node's out)")
+    outputs: list[str] | None = Field(default=None, description="keys returned (default: the keys written that no node reads)")
 
     @model_validator(mode="before")
     @classmethod
@@ -113,8 +113,11 @@ class GraphTopologyConfig(LayerConfig):
         return data
 
     def output_keys(self) -> list[str]:
-        """Keys the topology returns."""
-        return self.outputs or _ports(self.layers[-1].out)
+        """Keys the topology returns: ``outputs``, or every written key no node reads."""
+        if self.outputs:
+            return self.outputs
+        read = {k for n in self.layers for k in _ports(n.inputs)}
+        return [k for n in self.layers for k in _ports(n.out) if k not in read] or _ports(self.layers[-1].out)
 
     def order(self, flow: DimFlow | None = None, path: str = "") -> list[int]:
         """Node indices in dependency order; issues (cycles, unknown or doubly written keys) go to ``flow``."""

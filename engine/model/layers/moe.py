@@ -40,7 +40,8 @@ class MoELayer(nn.Module):
 
     def route(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """probs (S, E), weights (S, k), experts (S, k) and keep (S, k) for flat tokens x (S, d)."""
-        probs = torch.softmax(self.router(x).float(), dim=-1)
+        logits = self.router(x)
+        probs = torch.softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)  # ≥ fp32 routing
         weights, experts = probs.topk(self.top_k, dim=-1)
         if self.normalize:
             weights = weights / weights.sum(-1, keepdim=True)
@@ -54,7 +55,7 @@ class MoELayer(nn.Module):
 
     def balance_loss(self, probs: Tensor, experts: Tensor) -> Tensor:
         """E · Σ_e f_e · P_e (1 when routing is uniform)."""
-        counts = nn.functional.one_hot(experts.reshape(-1), self.n_experts).float().mean(0)  # f_e
+        counts = nn.functional.one_hot(experts.reshape(-1), self.n_experts).to(probs.dtype).mean(0)  # f_e
         return self.n_experts * (counts * probs.mean(0)).sum()
 
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:

@@ -1,0 +1,185 @@
+"""Attention (standard, GQA, DBA) and RoPE against explicit float64 references."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from caramba.engine.model.context import ForwardContext
+from caramba.engine.model.layers.rope import inverse_frequencies
+from caramba.engine.model.topologies.recurrent import ChunkCache
+from tests.model.helpers import assert_close, assert_grads_reach, built, issues
+
+B, T, D, H = 2, 6, 16, 4
+
+
+def rope_complex(x: torch.Tensor, start: int, base: float = 10000.0, scaling: dict | None = None) -> torch.Tensor:
+    """Rotate (…, T, d) as complex numbers (x_i + i·x_{i+d/2})·e^{i·p·θ_i} (RoFormer eq. 34)."""
+    half = x.shape[-1] // 2
+    theta = inverse_frequencies(x.shape[-1], base, scaling).double()
+    pos = torch.arange(start, start + x.shape[-2], dtype=torch.float64)
+    rot = torch.polar(torch.ones(len(pos), half, dtype=torch.float64), torch.outer(pos, theta))
+    z = torch.complex(x[..., :half], x[..., half:]) * rot
+    return torch.cat([z.real, z.imag], dim=-1)
+
+
+def explicit_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, causal: bool = True) -> torch.Tensor:
+    """softmax(q kᵀ·scale + mask) v, keys aligned to the end (decode offset)."""
+    scores = q @ k.transpose(-1, -2) * scale
+    t_q, t_k = q.shape[-2], k.shape[-2]
+    if causal:
+        mask = torch.ones(t_q, t_k, dtype=torch.bool).tril(t_k - t_q)
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, -1) @ v
+
+
+def heads(x: torch.Tensor, n: int) -> torch.Tensor:
+    return x.view(x.shape[0], x.shape[1], n, -1).transpose(1, 2)
+
+
+@pytest.mark.parametrize("mode,kv", [("standard", H), ("gqa", 2), ("gqa", 1)])
+def test_attention_matches_explicit_softmax(mode: str, kv: int) -> None:
+    layer = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "n_kv_heads": kv, "mode": mode, "bias": True})
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    q = rope_complex(heads(layer.q_proj(x), H), 0)
+    k = rope_complex(heads(layer.k_proj(x), kv), 0).repeat_interleave(H // kv, dim=1)  # GQA = repeated heads
+    v = heads(layer.v_proj(x), kv).repeat_interleave(H // kv, dim=1)
+    want = layer.o_proj(explicit_attention(q, k, v, 1 / math.sqrt(D // H)).transpose(1, 2).reshape(B, T, D))
+    assert_close(layer(x), want, what=f"{mode} kv={kv}")
+    assert_grads_reach(layer, layer(x).square().sum())
+
+
+def test_gqa_equals_mha_with_repeated_kv_weights() -> None:
+    gqa = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "n_kv_heads": 2, "mode": "gqa"})
+    mha = built({"type": "AttentionLayer", "d_model": D, "n_heads": H})
+    hd = D // H
+    with torch.no_grad():
+        mha.q_proj.weight.copy_(gqa.q_proj.weight)
+        mha.o_proj.weight.copy_(gqa.o_proj.weight)
+        for name in ("k_proj", "v_proj"):
+            w = getattr(gqa, name).weight.view(2, hd, D).repeat_interleave(H // 2, dim=0).reshape(D, D)
+            getattr(mha, name).weight.copy_(w)
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    assert_close(gqa(x), mha(x), what="gqa vs mha")
+
+
+@pytest.mark.parametrize("config", [
+    {"mode": "gqa", "n_kv_heads": 2},
+    {"mode": "decoupled", "sem_dim": 8, "geo_dim": 8, "v_dim": 8, "n_kv_heads": 2, "null_attn": True},
+])
+def test_decode_with_cache_equals_full_pass(config: dict) -> None:
+    layer = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, **config})
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    full = layer(x)
+    cache = ChunkCache()
+    outs = [layer(x[:, :3], ForwardContext(cache=cache))]
+    for t in range(3, T):
+        outs.append(layer(x[:, t:t + 1], ForwardContext(start_pos=t, cache=cache)))
+    assert_close(torch.cat(outs, 1), full, what="prefill + decode")
+
+
+def dba_reference(layer: torch.nn.Module, x: torch.Tensor, kv: int) -> torch.Tensor:
+    """The two-term DBA formula, head by head, with null key/value and gate."""
+    g = H // kv
+    ds, dg = layer.sem_head, layer.geo_head
+    qs, qg = heads(layer.q_sem(x), H), rope_complex(heads(layer.q_geo(x), H), 0)
+    ks, kg = heads(layer.k_sem(x), kv), rope_complex(heads(layer.k_geo(x), kv), 0)
+    v = heads(layer.v_proj(x), kv)
+    out = torch.zeros(B, H, T, layer.v_head, dtype=x.dtype)
+    for h in range(H):
+        j = h // g
+        score = qs[:, h] @ ks[:, j].transpose(-1, -2) / math.sqrt(ds) + qg[:, h] @ kg[:, j].transpose(-1, -2) / math.sqrt(dg)
+        score = score.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+        values = v[:, j]
+        if layer.null_k is not None:
+            nk, nv = layer.null_k[j, 0], layer.null_v[j, 0]
+            null = (qs[:, h] @ nk[:ds] / math.sqrt(ds) + qg[:, h] @ nk[ds:] / math.sqrt(dg)).unsqueeze(-1)
+            score = torch.cat([null, score], -1)
+            values = torch.cat([nv.expand(B, 1, -1), values], 1)
+        out[:, h] = torch.softmax(score, -1) @ values
+    if layer.gate_proj is not None:
+        out = out * 2 * torch.sigmoid(layer.gate_proj(x)).transpose(1, 2).unsqueeze(-1)
+    return layer.o_proj(out.transpose(1, 2).reshape(B, T, -1))
+
+
+@pytest.mark.parametrize("kv,null,gate", [(H, False, False), (2, True, True), (1, False, True)])
+def test_dba_matches_two_term_formula(kv: int, null: bool, gate: bool) -> None:
+    layer = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "mode": "decoupled", "sem_dim": 8, "geo_dim": 16,
+                   "v_dim": 12, "n_kv_heads": kv, "null_attn": null, "gate": gate})
+    if gate:
+        torch.nn.init.normal_(layer.gate_proj.weight)
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    assert_close(layer(x), dba_reference(layer, x, kv), what="dba")
+    if null:
+        torch.nn.init.normal_(layer.null_v)
+    assert_grads_reach(layer, layer(x).square().sum())
+
+
+def test_dba_gate_is_identity_at_init_and_tie_qk() -> None:
+    cfg = {"type": "AttentionLayer", "d_model": D, "n_heads": H, "mode": "decoupled", "sem_dim": 8, "geo_dim": 8}
+    plain, gated = built(cfg), built({**cfg, "gate": True})
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    assert_close(gated(x), plain(x), what="gate at init")
+    tied = built({**cfg, "tie_qk": True})
+    assert tied.k_sem is None and tied(x).shape == (B, T, D)
+    assert any("tie_qk" in m for m in issues({**cfg, "tie_qk": True, "n_kv_heads": 2}, D))
+
+
+class RecordingCache:
+    """Records the bytes a layer hands to the cache."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def update(self, layer: torch.nn.Module, new: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        self.bytes += sum(t.numel() * t.element_size() for t in new.values())
+        return tuple(new.values())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_dba_kv_cache_bytes_per_token(dtype: torch.dtype) -> None:
+    sem, geo, v, kv = 8, 16, 12, 2
+    cfg = {"type": "AttentionLayer", "d_model": D, "n_heads": H, "mode": "decoupled", "sem_dim": sem, "geo_dim": geo,
+           "v_dim": v, "n_kv_heads": kv}
+    layer, cache = built(cfg, dtype), RecordingCache()
+    layer(torch.randn(B, T, D, dtype=dtype), ForwardContext(cache=cache))
+    per_token = cache.bytes / (B * T)
+    element = torch.tensor([], dtype=dtype).element_size()
+    assert per_token == (sem + geo + v) * kv / H * element
+    from tests.model.helpers import node
+
+    assert node(cfg).kv_values_per_token() * element == per_token
+
+
+def test_rope_matches_complex_formulation_with_scaling() -> None:
+    x = torch.randn(B, H, T, 8, dtype=torch.float64)
+    for scaling in (None, {"type": "linear", "factor": 4.0},
+                    {"type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                     "original_max_position_embeddings": 16}):
+        layer = built({"type": "RopeLayer", "d_model": H * 8, "n_heads": H, "base": 500.0, "scaling": scaling})
+        flat = x.transpose(1, 2).reshape(B, T, H * 8)
+        got = layer(flat, ForwardContext(start_pos=3)).view(B, T, H, 8).transpose(1, 2)
+        assert_close(got, rope_complex(x, 3, 500.0, scaling), atol=1e-6, what=f"rope {scaling}")
+
+
+def test_llama3_scaling_matches_transformers() -> None:
+    from transformers import LlamaConfig
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+
+    scaling = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+               "original_max_position_embeddings": 64}
+    config = LlamaConfig(hidden_size=64, num_attention_heads=2, rope_theta=500000.0, rope_scaling=scaling)
+    want, _ = ROPE_INIT_FUNCTIONS["llama3"](config, "cpu")
+    got = inverse_frequencies(32, 500000.0, {"type": "llama3", **{k: v for k, v in scaling.items() if k != "rope_type"}})
+    assert_close(got.double(), want.double(), atol=1e-7, rtol=1e-6, what="llama3 inv_freq")
+
+
+def test_attention_validation_messages() -> None:
+    base = {"type": "AttentionLayer", "d_model": 30, "n_heads": 4}
+    assert any("does not divide d_model" in m for m in issues(base, 30))
+    assert any("n_kv_heads=3 does not divide" in m for m in issues({**base, "d_model": 32, "mode": "gqa", "n_kv_heads": 3}, 32))
+    assert any("even" in m for m in issues({**base, "d_model": 12, "n_heads": 4}, 12))
+    assert any("sem_dim" in m for m in issues({**base, "d_model": 32, "mode": "decoupled", "geo_dim": 8}, 32))
+    assert any("d_model=32 but" in m for m in issues({**base, "d_model": 32}, 16))
