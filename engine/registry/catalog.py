@@ -11,6 +11,7 @@ from __future__ import annotations
 from caramba.engine.model.config import components as comp
 from caramba.engine.model.config import embedders, layers, models, topologies
 from caramba.engine.model.config import composites, experts, feedforward as ff, graph, graph_conv, networks as nets, positions, ssm, tasks
+from caramba.engine.data import config as data_config
 from caramba.engine.registry.store import REGISTRY
 from caramba.engine.registry.unions import finalize
 
@@ -57,6 +58,10 @@ REGISTRY.register("model", "DiffusionModel", nets.DiffusionModelConfig, f"{M}.sy
 # ── components referenced by `ref` ────────────────────────────────────────────────────
 REGISTRY.register("task", "task.language_modeling", comp.EmptyConfig, f"{M}.config.components:EmptyConfig", "next-token prediction")
 REGISTRY.register("dataset", "dataset.tokens", comp.TokenDatasetConfig, "caramba.engine.data.tokens:TokenDataset", "memmapped token file")
+REGISTRY.register("dataset", "dataset.mqar", data_config.MQARConfig, "caramba.engine.data.synthetic:MQARTask", "multi-query associative recall (Zoology)")
+REGISTRY.register("dataset", "dataset.copying", data_config.CopyingConfig, "caramba.engine.data.synthetic:CopyingTask", "copy a span after a separator")
+REGISTRY.register("dataset", "dataset.selective_copying", data_config.SelectiveCopyingConfig, "caramba.engine.data.synthetic:SelectiveCopyingTask", "copy data tokens scattered among noise (MAD)")
+REGISTRY.register("dataset", "dataset.induction_heads", data_config.InductionHeadsConfig, "caramba.engine.data.synthetic:InductionHeadsTask", "after A B … A predict B")
 REGISTRY.register("system", "system.language_model", comp.LanguageModelSystemConfig, f"{M}.systems.language_model:build_language_model", "token ids → logits")
 REGISTRY.register("objective", "objective.next_token_ce", comp.NextTokenObjectiveConfig, "caramba.engine.train.objectives:NextTokenObjective", "next-token cross-entropy")
 REGISTRY.register("task", "task.classification", comp.EmptyConfig, f"{M}.config.components:EmptyConfig", "class prediction")

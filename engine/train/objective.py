@@ -18,13 +18,15 @@ class ObjectiveResult:
 
     Attributes:
         loss: scalar tensor (main loss + weighted auxiliary losses).
-        metrics: floats to log (``loss`` and e.g. ``aux_loss``, ``accuracy``).
+        metrics: values to log (``loss`` and e.g. ``aux_loss``, ``accuracy``): floats or
+            0-d tensors. Prefer detached tensors: the trainer reads them on the host only
+            once per log interval, so a tensor costs no device synchronisation per step.
         count: units the loss averages over (tokens, samples or nodes), for throughput
             and token-weighted averaging.
     """
 
     loss: Tensor
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, float | Tensor] = field(default_factory=dict)
     count: int = 0
 
 

@@ -1,0 +1,99 @@
+"""Run execution: ``execute(compiled, target, workspace)`` runs a target's runs in order.
+
+Each run gets ``.caramba/runs/<run_id>/`` (ids from ``engine/store/ids.py``). A run that
+already succeeded with the same id is identical work and is not repeated; an
+interrupted one resumes from its newest good checkpoint ("resuming from step N"). A
+failed run does not stop the runs after it (they are independent); the caller sees
+every record. SIGTERM (``RunStore.cancel``) makes the current run checkpoint and end
+``cancelled``; the runs after it are marked cancelled.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from caramba.engine.compiler import Compiled
+from caramba.engine.manifest.targets import ExperimentTarget
+from caramba.engine.run.errors import RunInputError
+from caramba.engine.store.ids import run_ids
+from caramba.engine.store.record import RunRecord
+from caramba.engine.store.runs import RunStore
+
+__all__ = ["RunInputError", "execute"]
+
+
+def pick_target(compiled: Compiled, target: str | None) -> ExperimentTarget:
+    """The experiment target named by ``target`` (or ``entrypoints.default``, or the first)."""
+    manifest = compiled.manifest
+    name = target or manifest.entrypoints.get("default") or manifest.targets[0].name
+    try:
+        chosen = manifest.target(name)
+    except KeyError:
+        names = [t.name for t in manifest.targets] + list(manifest.entrypoints)
+        raise RunInputError(f"no target or entrypoint {name!r}; choose one of: {', '.join(names)}") from None
+    if not isinstance(chosen, ExperimentTarget):
+        raise RunInputError(f"target {chosen.name!r} is a process (agent workflow), not an experiment; "
+                            f"run it with its process command (e.g. `caramba {chosen.process.type}`)")
+    return chosen
+
+
+class _Cancel:
+    """A SIGTERM flag the trainer polls between steps."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def handler(self, _signum: int, _frame: Any) -> None:
+        self.requested = True
+
+
+def execute(compiled: Compiled, target: str | None, workspace: Path, console: Console | None = None) -> list[RunRecord]:
+    """Run every run of the target in order (see the module docstring); returns their records."""
+    from caramba.engine.run.session import RunSession
+
+    console = console or Console(highlight=False)
+    chosen = pick_target(compiled, target)
+    store = RunStore(workspace)
+    ids = run_ids(compiled, chosen.name)
+    records: list[RunRecord] = []
+    for run, run_id in zip(chosen.runs, ids):
+        run_dir = store.run_dir(run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        previous = RunRecord.load(run_dir) if (run_dir / "status.json").is_file() else None
+        if previous is not None and previous.status == "running":
+            raise RunInputError(f"run {run_id} is already running in process {previous.pid}; wait for it or "
+                                f"`caramba runs cancel {run_id}`")
+        if previous is not None and previous.status == "succeeded":
+            records.append(previous)
+            continue
+        record = RunRecord(run_id, chosen.name, run.id, compiled.manifest.name, compiled.digest, dir=str(run_dir),
+                           steps=run.steps, step=previous.step if previous else 0)
+        record.save()
+        records.append(record)
+    cancel = _Cancel()
+    main_thread = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, cancel.handler) if main_thread else None
+    try:
+        for index, record in enumerate(records):
+            if record.status == "succeeded":
+                console.print(f"[green]already succeeded[/]: {record.id} (identical work; `caramba runs show {record.id}`)")
+                continue
+            if cancel():
+                record.status, record.reasons = "cancelled", ["cancelled before it started"]
+                record.save()
+                continue
+            run = chosen.runs[index]
+            session = RunSession(compiled, chosen, run, record, workspace, console, cancel)
+            records[index] = session.execute()
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, old)
+    return records

@@ -1,0 +1,153 @@
+"""``RunSession``: one run from queued to a final status, in its run directory.
+
+Order: write ``manifest.yml`` and ``environment.json``, mark ``running`` (with the pid),
+build the model (from the seed), dataset, objective and trainer, train (resuming from
+the newest good checkpoint), verify, benchmark, then mark ``succeeded`` / ``failed`` /
+``cancelled`` with reasons and the artifact paths. Every status change is an atomic
+write of ``status.json``; a killed process leaves ``running`` behind, which the store
+reports as failed ("process died at step N") until the run is started again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from rich.console import Console
+from rich.markup import escape
+
+from caramba.engine.compiler import Compiled
+from caramba.engine.data.tokenizers import TokenizerUnavailable
+from caramba.engine.manifest.targets import ExperimentTarget, Run
+from caramba.engine.run import build
+from caramba.engine.run.environment import environment
+from caramba.engine.run.errors import RunInputError
+from caramba.engine.store.atomic import write_json, write_text
+from caramba.engine.store.record import RunRecord
+from caramba.engine.train.job import TrainJob, TrainResult
+from caramba.engine.train.precision import Precision
+from caramba.engine.verify import Verdict, VerifyContext, run_verify
+
+
+def now() -> str:
+    """UTC timestamp, ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class RunSession:
+    """Executes one run of a target (see the module docstring)."""
+
+    def __init__(self, compiled: Compiled, target: ExperimentTarget, run: Run, record: RunRecord, workspace: Path,
+                 console: Console, cancelled: Any) -> None:
+        self.compiled, self.target, self.run, self.record = compiled, target, run, record
+        self.workspace, self.console, self.cancelled = workspace, console, cancelled
+        self.dir = Path(record.dir)
+        self._log = Console(file=(self.dir / "log.txt").open("a"), no_color=True, width=140, soft_wrap=True)
+
+    def announce(self, message: str) -> None:
+        """One line to the console and to ``log.txt``."""
+        self.console.print(message)
+        self._log.print(f"{now()} {message}")
+
+    def progress(self, step: int) -> None:
+        """Record the completed step count in ``status.json``."""
+        self.record.step = step
+        self.record.save()
+
+    def _manifest(self) -> dict[str, Any]:
+        resolved = dict(self.compiled.resolved)
+        target = next(t for t in resolved["targets"] if t["name"] == self.target.name)
+        runs = [r for r in target["runs"] if r["id"] == self.run.id]
+        return {**resolved, "targets": [{**target, "runs": runs}], "entrypoints": {"default": self.target.name}}
+
+    def execute(self) -> RunRecord:
+        """Run to a final status; input errors raise :class:`RunInputError` after recording it."""
+        import os
+
+        record, train = self.record, self.run.train
+        record.status, record.started, record.finished, record.pid = "running", now(), None, os.getpid()
+        record.reasons, record.steps = [], self.run.steps
+        record.save()
+        write_text(self.dir / "manifest.yml", yaml.safe_dump(self._manifest(), sort_keys=False))
+        self.announce(f"[bold cyan]run {record.id}[/] → {self.dir}")
+        try:
+            from caramba.engine.capabilities import resolve_device
+
+            device = torch.device(resolve_device(train.device))
+            model = build.build_model(self.target, self.run)
+            base_dir = build.data_base_dir(self.compiled, self.workspace)
+            dataset = build.build_dataset(self.target, self.run, self.compiled.manifest.defaults, base_dir)
+            objective = build.build_component("objective", self.target.objective)
+            trainer = build.build_component("trainer", self.target.trainer)
+            write_json(self.dir / "environment.json", environment(device, []))
+        except (FileNotFoundError, ValueError, TokenizerUnavailable) as exc:
+            self._finish("failed", [str(exc)])
+            raise RunInputError(str(exc)) from exc
+        job = TrainJob(record.id, model, objective, dataset, self.run, self.compiled.manifest.defaults, self.dir, device,
+                       self.compiled.manifest.apples_to_apples, self.console, self.announce, self.progress, self.cancelled)
+        try:
+            result: TrainResult = trainer.fit(job)
+            write_json(self.dir / "environment.json", environment(device, result.notes))
+            record.step = result.step
+            record.artifacts = result.artifacts
+            if result.stopped == "cancelled":
+                return self._finish("cancelled", [f"cancelled at step {result.step}; run again to resume"])
+            self.announce(f"training finished at step {result.step} ({result.stopped}); "
+                          + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
+            reasons = self._verify(model, objective, dataset, device) + self._benchmark(model, dataset, device)
+        except KeyboardInterrupt:
+            self._finish("cancelled", [f"interrupted at step {record.step}; run again to resume"])
+            raise
+        except Exception as exc:
+            self._finish("failed", [f"{type(exc).__name__}: {exc}"])
+            raise
+        return self._finish("failed" if reasons else "succeeded", reasons)
+
+    def _finish(self, status: str, reasons: list[str]) -> RunRecord:
+        record = self.record
+        record.status, record.finished, record.reasons = status, now(), reasons
+        files = [p for p in (self.dir / "metrics.jsonl", self.dir / "metrics.parquet", self.dir / "environment.json") if p.is_file()]
+        artifacts = sorted(p for p in (self.dir / "artifacts").rglob("*") if p.is_file()) if (self.dir / "artifacts").is_dir() else []
+        record.artifacts = sorted(set(record.artifacts) | {str(p) for p in files + artifacts})
+        record.save()
+        colour = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}[status]
+        self.announce(f"[bold {colour}]{status}[/]: {record.id}" + "".join(f"\n  ✘ {escape(r)}" for r in reasons))
+        self._log.file.close()
+        return record
+
+    def _verify(self, model: torch.nn.Module, objective: Any, dataset: Any, device: torch.device) -> list[str]:
+        """Run the run's verification; returns the failed gates' reasons."""
+        config = self.run.verify
+        if config is None:
+            return []
+        teacher = build.load_teacher(self.run)
+        reference, kind = (teacher, "teacher") if teacher is not None else (build.build_model(self.target, self.run), "initialisation")
+        precision = Precision(self.run.train, device)
+        reference = reference.to(device=device, dtype=precision.param_dtype)
+        ctx = VerifyContext(model, reference, kind, objective, dataset, self.run.train.batch_size, self.run.train.block_size,
+                            device, precision.autocast, self.compiled.base_dir)
+        verdict: Verdict = run_verify(config, ctx)
+        write_json(self.dir / "artifacts" / "verify.json", verdict.to_json())
+        mark = "[green]passed[/]" if verdict.passed else "[red]failed[/]"
+        self.announce(f"verify {config.type}: {mark} " + ", ".join(f"{g.name}={g.value:.4g}" for g in verdict.gates))
+        return verdict.reasons
+
+    def _benchmark(self, model: torch.nn.Module, dataset: Any, device: torch.device) -> list[str]:
+        """Run the target's benchmarks; returns one reason per failed benchmark."""
+        if not self.target.benchmarks:
+            return []
+        try:
+            from caramba.engine.bench import run_benchmarks
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("caramba.engine.bench",):
+                raise
+            return [f"benchmarks requested but caramba.engine.bench is unavailable ({exc})"]
+        models = {"student": model}
+        teacher = build.load_teacher(self.run)
+        if teacher is not None:
+            models["teacher"] = teacher.to(device)
+        failed = run_benchmarks(self.target, models, dataset, self.dir, self.record.id, self.compiled.digest, device)
+        return [f"benchmark {name} failed (see artifacts)" for name in failed]

@@ -1,0 +1,81 @@
+"""``RunRecord``: what ``status.json`` says about one run, and the liveness rule.
+
+``status.json`` (written atomically at every change) holds
+``{id, target, run, manifest_name, manifest_digest, status, started, finished, pid, step,
+steps, reasons, artifacts}``; ``status`` is one of :data:`STATUSES`. A record that says
+``running`` while its process is gone (killed, crashed, machine rebooted) is *reported*
+as ``failed`` with the reason "process died at step N; run again to resume" — the file
+is left as it is, so the next ``caramba run`` resumes from the checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from caramba.engine.store.atomic import write_json
+
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+STATUS_FILE = "status.json"
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True when ``pid`` is a live (non-zombie) process on this machine."""
+    if pid is None or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.is_file():
+        try:
+            return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+    return True
+
+
+@dataclass
+class RunRecord:
+    """One run's status record (see the module docstring); ``dir`` is its run directory."""
+
+    id: str
+    target: str
+    run: str
+    manifest_name: str
+    manifest_digest: str
+    status: str = "queued"
+    started: str | None = None
+    finished: str | None = None
+    pid: int | None = None
+    step: int = 0
+    steps: int = 0
+    reasons: list[str] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+    dir: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON (``dir`` included)."""
+        return asdict(self)
+
+    def save(self) -> None:
+        """Write ``status.json`` atomically."""
+        if self.status not in STATUSES:
+            raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+        write_json(Path(self.dir) / STATUS_FILE, {k: v for k, v in self.to_json().items() if k != "dir"})
+
+    @classmethod
+    def load(cls, run_dir: Path) -> "RunRecord":
+        """Read ``run_dir/status.json`` and apply the liveness rule."""
+        data = json.loads((run_dir / STATUS_FILE).read_text())
+        record = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__}, dir=str(run_dir))
+        if record.status == "running" and record.pid != os.getpid() and not pid_alive(record.pid):
+            record.status = "failed"
+            record.reasons = [*record.reasons, f"process died at step {record.step}; run again to resume"]
+        return record

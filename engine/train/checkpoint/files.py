@@ -1,0 +1,98 @@
+"""One checkpoint on disk: a folder written whole or not at all, with checksums.
+
+Layout of ``step_00000100/``::
+
+    model.safetensors   weights (shared/tied tensors stored once)
+    state.pt            optimizer, loss scaler, RNG states, sampler position, trackers
+    meta.json           {"step", "files": {name: sha256}, "metrics"} — written last
+
+The folder is assembled under a temporary name, every file fsynced, then renamed into
+place, so a crash leaves either the previous checkpoint or the complete new one. A
+checkpoint is *good* when ``meta.json`` parses and every listed file has its checksum;
+a truncated or bit-flipped file fails :func:`verify` and is skipped by the loader.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_model, save_model
+from torch import nn
+
+WEIGHTS, STATE, META = "model.safetensors", "state.pt", "meta.json"
+
+
+class CorruptCheckpoint(ValueError):
+    """A checkpoint folder failed verification (missing file, bad checksum, unreadable meta)."""
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write(folder: Path, model: nn.Module, state: dict[str, Any], step: int, metrics: dict[str, float]) -> Path:
+    """Write a complete checkpoint at ``folder`` atomically (replacing one that is there)."""
+    tmp = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_model(model, str(tmp / WEIGHTS))
+    torch.save(state, tmp / STATE)
+    files = {name: sha256(tmp / name) for name in (WEIGHTS, STATE)}
+    (tmp / META).write_text(json.dumps({"step": step, "files": files, "metrics": metrics}, indent=2, sort_keys=True))
+    for name in (WEIGHTS, STATE, META):
+        _fsync(tmp / name)
+    if folder.exists():
+        old = folder.parent / f".{folder.name}.{os.getpid()}.old"
+        os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, folder)
+    _fsync(folder.parent)
+    return folder
+
+
+def verify(folder: Path) -> dict[str, Any]:
+    """Return the checkpoint's meta, or raise :class:`CorruptCheckpoint` saying what is wrong."""
+    try:
+        meta = json.loads((folder / META).read_text())
+        files = meta["files"]
+        step = int(meta["step"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CorruptCheckpoint(f"{folder.name}: unreadable {META} ({exc})") from None
+    for name, expected in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise CorruptCheckpoint(f"{folder.name}: {name} is missing")
+        if sha256(path) != expected:
+            raise CorruptCheckpoint(f"{folder.name}: {name} fails its checksum (truncated or corrupt)")
+    return {**meta, "step": step}
+
+
+def read(folder: Path, model: nn.Module, device: torch.device) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify, load the weights into ``model`` and return (meta, training state of ``state.pt``)."""
+    meta = verify(folder)
+    missing, unexpected = load_model(model, str(folder / WEIGHTS), strict=False, device=str(device))
+    if missing or unexpected:
+        raise CorruptCheckpoint(f"{folder.name}: weights do not match the model (missing {missing[:3]}, "
+                                f"unexpected {unexpected[:3]}); was the manifest's model changed?")
+    return meta, torch.load(folder / STATE, map_location="cpu", weights_only=False)

@@ -1,0 +1,52 @@
+"""Seeds, deterministic mode and the random state a checkpoint must carry.
+
+A run seeds Python, NumPy and torch (CPU and CUDA) from its manifest seed before the
+model is built, so the initial weights are a function of the seed alone (the fidelity
+gate rebuilds them to get its reference). ``deterministic`` turns on
+``torch.use_deterministic_algorithms`` (and the cuBLAS workspace setting it requires);
+together with the step-indexed data sampling and the RNG state saved in each checkpoint,
+a resumed CPU run continues bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every generator the engine draws from."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def set_deterministic(enabled: bool) -> None:
+    """Switch deterministic algorithms on or off for this process."""
+    if enabled and torch.cuda.is_available():
+        # cuBLAS reads this when its handle is created; it is the documented requirement of
+        # use_deterministic_algorithms on CUDA, not a configuration channel.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(enabled)
+    torch.backends.cudnn.deterministic = enabled
+
+
+def rng_state() -> dict[str, Any]:
+    """Every generator's state (saved in checkpoints)."""
+    state: dict[str, Any] = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` returned."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

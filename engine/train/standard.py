@@ -1,0 +1,154 @@
+"""``trainer.standard``: end-to-end training of one model with one objective.
+
+The trainer is a thin orchestrator of the collectors it owns:
+
+* ``Stepper`` (``step.py``) — forward/backward/clip/update on the fast path;
+* ``Recorder`` + ``MetricsLog`` + ``Sinks`` + ``Display`` (``metrics/``) — per-step
+  JSONL, TensorBoard/W&B, the live view;
+* ``Checkpoints`` (``checkpoint/``) — save_every / keep_last / save_best, resume;
+* ``Stopping`` (``stopping.py``) — convergence and early stopping.
+
+Determinism: the micro-batch of optimiser step ``s`` is batch ``s·A + m`` of the train
+split (A = gradient_accumulation_steps), the lr is a function of ``s``, and every
+checkpoint carries the optimizer, scaler, stopping counters and RNG states — so a run
+killed at any point and resumed from its last checkpoint ends with the same weights, bit
+for bit on the CPU in deterministic mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from caramba.engine.train.checkpoint import Checkpoints
+from caramba.engine.train.evaluate import mean_loss, to_device
+from caramba.engine.train.job import TrainJob, TrainResult
+from caramba.engine.train.metrics import Display, MetricsLog, Sinks, device_peak, flops_per_token
+from caramba.engine.train.metrics.recorder import Recorder
+from caramba.engine.train.optim import Schedule, build_optimizer, freeze
+from caramba.engine.train.precision import Precision
+from caramba.engine.train.seeding import rng_state, set_rng_state
+from caramba.engine.train.step import Stepper, use_compile
+from caramba.engine.train.stopping import Stopping
+
+FINAL_REASONS = ("converged", "early_stopping")
+
+
+class StandardTrainer:
+    """Train ``job.model`` end to end (see the module docstring). Takes no configuration."""
+
+    def fit(self, job: TrainJob) -> TrainResult:
+        """Train (resuming from the newest good checkpoint), evaluate, checkpoint; return the outcome."""
+        train, logging, runtime = job.run.train, job.defaults.logging, job.defaults.runtime
+        self.job, self.precision = job, Precision(train, job.device)
+        model = job.model.to(device=job.device, dtype=self.precision.param_dtype)
+        frozen = freeze(model, train.freeze)
+        if frozen:
+            job.announce(f"frozen: {frozen} parameter tensors (train.freeze)")
+        self.optimizer = build_optimizer(model, train, job.device)
+        self.schedule = Schedule(train.schedule, job.run.steps)
+        self.stopping = Stopping(train, job.run.steps)
+        if train.early_stopping is not None and logging.eval_every == 0:
+            raise ValueError("train.early_stopping needs evaluations: set defaults.logging.eval_every > 0")
+        self.checkpoints = Checkpoints(job.run_dir / "checkpoints", runtime, job.announce)
+        stepper = Stepper(model, job.objective, self.optimizer, self.precision, train, use_compile(job.device, job.apples_to_apples, job.announce))
+        step, resumed, stopped = self._resume(model) if runtime.resume else (0, None, None)
+        self.log = MetricsLog(job.run_dir / "metrics.jsonl")
+        kept = self.log.rewind(step)
+        self.evaluated = {r["step"]: {k: v for k, v in r.items() if k.endswith("_loss")} for r in kept if r.get("kind") == "eval"}
+        self.sinks = Sinks(logging, job.run_dir, job.run_id, job.run.model_dump(mode="json"), job.announce)
+        peak = device_peak(job.device, self.precision.compute_dtype)
+        recorder = Recorder(job.device, flops_per_token(model, train.block_size), peak, self.stopping.needs_every_loss)
+        total = self.stopping.max_steps if stopped is None else step
+        self.display = Display(logging.instrument, job.console, total, step, job.run_id)
+        accum, evals = train.gradient_accumulation_steps, logging.eval_every
+        last_train_loss: float | None = None
+        try:
+            while step < total and stopped is None:
+                if job.cancelled():
+                    stopped = "cancelled"
+                    break
+                factor = self.schedule.factor(step)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = group["base_lr"] * factor
+                batches = [to_device(job.dataset.batch("train", step * accum + m, train.batch_size), job.device, train.pin_memory)
+                           for m in range(accum)]
+                loss, norm, metrics, count = stepper.step(batches)
+                step += 1
+                recorder.record(step, self.optimizer.param_groups[0]["lr"], loss, norm, metrics, count)
+                eval_due = evals > 0 and step % evals == 0
+                if recorder.due() or eval_due or self.checkpoints.due(step) or step == total:
+                    rows = recorder.flush()
+                    self._emit(rows)
+                    last_train_loss = rows[-1]["loss"]
+                    for row in rows:
+                        stopped = stopped or self.stopping.on_train_loss(row["loss"])
+                    job.progress(step)
+                if eval_due:
+                    stopped = self._evaluate(model, step, last_train_loss)[1] or stopped
+                if self.checkpoints.due(step) and step < total:
+                    self._save(model, step, stopped, {"train_loss": last_train_loss} if last_train_loss is not None else {})
+            self._emit(recorder.flush())
+            final = self._final(model, step, stopped, last_train_loss)
+        finally:
+            self.display.stop()
+            self.sinks.close()
+            self.log.close()
+        self.log.to_parquet(job.run_dir / "metrics.parquet")
+        return TrainResult(step=step, stopped=stopped or "completed", resumed_from=resumed, metrics=final,
+                           artifacts=self.checkpoints.paths(), notes=self.sinks.notes)
+
+    def _resume(self, model: torch.nn.Module) -> tuple[int, int | None, str | None]:
+        """Load the newest good checkpoint, if any: (step, resumed_from, stop reason it ended with)."""
+        loaded = self.checkpoints.latest(model, self.job.device)
+        if loaded is None:
+            return 0, None, None
+        step, state = loaded
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.precision.load_state_dict(state["scaler"])
+        self.stopping.load_state_dict(state["stopping"])
+        self.checkpoints.best_value = state["best"]
+        set_rng_state(state["rng"])
+        self.job.announce(f"[bold]resuming from step {step}[/]")
+        stopped = state["stopped"] if state["stopped"] in FINAL_REASONS else None
+        return step, step, stopped
+
+    def _state(self, step: int, stopped: str | None) -> dict[str, Any]:
+        accum = self.job.run.train.gradient_accumulation_steps
+        return {"step": step, "optimizer": self.optimizer.state_dict(), "scaler": self.precision.state_dict(),
+                "rng": rng_state(), "sampler": {"next_batch": step * accum}, "stopping": self.stopping.state_dict(),
+                "best": self.checkpoints.best_value, "stopped": stopped}
+
+    def _save(self, model: torch.nn.Module, step: int, stopped: str | None, metrics: dict[str, float]) -> None:
+        self.checkpoints.save(step, model, self._state(step, stopped), metrics)
+
+    def _emit(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        self.log.append(rows)
+        self.sinks.write(rows)
+        train_rows = [r for r in rows if r["kind"] == "train"]
+        if train_rows:
+            self.display.update(train_rows[-1]["step"], train_rows[-1]["loss"], train_rows[-1]["tokens_per_s"])
+
+    def _evaluate(self, model: torch.nn.Module, step: int, train_loss: float | None) -> tuple[dict[str, float], str | None]:
+        """Validation loss at ``step``: logged, offered as best checkpoint, fed to early stopping.
+
+        Returns the evaluation's metrics and the early-stopping verdict."""
+        job, train = self.job, self.job.run.train
+        val = mean_loss(model, job.objective, job.dataset, "val", job.defaults.logging.eval_iters, train.batch_size,
+                        job.device, self.precision.autocast)
+        metrics = {k: v for k, v in (("val_loss", val), ("train_loss", train_loss)) if v is not None}
+        self._emit([{"kind": "eval", "step": step, **metrics}])
+        self.checkpoints.offer_best(step, metrics, model, self._state(step, None))
+        return metrics, self.stopping.on_eval(metrics)
+
+    def _final(self, model: torch.nn.Module, step: int, stopped: str | None, train_loss: float | None) -> dict[str, float]:
+        """Final evaluation and checkpoint (unless cancelled before any step)."""
+        metrics: dict[str, float] = {"train_loss": train_loss} if train_loss is not None else {}
+        if stopped != "cancelled":
+            metrics = self._evaluate(model, step, train_loss)[0] if step not in self.evaluated else self.evaluated[step]
+        if step > 0:
+            self._save(model, step, stopped, metrics)
+        return metrics
