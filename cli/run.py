@@ -42,9 +42,12 @@ def run(
             for plan in plans:
                 render(plan, console)
         return
-    from caramba.engine.run import execute
+    from caramba.engine.run import RunInputError, execute
 
-    records = execute(compiled, target, Path.cwd())
+    try:
+        records = execute(compiled, target, Path.cwd(), err_console if format_ == "json" else console)
+    except RunInputError as exc:
+        fail(str(exc), "fix the input named above and run again (finished steps are kept)")
     if format_ == "json":
         print_json([r.to_json() for r in records])
     if any(r.status != "succeeded" for r in records):
