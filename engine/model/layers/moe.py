@@ -61,6 +61,8 @@ class MoELayer(nn.Module):
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(…, d_model) → (…, d_model)."""
         flat = x.reshape(-1, x.shape[-1])
+        if flat.device.type == "meta":
+            return self._meta_forward(flat, ctx).view_as(x)
         probs, weights, experts, keep = self.route(flat)
         weights = weights * keep
         out = torch.zeros_like(flat)
@@ -72,3 +74,16 @@ class MoELayer(nn.Module):
             ctx.aux_losses.append(self.balance_loss(probs, experts))
             ctx.stats["moe_dropped_tokens"] = ctx.stats.get("moe_dropped_tokens", 0.0) + float((~keep).sum())
         return out.view_as(x)
+
+    def _meta_forward(self, flat: Tensor, ctx: ForwardContext | None) -> Tensor:
+        """Shape-only pass for the dry run (meta tensors have no values to route by): each
+        expert processes a balanced share ⌈S·k/E⌉ of the tokens, so FLOPs and activations
+        match a perfectly balanced routing."""
+        share = math.ceil(flat.shape[0] * self.top_k / self.n_experts)
+        probs = torch.softmax(self.router(flat), dim=-1)
+        out = probs.sum(-1, keepdim=True) * 0 + torch.zeros_like(flat)
+        for expert in self.experts:
+            out = out + expert(flat[:share]).sum(0)
+        if ctx is not None:
+            ctx.aux_losses.append(probs.mean() * self.n_experts)
+        return out
