@@ -1,0 +1,172 @@
+"""Connections to FalkorDB: the embedded FalkorDBLite database file, or a server URL.
+
+Embedded (the default): a database *file* such as ``.caramba/codegraph.db``. The first
+process to open it starts a ``redis-server`` with the FalkorDB module (via
+``redislite``), listening on a private unix socket, and writes ``<db>.settings`` with
+the server's pid and socket. Any other process that opens the same file (the CLI while
+the MCP server runs, say) attaches to that server instead of starting a second one, so
+both see the same graph. The server stays up while any process is attached; the last one
+to leave shuts it down, and the shutdown saves the file.
+
+Two things are handled here that redislite leaves to its callers:
+
+* a stale ``<db>.settings`` (its server died without cleaning up, or its pid now belongs
+  to another program) is removed before opening, instead of attaching to nothing;
+* opening is serialised with a lock file, so two processes starting at once cannot both
+  start a server on the same file.
+
+A ``redis://`` / ``rediss://`` / ``falkor://`` / ``falkors://`` location connects to a
+FalkorDB server instead; persistence is then the server's business.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import redis
+    from falkordb import Graph
+
+URL_SCHEMES = ("redis://", "rediss://", "falkor://", "falkors://", "unix://")
+#: How long one command may take before the client gives up (a full save of a big graph
+#: or a heavy user query can take seconds; redis-py's unix-socket default is 5 s).
+SOCKET_TIMEOUT_S = 600
+
+
+class DatabaseError(RuntimeError):
+    """The database could not be opened or used; the message says how to fix it."""
+
+
+def default_db_path(workspace: Path) -> Path:
+    """Return the default embedded database file of a workspace."""
+    return workspace / ".caramba" / "codegraph.db"
+
+
+def is_url(location: str | Path) -> bool:
+    """Return True when ``location`` names a FalkorDB server rather than a file."""
+    return isinstance(location, str) and location.startswith(URL_SCHEMES)
+
+
+class Database:
+    """An open FalkorDB connection; use ``Database.open`` and close it when done."""
+
+    def __init__(self, client: Any, raw: "redis.Redis", location: str, embedded: bool, notes: list[str]) -> None:
+        """Wrap an open client; ``raw`` is a binary-safe connection to the same server."""
+        self._client = client
+        self.raw = raw
+        self.location = location
+        self.embedded = embedded
+        #: Things worth telling the user about the opening (a stale settings file, say).
+        self.notes = notes
+
+    @classmethod
+    def open(cls, location: str | Path) -> "Database":
+        """Open the embedded database file or the server URL ``location``."""
+        if is_url(location):
+            return cls._open_url(str(location))
+        return cls._open_file(Path(location))
+
+    @classmethod
+    def _open_url(cls, url: str) -> "Database":
+        import falkordb
+        import redis
+
+        plain = "redis" + url[len("falkor"):] if url.startswith("falkor") else url
+        try:
+            client = falkordb.FalkorDB.from_url(plain)
+            raw = redis.Redis.from_url(plain)
+            raw.ping()
+        except redis.RedisError as error:
+            raise DatabaseError(
+                f"cannot reach the FalkorDB server at {url}: {error}. "
+                "Start the server, or omit --db to use the embedded database file."
+            ) from error
+        return cls(client, raw, url, False, [])
+
+    @classmethod
+    def _open_file(cls, path: Path) -> "Database":
+        import redis
+        from redislite import falkordb_client
+
+        path = path.expanduser().resolve()
+        if path.is_dir():
+            raise DatabaseError(f"--db {path} is a directory; give a file path such as {path / 'codegraph.db'}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        notes: list[str] = []
+        with open(f"{path}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            stale = _stale_settings(Path(f"{path}.settings"))
+            if stale:
+                os.remove(f"{path}.settings")
+                notes.append(f"removed stale {path}.settings ({stale})")
+            try:
+                client = falkordb_client.FalkorDB(str(path), socket_timeout=SOCKET_TIMEOUT_S)
+            except (redis.RedisError, OSError) as error:
+                raise DatabaseError(
+                    f"cannot start or attach to the embedded FalkorDB for {path}: {error}. "
+                    f"If no other caramba process is running, delete {path}.settings and retry."
+                ) from error
+        raw = redis.Redis(unix_socket_path=client.client.socket_file, socket_timeout=SOCKET_TIMEOUT_S)
+        return cls(client, raw, str(path), True, notes)
+
+    @property
+    def owner(self) -> bool:
+        """True when this process started the embedded server (False when attached)."""
+        return bool(self.embedded and getattr(self._client.client, "cleanupregistry", False))
+
+    def graph(self, name: str) -> "Graph":
+        """Return the FalkorDB graph ``name`` (created on first write)."""
+        return self._client.select_graph(name)
+
+    def graph_exists(self, name: str) -> bool:
+        """Return True when the graph ``name`` holds data."""
+        return bool(self.raw.exists(name))
+
+    def list_graphs(self) -> list[str]:
+        """Return the names of all graphs in the database."""
+        return sorted(self._client.list_graphs())
+
+    def save(self) -> None:
+        """Write the embedded database file now (a server keeps its own persistence)."""
+        if self.embedded:
+            self.raw.save()
+
+    def close(self) -> None:
+        """Close this process's connections (the embedded server stops with its last client)."""
+        self.raw.close()
+        self._client.close()
+
+
+def _stale_settings(settings: Path) -> str:
+    """Return why ``settings`` is stale ('' when it is live or absent)."""
+    import psutil
+
+    if not settings.exists():
+        return ""
+    try:
+        data = json.loads(settings.read_text())
+        pidfile = Path(data["pidfile"])
+        socket = Path(data["unixsocket"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return f"unreadable: {error}"
+    if not pidfile.exists():
+        return "its server's pid file is gone"
+    try:
+        pid = int(pidfile.read_text().strip() or "0")
+    except (OSError, ValueError):
+        return "its pid file is unreadable"
+    if not pid or not psutil.pid_exists(pid):
+        return f"server pid {pid} is not running"
+    try:
+        name = psutil.Process(pid).name()
+    except psutil.Error:
+        return f"server pid {pid} is not running"
+    if "redis" not in name:
+        return f"pid {pid} now belongs to {name!r}, not a redis-server"
+    if not socket.exists():
+        return f"its socket {socket} is gone"
+    return ""

@@ -1,0 +1,83 @@
+"""Find the Python files of a repository.
+
+Inside a git work tree the answer is git's: tracked files plus untracked ones that are not
+ignored (``git ls-files --cached --others --exclude-standard``), minus files deleted from
+the work tree. Elsewhere the tree is walked, honouring every ``.gitignore`` on the way
+(each one applies to its own directory and below, as in git) and skipping ``.git``.
+Paths come back repository-relative, POSIX-style and sorted.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pathspec
+
+
+def python_files(root: Path) -> list[str]:
+    """Return the sorted repository-relative paths of the ``.py`` files under ``root``."""
+    listed = _git_files(root)
+    if listed is None:
+        listed = _walk(root)
+    return sorted(path for path in listed if path.endswith(".py") and os.path.isfile(root / path))
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """Return git's file list for ``root``, or None when ``root`` is not in a work tree."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+             "--", "*.py"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except FileNotFoundError:
+        return None
+    if done.returncode != 0:
+        return None
+    names = done.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def _walk(root: Path) -> list[str]:
+    """Walk ``root`` and return the files no ``.gitignore`` excludes."""
+    found: list[str] = []
+    specs: list[tuple[str, pathspec.PathSpec]] = []
+    for directory, dirnames, filenames in os.walk(root):
+        relative = os.path.relpath(directory, root)
+        relative = "" if relative == "." else relative.replace(os.sep, "/")
+        specs = [(base, spec) for base, spec in specs if _inside(relative, base)]
+        if ".gitignore" in filenames:
+            with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+                specs.append((relative, pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())))
+        kept_dirs = []
+        for name in sorted(dirnames):
+            path = f"{relative}/{name}" if relative else name
+            if name != ".git" and not _ignored(specs, path + "/"):
+                kept_dirs.append(name)
+        dirnames[:] = kept_dirs
+        for name in filenames:
+            if not name.endswith(".py"):
+                continue
+            path = f"{relative}/{name}" if relative else name
+            if not _ignored(specs, path):
+                found.append(path)
+    return found
+
+
+def _inside(relative: str, base: str) -> bool:
+    return not base or relative == base or relative.startswith(base + "/")
+
+
+def _ignored(specs: list[tuple[str, pathspec.PathSpec]], path: str) -> bool:
+    """Apply the ``.gitignore`` files in order; a later (deeper) one may re-include."""
+    ignored = False
+    for base, spec in specs:
+        local = path[len(base) + 1 :] if base else path
+        include = spec.check_file(local).include
+        if include is not None:
+            ignored = include
+    return ignored

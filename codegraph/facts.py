@@ -1,0 +1,111 @@
+"""The records that parsing one file yields, before anything global is known.
+
+A parse worker sees one file at a time, so everything here is *file-local*: the nodes the
+file defines, the edges between them (``DEFINES``, ``CONTAINS``), and ``Ref`` records
+for the edges that need the whole repository to resolve (``CALLS``, ``IMPORTS``,
+``INHERITS``, ``REGISTERS``). A ``Ref`` carries *candidates*: absolute dotted names the
+parser derived from the file's own imports, aliases, ``self``/``cls`` and local
+constructor types; ``caramba.codegraph.symbols`` turns them into node keys later.
+
+Everything is plain data (strings, ints, tuples, dicts), so it pickles cheaply between
+processes and fits ``marshal`` for the sync index (``caramba.codegraph.index``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MODULE = "Module"
+CLASS = "Class"
+FUNCTION = "Function"
+METHOD = "Method"
+TYPENAME = "TypeName"
+#: Every node label the code graph writes.
+LABELS: tuple[str, ...] = (MODULE, CLASS, FUNCTION, METHOD, TYPENAME)
+#: Labels of nodes that hold code (and so may call things).
+CODE_LABELS: tuple[str, ...] = (MODULE, CLASS, FUNCTION, METHOD)
+
+DEFINES = "DEFINES"
+CONTAINS = "CONTAINS"
+IMPORTS = "IMPORTS"
+INHERITS = "INHERITS"
+CALLS = "CALLS"
+REGISTERS = "REGISTERS"
+#: Every relationship type the code graph writes.
+EDGE_TYPES: tuple[str, ...] = (DEFINES, CONTAINS, IMPORTS, INHERITS, CALLS, REGISTERS)
+#: Relationship types whose target is found through the global symbol table.
+RESOLVED_TYPES: tuple[str, ...] = (IMPORTS, INHERITS, CALLS, REGISTERS)
+
+
+@dataclass(slots=True)
+class Node:
+    """One node to write: its label, its unique ``key`` and its properties.
+
+    ``key`` is ``<file>`` for a module and ``<file>:<local qualname>`` for everything
+    else (``#2``, ``#3`` … appended to repeated definitions such as property setters), so
+    it depends on the file alone and never changes when other files change.
+    """
+
+    label: str
+    key: str
+    props: dict[str, object]
+
+
+@dataclass(slots=True)
+class Ref:
+    """A reference to resolve globally into an edge ``source -[kind]-> target``.
+
+    ``candidates`` are tried in order; the first that resolves to a node of an accepted
+    label wins (see ``caramba.codegraph.symbols.ACCEPTS``). ``name`` is the text as
+    written (``self.norm``, ``np.zeros``) and is what an unresolved call is kept as.
+    ``role`` distinguishes the two ``REGISTERS`` edges (``target``/``config``).
+    """
+
+    kind: str
+    source: str
+    source_label: str
+    candidates: tuple[str, ...]
+    name: str
+    line: int
+    role: str = ""
+
+    def as_tuple(self) -> tuple[str, str, str, tuple[str, ...], str, int, str]:
+        """Return the record as a tuple, the form stored in the sync index."""
+        return (self.kind, self.source, self.source_label, self.candidates, self.name, self.line, self.role)
+
+
+@dataclass(slots=True)
+class Symbols:
+    """What one file contributes to the global symbol table.
+
+    ``defs`` are ``(qualname, key, label, rank)``; ``aliases`` map ``module.name`` to the
+    absolute name it is bound to by an import or a module-level ``x = a.b``;
+    ``stars`` are modules star-imported by this module; ``bases`` map a class qualname to
+    the candidates of its base classes.
+    """
+
+    defs: list[tuple[str, str, str, int]] = field(default_factory=list)
+    aliases: list[tuple[str, str]] = field(default_factory=list)
+    stars: list[str] = field(default_factory=list)
+    bases: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+    def as_tuple(self) -> tuple[list, list, list, list]:
+        """Return the record as a tuple, the form stored in the sync index."""
+        return (self.defs, self.aliases, self.stars, self.bases)
+
+
+@dataclass(slots=True)
+class FileFacts:
+    """Everything one Python file contributes, or why it was skipped (``error``)."""
+
+    path: str
+    module: str
+    digest: str
+    size: int
+    mtime_ns: int
+    error: str = ""
+    lines: int = 0
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
+    symbols: Symbols = field(default_factory=Symbols)

@@ -1,0 +1,111 @@
+"""Parse Python files into ``FileFacts``, in this process or in a pool of worker processes.
+
+A file that cannot be read, decoded or parsed is not an error of the sync: it comes back
+as ``FileFacts`` with ``error`` set (``"SyntaxError: … (line 3)"``), so the sync reports
+it and carries on with the rest. Parsing is CPU-bound, so large batches go to a
+``ProcessPoolExecutor`` in chunks (one pickled round trip per chunk, not per file).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from caramba.codegraph.extract import Extractor
+from caramba.codegraph.facts import FileFacts
+from caramba.codegraph.naming import is_package, module_name
+from caramba.codegraph.source import SourceText
+
+_BOM = b"\xef\xbb\xbf"
+#: Below this many files a pool costs more (process start-up) than it saves.
+POOL_THRESHOLD = 24
+CHUNK_FILES = 48
+
+
+def digest(data: bytes) -> str:
+    """Return the content hash the sync index keeps per file."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def parse_file(root: str, path: str, prefix: str) -> FileFacts:
+    """Read ``root/path`` and return its facts (or the reason it was skipped)."""
+    full = os.path.join(root, path)
+    module = module_name(path, prefix)
+    try:
+        with open(full, "rb") as handle:
+            data = handle.read()
+        info = os.stat(full)
+    except OSError as error:
+        return FileFacts(path, module, "", 0, 0, error=f"unreadable: {error.strerror}")
+    facts = FileFacts(path, module, digest(data), info.st_size, info.st_mtime_ns)
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        facts.error = f"not UTF-8: {error.reason} at byte {error.start}"
+        return facts
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=path)
+    except SyntaxError as error:
+        facts.error = f"SyntaxError: {error.msg} (line {error.lineno})"
+        return facts
+    except (ValueError, RecursionError) as error:
+        facts.error = f"{type(error).__name__}: {error}"
+        return facts
+    source = SourceText(data)
+    extractor = Extractor(path, module, is_package(path), source)
+    try:
+        extractor.run(tree)
+    except RecursionError:
+        facts.error = "RecursionError: the file nests too deeply to walk"
+        return facts
+    facts.lines = source.line_count
+    facts.nodes = extractor.nodes
+    facts.edges = extractor.edges
+    facts.refs = extractor.refs
+    facts.symbols = extractor.symbols
+    facts.nodes[0].props["hash"] = facts.digest
+    return facts
+
+
+def parse_chunk(root: str, paths: Sequence[str], prefix: str) -> list[FileFacts]:
+    """Parse several files (the unit of work sent to one pool worker)."""
+    return [parse_file(root, path, prefix) for path in paths]
+
+
+def parse_all(
+    root: str,
+    paths: Sequence[str],
+    prefix: str,
+    workers: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[FileFacts]:
+    """Parse ``paths`` (repository-relative) and return their facts in the same order.
+
+    ``progress`` is called with the number of files just finished. Small batches are
+    parsed in this process; larger ones in ``workers`` processes.
+    """
+    if len(paths) < POOL_THRESHOLD or workers <= 1:
+        results = []
+        for path in paths:
+            results.append(parse_file(root, path, prefix))
+            if progress is not None:
+                progress(1)
+        return results
+    chunks = [list(paths[i : i + CHUNK_FILES]) for i in range(0, len(paths), CHUNK_FILES)]
+    by_chunk: dict[int, list[FileFacts]] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(parse_chunk, root, chunk, prefix): i for i, chunk in enumerate(chunks)}
+        for future in as_completed(futures):
+            index = futures[future]
+            by_chunk[index] = future.result()
+            if progress is not None:
+                progress(len(chunks[index]))
+    return [facts for i in range(len(chunks)) for facts in by_chunk[i]]

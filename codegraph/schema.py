@@ -1,0 +1,47 @@
+"""The graph's indexes: range indexes for lookups, full-text indexes for search.
+
+Every label gets range indexes on ``key`` (how the sync finds nodes), ``qualname``,
+``name`` and ``file``; full-text indexes cover names, qualified names and docstrings
+(for a ``TypeName`` the docstring is the registration's summary). They are created once,
+on an empty graph, so the bulk load maintains them as it goes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from caramba.codegraph.facts import LABELS
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from falkordb import Graph
+
+RANGE_PROPERTIES: tuple[str, ...] = ("key", "qualname", "name", "file")
+FULLTEXT_PROPERTIES: tuple[str, ...] = ("name", "qualname", "docstring")
+
+
+def existing_indexes(graph: "Graph") -> set[tuple[str, str, str]]:
+    """Return ``(label, property, type)`` for every index of ``graph``."""
+    found: set[tuple[str, str, str]] = set()
+    result = graph.ro_query("CALL db.indexes() YIELD label, properties, types RETURN label, properties, types")
+    for label, properties, types in result.result_set:
+        for prop in properties:
+            for kind in types.get(prop, []):
+                found.add((label, prop, kind))
+    return found
+
+
+def ensure_indexes(graph: "Graph") -> int:
+    """Create whichever of the code graph's indexes are missing; return how many."""
+    have = existing_indexes(graph) if graph.name in graph.client.execute_command("GRAPH.LIST") else set()
+    created = 0
+    for label in LABELS:
+        for prop in RANGE_PROPERTIES:
+            if (label, prop, "RANGE") not in have:
+                graph.query(f"CREATE INDEX FOR (n:{label}) ON (n.{prop})")
+                created += 1
+        missing = [prop for prop in FULLTEXT_PROPERTIES if (label, prop, "FULLTEXT") not in have]
+        if missing:
+            quoted = ", ".join(f"'{prop}'" for prop in missing)
+            graph.query(f"CALL db.idx.fulltext.createNodeIndex('{label}', {quoted})")
+            created += 1
+    return created

@@ -1,0 +1,247 @@
+"""Synchronise a repository into its code graph: full the first time, incremental after.
+
+The sync is a thin orchestrator over the objects it owns:
+
+1. ``discover`` lists the Python files and ``plan`` compares them with the sync index
+   (content hashes) to find added, changed and deleted files;
+2. ``parse`` turns the added and changed files into ``FileFacts`` (in worker processes);
+3. a ``SymbolTable`` is rebuilt from every file's symbols (stored ones for unchanged
+   files), and ``link`` resolves the parsed files' references, plus those of every
+   unchanged file whose earlier resolutions depended on a changed module;
+4. ``apply`` writes the difference to the graph and ``SyncIndex`` records the new state;
+5. the embedded database file is saved.
+
+A full sync happens when asked (``reset``), on the first sync, and when the index cannot
+be trusted (another schema or Python version, another root or package prefix); the
+report's ``reason`` says which.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from caramba.codegraph.apply import UNRESOLVED_PROPERTY, Changes, apply
+from caramba.codegraph.database import Database
+from caramba.codegraph.discover import python_files
+from caramba.codegraph.facts import FileFacts
+from caramba.codegraph.index import SCHEMA_VERSION, SyncIndex, python_version
+from caramba.codegraph.link import LinkRecord, link_file
+from caramba.codegraph.naming import package_prefix
+from caramba.codegraph.parse import parse_all
+from caramba.codegraph.plan import make_plan
+from caramba.codegraph.report import Progress, SyncReport
+from caramba.codegraph.schema import ensure_indexes
+from caramba.codegraph.symbols import Resolver, SymbolTable
+from caramba.codegraph.writer import GraphWriter
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from falkordb import Graph
+
+LOCK_SECONDS = 3600
+
+
+class SyncError(RuntimeError):
+    """A sync could not run; the message says why and what to do."""
+
+
+class Sync:
+    """Synchronises repositories into one graph of one database."""
+
+    def __init__(self, database: Database, graph: str, workers: int = 2, progress: Progress | None = None) -> None:
+        """Sync into graph ``graph`` of ``database``, parsing with ``workers`` processes."""
+        self._db = database
+        self._name = graph
+        self._workers = workers
+        self._progress = progress
+
+    def run(self, root: Path, reset: bool = False) -> SyncReport:
+        """Bring the graph up to date with the Python files under ``root``."""
+        root = root.expanduser().resolve()
+        if not root.is_dir():
+            raise SyncError(f"{root} is not a directory; pass the repository to sync as PATH")
+        lock = f"codegraph:{self._name}:lock"
+        token = uuid.uuid4().hex
+        if not self._db.raw.set(lock, token, nx=True, ex=LOCK_SECONDS):
+            raise SyncError(
+                f"another sync of graph {self._name!r} is running; wait for it to finish "
+                f"(or delete the Redis key {lock!r} if that process died)"
+            )
+        try:
+            return self._run(root, reset)
+        finally:
+            if self._db.raw.get(lock) == token.encode():
+                self._db.raw.delete(lock)
+
+    def _run(self, root: Path, reset: bool) -> SyncReport:
+        started = time.perf_counter()
+        stages: dict[str, float] = {}
+        clock = [started]
+
+        def lap(stage: str) -> None:
+            now = time.perf_counter()
+            stages[stage] = round(now - clock[0], 4)
+            clock[0] = now
+
+        graph = self._db.graph(self._name)
+        index = SyncIndex(self._db.raw, self._name)
+        prefix = package_prefix(root)
+        meta = {"schema": SCHEMA_VERSION, "python": python_version(), "root": str(root), "prefix": prefix}
+        exists = self._db.graph_exists(self._name)
+        reason = _full_reason(reset, index.meta(), meta, exists)
+        report = SyncReport(self._name, self._db.location, str(root), bool(reason), reason)
+        report.notes.extend(self._db.notes)
+        paths = python_files(root)
+        if report.full:
+            if exists:
+                graph.delete()
+            index.clear()
+            ensure_indexes(graph)
+        indexed = {} if report.full else index.files()
+        plan = make_plan(root, paths, indexed)
+        lap("discover")
+
+        facts = parse_all(str(root), plan.parse, prefix, self._workers, self._parse_progress(len(plan.parse)))
+        ok = [item for item in facts if not item.error]
+        lap("parse")
+
+        changed = set(plan.changed)
+        records = {} if report.full else {p: r for p, r in index.symbols().items() if p not in changed}
+        for item in ok:
+            records[item.path] = item.symbols.as_tuple()
+        resolver = Resolver(SymbolTable((path, records[path]) for path in sorted(records)))
+        modules = {indexed[path][3] for path in changed if path in indexed} | {item.module for item in facts}
+        dependents = set() if report.full else index.dependents(modules) - changed
+        refs = {item.path: [ref.as_tuple() for ref in item.refs] for item in ok}
+        links: dict[str, LinkRecord] = {}
+        for item in ok:
+            record = link_file(resolver, item.path, item.module, refs[item.path]).record()
+            _set_unresolved(item, record)
+            links[item.path] = record
+        old_links = index.links([*sorted(dependents), *(p for p in plan.changed if p in indexed)])
+        dependent_refs = index.refs(sorted(dependents))
+        pairs = {
+            path: (old_links[path], link_file(resolver, path, indexed[path][3], dependent_refs[path]).record())
+            for path in sorted(dependents)
+        }
+        lap("resolve")
+
+        self._report("write", 0, 1)
+        replaced = [path for path in plan.changed if path in indexed]
+        written = apply(GraphWriter(graph), Changes(ok, links, replaced, pairs))
+        self._report("write", 1, 1)
+        lap("write")
+
+        files = {item.path: (item.digest, item.size, item.mtime_ns, item.module, item.error) for item in facts}
+        files.update(plan.restat)
+        new_deps = {path: record[2] for path, record in links.items()}
+        new_deps.update((path, pair[1][2]) for path, pair in pairs.items())
+        old_deps = {path: record[2] for path, record in old_links.items()}
+        index.write(
+            meta,
+            files,
+            {item.path: item.symbols.as_tuple() for item in ok},
+            refs,
+            {**links, **{path: pair[1] for path, pair in pairs.items()}},
+            [*plan.deleted, *(item.path for item in facts if item.error)],
+            _rdeps_update(index, old_deps, new_deps, plan.deleted, report.full),
+        )
+        lap("index")
+        report.sync_seconds = round(time.perf_counter() - started, 4)
+
+        saving = time.perf_counter()
+        self._db.save()
+        report.save_seconds = round(time.perf_counter() - saving, 4)
+        report.stages = stages
+        report.files = len(paths)
+        report.parsed = len(plan.parse)
+        report.deleted = len(plan.deleted)
+        report.relinked = len(pairs)
+        report.written = {"nodes": written.nodes, "edges_created": written.edges_created,
+                          "edges_deleted": written.edges_deleted, "properties_set": written.properties_set}
+        report.skipped = sorted(
+            [(item.path, item.error) for item in facts if item.error]
+            + [(path, record[4]) for path, record in indexed.items() if record[4] and path in plan.unchanged]
+        )
+        report.nodes, report.edges = _totals(graph)
+        return report
+
+    def _parse_progress(self, total: int) -> Callable[[int], None] | None:
+        """Adapt the sync's progress callback to ``parse_all``'s per-file counter."""
+        progress = self._progress
+        if progress is None:
+            return None
+        done = [0]
+        progress("parse", 0, total)
+
+        def advance(count: int) -> None:
+            done[0] += count
+            progress("parse", done[0], total)
+
+        return advance
+
+    def _report(self, stage: str, done: int, total: int) -> None:
+        if self._progress is not None:
+            self._progress(stage, done, total)
+
+
+def _full_reason(reset: bool, stored: dict[str, str], meta: dict[str, str], exists: bool) -> str:
+    """Return why this sync must rebuild the graph from scratch ('' when it need not)."""
+    if reset:
+        return "--reset"
+    if not stored:
+        return "first sync of this graph" if not exists else "the graph has no sync index"
+    if not exists:
+        return "the graph was deleted"
+    for key in ("schema", "python", "root", "prefix"):
+        if stored.get(key) != meta[key]:
+            return f"{key} changed ({stored.get(key)!r} → {meta[key]!r})"
+    return ""
+
+
+def _set_unresolved(item: FileFacts, record: LinkRecord) -> None:
+    """Copy a parsed file's unresolved names onto its nodes' properties."""
+    by_key = {node.key: node for node in item.nodes}
+    for source, _, kind, names in record[1]:
+        by_key[source].props[UNRESOLVED_PROPERTY[kind]] = names
+
+
+def _rdeps_update(
+    index: SyncIndex,
+    old: dict[str, list[str]],
+    new: dict[str, list[str]],
+    deleted: Iterable[str],
+    full: bool,
+) -> dict[str, list[str]]:
+    """Return the ``rdeps`` entries to write (an empty list deletes an entry)."""
+    if full:
+        fresh: dict[str, list[str]] = defaultdict(list)
+        for path in sorted(new):
+            for name in new[path]:
+                fresh[name].append(path)
+        return dict(fresh)
+    removals: dict[str, set[str]] = defaultdict(set)
+    additions: dict[str, set[str]] = defaultdict(set)
+    for path in set(old) | set(new) | set(deleted):
+        before, after = set(old.get(path, ())), set(new.get(path, ()))
+        for name in before - after:
+            removals[name].add(path)
+        for name in after - before:
+            additions[name].add(path)
+    touched = sorted(removals.keys() | additions.keys())
+    current = index.rdeps(touched)
+    return {
+        name: sorted((set(current.get(name, ())) - removals.get(name, set())) | additions.get(name, set()))
+        for name in touched
+    }
+
+
+def _totals(graph: "Graph") -> tuple[int, int]:
+    """Return the graph's node and edge counts."""
+    nodes = graph.ro_query("MATCH (n) RETURN count(n)").result_set[0][0]
+    edges = graph.ro_query("MATCH ()-[r]->() RETURN count(r)").result_set[0][0]
+    return int(nodes), int(edges)
