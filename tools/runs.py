@@ -56,6 +56,7 @@ def register(server: MCPServer, ws: Workspace, launcher: Launcher) -> None:
         Follow it with run_status, stop it with cancel_run, then read get_run_results.
         Refused when the manifest is invalid or breaks the workspace limits (concurrent runs,
         steps per run); runs longer than the wall-clock limit are killed."""
+        from caramba.engine.compiler import compile_manifest
         from caramba.engine.store.ids import run_ids
 
         compiled = inspect_manifest(ws, manifest).require()
@@ -66,7 +67,10 @@ def register(server: MCPServer, ws: Workspace, launcher: Launcher) -> None:
         if too_long:
             raise ToolError(f"refused: runs {', '.join(too_long)} ask for more than the workspace limit mcp.max_steps="
                             f"{limits.max_steps}; lower their steps or raise the limit in caramba.yml")
-        ids = run_ids(compiled, name)
+        folder = ws.root / ".caramba" / "manifests"
+        path = folder / f"{compiled.digest[:16]}.yml"
+        write_text(path, yaml.safe_dump(relocate(compiled.resolved, compiled.base_dir, folder), sort_keys=False))
+        ids = run_ids(compile_manifest(str(path)), name)  # what the run process computes from that file
         busy = [s.id for s in map(reader.status_or_none, ids) if s is not None and s.status in ("queued", "running")]
         if busy:
             raise ToolError(f"runs {', '.join(busy)} are already in progress; follow them with run_status or cancel_run")
@@ -74,9 +78,6 @@ def register(server: MCPServer, ws: Workspace, launcher: Launcher) -> None:
         if active >= limits.max_concurrent_runs:
             raise ToolError(f"refused: {active} run process(es) already running, the workspace limit mcp.max_concurrent_runs "
                             f"is {limits.max_concurrent_runs}; wait for one to finish (list_runs) or cancel one")
-        folder = ws.root / ".caramba" / "manifests"
-        path = folder / f"{compiled.digest[:16]}.yml"
-        write_text(path, yaml.safe_dump(relocate(compiled.resolved, compiled.base_dir, folder), sort_keys=False))
         launch = launcher.spawn(path, name, ids, compiled.digest)
         if wait:
             await _follow(reader, ids, ctx)
