@@ -19,6 +19,15 @@ ATTENTION = {
 }
 
 
+@pytest.fixture(autouse=True)
+def one_thread() -> object:
+    """Tiny models run fastest on one intra-op thread (and do not fight other tests for cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def manifest_text(attention: str = "standard", data_path: str = "tokens.npy", benchmarks: str = "[]",
                   teacher: bool = False) -> str:
     """A 2-layer, d_model 64, vocab 97 language-model manifest with the given attention."""
