@@ -1,0 +1,96 @@
+"""The live view: who is speaking, which tools they call, what the session has cost.
+
+:class:`LiveView` is a session observer drawing a ``rich.live.Live`` panel (the team
+with the current speaker marked, the current turn's tool calls, the running cost) and
+printing one permanent line per finished turn above it. :class:`Observers` fans events
+out to the live view and to any extra observers (tests use one to stop a session).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from caramba.agents.usage import UsageMeter
+from caramba.processes.brainstorm.config import BrainstormConfig
+from caramba.processes.brainstorm.prompts import label
+from caramba.processes.brainstorm.state import TurnRecord
+
+
+class LiveView:
+    """Draws the session as it happens (see the module docstring)."""
+
+    def __init__(self, console: Console, config: BrainstormConfig, meter: UsageMeter) -> None:
+        self.console, self.config, self.meter = console, config, meter
+        self.speaker: str | None = None
+        self.turn = ""
+        self.tools: list[str] = []
+        self.live = Live(self._render(), console=console, refresh_per_second=8, transient=True)
+
+    def __enter__(self) -> "LiveView":
+        self.live.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.live.stop()
+
+    def turn_started(self, turn_id: str, role: str) -> None:
+        self.speaker, self.turn, self.tools = role, turn_id, []
+        self._refresh()
+
+    def tool_started(self, role: str, name: str, args: dict[str, Any]) -> None:
+        shown = ", ".join(f"{k}={str(v)[:30]!s}" for k, v in list(args.items())[:3])
+        self.tools.append(f"… {name}({shown})")
+        self._refresh()
+
+    def tool_finished(self, role: str, name: str, ok: bool) -> None:
+        for index in range(len(self.tools) - 1, -1, -1):
+            if self.tools[index].startswith(f"… {name}("):
+                self.tools[index] = ("✓ " if ok else "✘ ") + self.tools[index][2:]
+                break
+        self._refresh()
+
+    def turn_finished(self, record: TurnRecord, resumed: bool) -> None:
+        tools = f" · tools: {', '.join(c.name for c in record.tools)}" if record.tools else ""
+        state = "[dim](from checkpoint)[/] " if resumed else ""
+        self.console.print(f"{state}[bold]{record.role}[/] — {label(record)}{escape(tools)}")
+        self.speaker = None
+        self._refresh()
+
+    def notice(self, text: str) -> None:
+        self.console.print(f"[yellow]{escape(text)}[/]")
+
+    def _refresh(self) -> None:
+        self.live.update(self._render())
+
+    def _render(self) -> Panel:
+        team = Table.grid(padding=(0, 2))
+        for role, persona in self.config.team:
+            mark = "[bold green]▶ speaking[/]" if role == self.speaker else ""
+            team.add_row(f"[bold]{role}[/]", f"[dim]{persona}[/]", mark)
+        tools = "\n".join(escape(t) for t in self.tools[-8:]) or "[dim]no tool calls yet[/]"
+        cost = self.meter.total.describe()
+        budget = f" of ${self.meter.budget_usd:.2f}" if self.meter.budget_usd is not None else ""
+        return Panel(Group(team, "", f"[bold]{escape(self.turn)}[/]", tools, "", f"usage: {escape(cost)}{budget}"),
+                     title=f"brainstorm: {escape(self.config.topic[:60])}", border_style="cyan")
+
+
+class Observers:
+    """Forwards each event to every observer that implements it."""
+
+    def __init__(self, *observers: Any) -> None:
+        self.observers = observers
+
+    def __getattr__(self, event: str) -> Any:
+        def forward(*args: Any) -> None:
+            for observer in self.observers:
+                handler = getattr(observer, event, None)
+                if handler is not None:
+                    handler(*args)
+
+        return forward
