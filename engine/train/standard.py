@@ -141,6 +141,7 @@ class StandardTrainer:
                         job.device, self.precision.autocast)
         metrics = {k: v for k, v in (("val_loss", val), ("train_loss", train_loss)) if v is not None}
         self._emit([{"kind": "eval", "step": step, **metrics}])
+        self.evaluated[step] = metrics
         self.checkpoints.offer_best(step, metrics, model, self._state(step, None))
         return metrics, self.stopping.on_eval(metrics)
 
