@@ -15,9 +15,10 @@ MINE = sorted(p for p in PRESETS.glob("*.yml") if p.stem != "complete_example")
 
 
 def three_steps(path: Path) -> list[str]:
-    """``--set`` overrides that cut every run of every target to 3 steps."""
+    """``--set`` overrides: every run of every target to 3 steps, 2 evaluation batches."""
     data = yaml.safe_load(path.read_text())
-    return [f"targets[{t}].runs[{r}].steps=3" for t, target in enumerate(data["targets"]) for r in range(len(target["runs"]))]
+    cut = [f"targets[{t}].runs[{r}].steps=3" for t, target in enumerate(data["targets"]) for r in range(len(target["runs"]))]
+    return [*cut, "defaults.logging.eval_iters=2"]
 
 
 def test_every_family_has_a_preset() -> None:

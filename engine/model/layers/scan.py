@@ -10,7 +10,8 @@ Mamba selective scan; ``tests/model`` checks it against the sequential loop.
 
 from __future__ import annotations
 
-from torch import Tensor, nn
+import torch
+from torch import Tensor
 
 
 def linear_scan(a: Tensor, b: Tensor, h0: Tensor | None = None) -> Tensor:
@@ -23,15 +24,10 @@ def linear_scan(a: Tensor, b: Tensor, h0: Tensor | None = None) -> Tensor:
     """
     length, shift = a.shape[1], 1
     while shift < length:
-        a_prev = nn.functional.pad(a[:, :-shift], _pad(a, shift), value=1.0)
-        b_prev = nn.functional.pad(b[:, :-shift], _pad(b, shift), value=0.0)
-        a, b = a * a_prev, b + a * b_prev
+        head_a, tail_a = a[:, :shift], a[:, shift:]
+        b = torch.cat([b[:, :shift], b[:, shift:] + tail_a * b[:, :-shift]], dim=1)
+        a = torch.cat([head_a, tail_a * a[:, :-shift]], dim=1)
         shift *= 2
     if h0 is not None:
         b = b + a * h0.unsqueeze(1)
     return b
-
-
-def _pad(x: Tensor, shift: int) -> tuple[int, ...]:
-    """F.pad spec that prepends ``shift`` entries on dim 1 (pads are listed last-dim first)."""
-    return (0, 0) * (x.dim() - 2) + (shift, 0)
