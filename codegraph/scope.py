@@ -79,13 +79,18 @@ class Scope:
         return None
 
     def type_of(self, name: str) -> str | None:
-        """Return the constructor type of local variable ``name``, if known."""
+        """Return the constructor type of variable ``name`` seen from here, if known.
+
+        Function scopes are searched outwards, then the module; class bodies are skipped.
+        A parameter or any other binding of the name in a nearer scope hides outer types.
+        """
         scope: Scope | None = self
-        while scope is not None and scope.kind == "function":
-            if name in scope.names and scope.names[name] != SHADOW:
-                return None
-            if name in scope.types:
-                return scope.types[name]
+        while scope is not None:
+            if scope.kind != "class":
+                if name in scope.types:
+                    return scope.types[name]
+                if scope.names.get(name, SHADOW) != SHADOW or (name in scope.names and scope.kind == "function"):
+                    return None
             scope = scope.parent
         return None
 
@@ -123,7 +128,7 @@ class Candidates:
                 if attr_type:
                     return (f"{attr_type}.{rest[1]}",)
             return ()
-        local_type = scope.type_of(root) if scope.kind == "function" else None
+        local_type = scope.type_of(root)
         if local_type:
             return (".".join([local_type, *rest]),)
         target = scope.lookup(root)

@@ -1,0 +1,1 @@
+"""Tests of the code graph (caramba.codegraph) and its CLI, on real FalkorDBLite."""
