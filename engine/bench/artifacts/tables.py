@@ -114,6 +114,7 @@ def _parse(text: str) -> Any:
 def markdown(spec: TableSpec, rows: list[Row]) -> str:
     """A GitHub-flavoured Markdown table of ``rows``."""
     head = "| " + " | ".join(c.header for c in spec.columns) + " |"
-    rule = "|" + "|".join("---" if i < 2 else "---:" for i, _ in enumerate(spec.columns)) + "|"
+    numeric = [bool(rows) and all(isinstance(r.get(c.key), (int, float)) for r in rows) for c in spec.columns]
+    rule = "|" + "|".join("---:" if n else "---" for n in numeric) + "|"
     body = ["| " + " | ".join(cell(r, c) for c in spec.columns) + " |" for r in rows]
     return "\n".join([head, rule, *body])

@@ -24,6 +24,7 @@ from caramba.engine.infer.cache.quantized import QuantizedCache
 log = logging.getLogger("caramba")
 
 Store = DenseCache | QuantizedCache
+_announced: set[tuple[str, str]] = set()  # (policy, device) paths already logged in this process
 
 
 class ModelCache:
@@ -39,7 +40,6 @@ class ModelCache:
         self.policy = policy or CachePolicy()
         self.capacity = capacity
         self.slots: dict[nn.Module, dict[str, Store]] = {}
-        self._logged = False
 
     def _store(self, layer: nn.Module, name: str) -> Store:
         kind = self.policy.kind_for(name)
@@ -48,17 +48,20 @@ class ModelCache:
         where = f"{type(layer).__name__} #{len(self.slots)} tensor {name!r}"
         return QuantizedCache(kind, self.policy.block_size, self.policy.residual_window, self.capacity, where)
 
+    def _announce(self, tensors: dict[str, Tensor]) -> None:
+        """Log, once per process, which implementation this policy takes on this device."""
+        key = (self.policy.describe(), str(next(iter(tensors.values())).device))
+        if key not in _announced:
+            _announced.add(key)
+            quantised = any(self.policy.kind_for(name) in QUANTISED for name in tensors)
+            log.info("KV cache %s: PyTorch %s path on %s", key[0], "block-wise quantisation" if quantised else "dense", key[1])
+
     def update(self, layer: nn.Module, tensors: dict[str, Tensor]) -> tuple[Tensor, ...]:
         """Append this step's tensors to ``layer``'s slot; return each full history, in order."""
         slot = self.slots.get(layer)
         if slot is None:
             slot = self.slots[layer] = {name: self._store(layer, name) for name in tensors}
-            if not self._logged:
-                first = next(iter(tensors.values()))
-                quantised = any(self.policy.kind_for(name) in QUANTISED for name in tensors)
-                log.info("KV cache %s: PyTorch %s path on %s", self.policy.describe(),
-                         "block-wise quantisation" if quantised else "dense", first.device)
-                self._logged = True
+            self._announce(tensors)
         if slot.keys() != tensors.keys():
             raise KeyError(f"{type(layer).__name__} cached {sorted(slot)} before and now {sorted(tensors)}; "
                            "a layer must pass the same tensor names at every step")

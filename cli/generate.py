@@ -1,0 +1,95 @@
+"""``caramba generate`` (text or token ids from a run's checkpoint) and ``caramba compare`` (runs side by side)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from caramba.cli.common import console, fail, print_json
+
+KIND_HELP = "KV-cache kind: fp16, bf16, fp32, q8, q4, or none (recompute the prefix each step)"
+
+
+def generate(
+    run_id: Annotated[str, typer.Argument(help="run id (or a unique prefix) from `caramba runs list`")],
+    prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="prompt text (encoded with the run's tokenizer)")] = None,
+    ids: Annotated[str | None, typer.Option("--ids", help="prompt as comma-separated token ids, e.g. 72,101,108")] = None,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", "-n", min=1, help="tokens to generate")] = 64,
+    temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy")] = 0.0,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="keep the k most likely tokens")] = None,
+    top_p: Annotated[float | None, typer.Option("--top-p", help="nucleus: smallest set with this total probability")] = None,
+    cache: Annotated[str, typer.Option("--cache", help=KIND_HELP)] = "fp16",
+    block_size: Annotated[int, typer.Option("--block-size", min=2, help="q8/q4 block size")] = 32,
+    residual_window: Annotated[int, typer.Option("--residual-window", min=0, help="recent tokens kept exact (q8/q4)")] = 0,
+    seed: Annotated[int, typer.Option(help="sampling seed")] = 0,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1 …")] = "cpu",
+    format_: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Continue a prompt with a trained run's newest good checkpoint."""
+    if (prompt is None) == (ids is None):
+        fail("give exactly one of --prompt TEXT or --ids 1,2,3", "e.g. caramba generate RUN_ID --prompt 'Hello'")
+    import torch
+
+    from caramba.engine.data.tokenizers import TokenizerUnavailable, load_tokenizer
+    from caramba.engine.infer import CachePolicy, Sampling
+    from caramba.engine.infer import generate as run_generation
+    from caramba.engine.infer.load import NoCheckpoint, load_run
+    from caramba.engine.store.runs import UnknownRun
+
+    try:
+        sampling = Sampling(temperature, top_k, top_p)
+        policy = None if cache == "none" else CachePolicy(cache, block_size, residual_window)
+        loaded = load_run(Path.cwd(), run_id, device)
+        tokenizer = load_tokenizer(loaded.tokenizer, Path.cwd()) if prompt is not None else None
+    except (ValueError, UnknownRun, NoCheckpoint, TokenizerUnavailable) as exc:
+        fail(str(exc))
+    if ids is not None:
+        try:
+            prompt_ids = [int(t) for t in ids.split(",") if t.strip()]
+        except ValueError:
+            fail(f"--ids must be comma-separated integers, got {ids!r}")
+    else:
+        prompt_ids = tokenizer.encode(prompt)  # type: ignore[union-attr, arg-type]
+    vocab = getattr(loaded.model, "vocab_size", None)
+    if not prompt_ids or (vocab is not None and max(prompt_ids) >= vocab):
+        fail(f"the prompt must be 1+ token ids below the model's vocabulary ({vocab}), got {prompt_ids[:8]}…")
+    out = run_generation(loaded.model, torch.tensor([prompt_ids], device=device), max_new_tokens, sampling, policy, seed)
+    new = out[0, len(prompt_ids):].tolist()
+    text = tokenizer.decode(new) if tokenizer is not None else None
+    if format_ == "json":
+        print_json({"run_id": loaded.run_id, "step": loaded.step, "prompt_ids": prompt_ids, "ids": new, "text": text,
+                    "cache": policy.describe() if policy else "none"})
+        return
+    console.print(f"[dim]run {loaded.run_id} · checkpoint step {loaded.step} · cache {policy.describe() if policy else 'none'}[/]")
+    console.print(text if text is not None else ",".join(map(str, new)), markup=False, highlight=False)
+
+
+def compare(
+    run_ids: Annotated[list[str], typer.Argument(help="two or more run ids (or unique prefixes)")],
+    out: Annotated[Path | None, typer.Option("--out", help="output folder (default .caramba/compare/<ids hash>)")] = None,
+) -> None:
+    """Side-by-side tables and plots (CSV, PNG, LaTeX, report) of several runs' benchmarks."""
+    from caramba.engine.bench.compare import compare_runs
+    from caramba.engine.store import RunStore
+    from caramba.engine.store.runs import UnknownRun
+
+    store = RunStore(Path.cwd())
+    try:
+        records = [store.get(r) for r in run_ids]
+        folder = out or Path.cwd() / ".caramba" / "compare" / hashlib.sha256(
+            "\n".join(r.id for r in records).encode()).hexdigest()[:12]
+        files = compare_runs([Path(r.dir) for r in records], folder)
+    except (UnknownRun, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    console.print(f"compared {', '.join(r.id for r in records)} → {folder}")
+    for name in files:
+        console.print(f"  {Path(name).name}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``generate`` and ``compare`` to the ``caramba`` command."""
+    app.command()(generate)
+    app.command()(compare)
