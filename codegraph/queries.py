@@ -119,7 +119,7 @@ class Queries:
                 {"ids": frontier},
             ).result_set
             frontier = []
-            for row in sorted(rows, key=lambda r: (r[4] or "", r[5] or "", r[6])):
+            for row in sorted(rows, key=lambda r: (r[3] or "", r[4] or 0, r[5] or "", r[6])):
                 if row[0] in seen:
                     continue
                 seen.add(row[0])
