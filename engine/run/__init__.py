@@ -57,9 +57,12 @@ class _Cancel:
 
 def execute(compiled: Compiled, target: str | None, workspace: Path, console: Console | None = None) -> list[RunRecord]:
     """Run every run of the target in order (see the module docstring); returns their records."""
+    from caramba.engine.run.process import execute_process, process_target
     from caramba.engine.run.session import RunSession
 
     console = console or Console(highlight=False)
+    if (process := process_target(compiled, target)) is not None:  # agent workflow: caramba.processes
+        return [execute_process(compiled, process, workspace, console)]
     chosen = pick_target(compiled, target)
     store = RunStore(workspace)
     ids = run_ids(compiled, chosen.name)

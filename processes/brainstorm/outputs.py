@@ -19,7 +19,7 @@ from caramba.processes.brainstorm.config import BrainstormConfig
 from caramba.processes.brainstorm.prompts import label
 from caramba.processes.brainstorm.state import Proposal, SessionState
 
-COLUMNS = ("proposal", "author", "target", "params", "tokens", "flops_per_token", "memory_bytes", "file")
+COLUMNS = ("proposal", "author", "target", "params", "tokens", "train_flops_per_token", "memory_bytes", "file")
 
 
 def write_outputs(folder: Path, config: BrainstormConfig, state: SessionState) -> list[str]:
@@ -54,19 +54,16 @@ def cost_rows(proposals: list[Proposal]) -> list[dict[str, Any]]:
             runs = plan.get("runs", [])
             rows.append({"proposal": proposal.name, "author": proposal.author, "target": plan.get("target"),
                          "params": plan.get("params_total"), "tokens": plan.get("tokens_total"),
-                         "flops_per_token": _total(runs[0].get("flops_per_token")) if runs else None,
-                         "memory_bytes": _total(runs[0].get("memory_bytes")) if runs else None,
+                         "train_flops_per_token": _pick(runs, "flops_per_token", "train_step"),
+                         "memory_bytes": _pick(runs, "memory_bytes", "total"),
                          "file": proposal.file})
     return rows
 
 
-def _total(values: Any) -> float | None:
-    """``total`` of a per-kind dict when present, else the sum of its numbers."""
-    if not isinstance(values, dict):
-        return None
-    if "total" in values:
-        return values["total"]
-    return sum(v for v in values.values() if isinstance(v, (int, float)))
+def _pick(runs: list[dict[str, Any]], field: str, key: str) -> Any:
+    """``runs[0][field][key]`` of a dry-run plan (training FLOPs per token, total memory)."""
+    values = runs[0].get(field) if runs else None
+    return values.get(key) if isinstance(values, dict) else None
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
@@ -108,8 +105,8 @@ def summary_markdown(config: BrainstormConfig, state: SessionState) -> str:
              f"- turns completed: {len(state.turns)}",
              f"- proposals: {sum(p.status == 'valid' for p in state.proposals)} valid of {len(state.proposals)}",
              "", "| agent | calls | prompt tokens | completion tokens | cost |", "|---|---|---|---|---|"]
-    for role, data in state.usage.items():
-        usage = Usage.from_json(data)
+    for role in [r for r, _ in config.team if r in state.usage]:
+        usage = Usage.from_json(state.usage[role])
         total.add(usage)
         cost = f"${usage.cost_usd:.4f}" if usage.cost_known else "unknown"
         lines.append(f"| {role} | {usage.calls} | {usage.prompt_tokens:,} | {usage.completion_tokens:,} | {cost} |")

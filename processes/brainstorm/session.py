@@ -40,6 +40,19 @@ class BudgetReached(Exception):
     """Raised between turns once the session's cost reached its budget."""
 
 
+def _only(group: BaseExceptionGroup) -> BaseException:
+    """The one exception inside (nested) groups, or the group itself when there are several."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, BaseExceptionGroup):
+            pending.extend(item.exceptions)
+        else:
+            leaves.append(item)
+    return leaves[0] if len(leaves) == 1 else group
+
+
 def _no_tools(_actions: dict[str, Any]) -> list[Any]:
     return []
 
@@ -84,14 +97,16 @@ class BrainstormSession:
                         self._finish("completed", f"completed: {len(self.state.turns)} turns, "
                                                   f"{valid} of {len(self.state.proposals)} proposals valid")
                     except BudgetReached:
-                        self._finish("stopped_budget", f"stopped: budget of ${self.meter.budget_usd:.2f} reached "
+                        self._finish("stopped_budget", f"stopped: budget of ${self.meter.budget_usd:g} reached "
                                                        f"after {len(self.state.turns)} turns")
+        except BaseExceptionGroup as group:  # the MCP client's task group wraps what a turn raised
+            raise _only(group) from None
         finally:
             await toolset.close()
             self.checkpoint()
-        view.notice(self.state.message)
+            files = write_outputs(self.folder, self.config, self.state)
         return ProcessResult(self.state.status, self.state.message, self.folder, self.meter.to_json(),  # type: ignore[arg-type]
-                             write_outputs(self.folder, self.config, self.state))
+                             files)
 
     async def _discussion(self) -> None:
         c = self.config
