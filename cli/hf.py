@@ -1,0 +1,46 @@
+"""``caramba import-hf`` and ``caramba export-hf``: Hugging Face checkpoints ↔ caramba folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from caramba.cli.common import console, fail
+
+
+def import_hf(
+    path: Annotated[str, typer.Argument(help="checkpoint folder (config.json + safetensors) or hf://org/name (local cache)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder to write manifest.yml and model.safetensors into")],
+) -> None:
+    """Convert a Llama or GPT-2 checkpoint into a caramba manifest and weights."""
+    from caramba.engine.hf import CheckpointError
+    from caramba.engine.hf import import_hf as convert
+
+    try:
+        manifest = convert(path, out)
+    except CheckpointError as exc:
+        fail(str(exc), "supported: Llama (incl. GQA, llama3/linear RoPE scaling) and GPT-2 checkpoints")
+    console.print(f"wrote {manifest} and {out / 'model.safetensors'}; check it with: caramba validate {manifest}")
+
+
+def export_hf(
+    source: Annotated[Path, typer.Argument(help="a folder written by import-hf (manifest.yml + model.safetensors)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Hugging Face folder to write (config.json + model.safetensors)")],
+) -> None:
+    """Write a caramba model back as a Hugging Face checkpoint folder."""
+    from caramba.engine.hf import CheckpointError
+    from caramba.engine.hf import export_hf as convert
+
+    try:
+        folder = convert(source, out)
+    except CheckpointError as exc:
+        fail(str(exc), "export works for Llama- and GPT-2-shaped TransformerModels")
+    console.print(f"wrote {folder}/config.json and {folder}/model.safetensors (load with transformers' from_pretrained)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``import-hf`` and ``export-hf`` to the ``caramba`` command."""
+    app.command("import-hf")(import_hf)
+    app.command("export-hf")(export_hf)
