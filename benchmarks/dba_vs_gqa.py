@@ -23,12 +23,21 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import math
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+if importlib.util.find_spec("caramba") is None:  # a bare checkout (not pip-installed): the repo root IS the package
+    _shim = Path(tempfile.mkdtemp(prefix="caramba-path-"))
+    (_shim / "caramba").symlink_to(ROOT, target_is_directory=True)
+    sys.path.insert(0, str(_shim))
 import yaml
 from rich.console import Console
 from rich.table import Table
@@ -42,7 +51,6 @@ from caramba.engine.infer import CachePolicy, probe_layout
 from caramba.engine.manifest.benchmarks import CacheConfig, LatencyBenchmark, MemoryBenchmark
 from caramba.engine.model.build import build_system
 
-ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "presets" / "dba_vs_gqa.yml"
 GPU_VARS = {"vocab_size": 32000, "d_model": 1024, "n_heads": 16, "n_kv_heads": 4, "d_ff": 2816, "n_layers": 8,
             "block_size": 1024}
@@ -151,8 +159,6 @@ def main(argv: list[str] | None = None) -> None:
                         help="q8/q4 block (default: the largest ≤ 32 dividing every head width)")
     parser.add_argument("--scale", choices=["gpu", "preset"], default=None)
     parser.add_argument("--out", type=Path, default=None)
-    import sys
-
     raw = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(raw)
     args.argv = raw
