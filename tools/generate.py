@@ -14,9 +14,10 @@ import yaml
 from mcp.server.mcpserver.exceptions import ToolError
 
 from caramba.engine.compiler.errors import ManifestInvalid
-from caramba.engine.compiler.extends import preset_names, preset_path, resolve_extends
+from caramba.engine.compiler.extends import preset_names, resolve_extends
 from caramba.engine.compiler.overrides import apply_overrides
 from caramba.engine.compiler.source import Document, load
+from caramba.tools.security import preset_file
 
 Attention = Literal["standard", "gqa", "decoupled"]
 BenchmarkKind = Literal["perplexity", "latency", "memory"]
@@ -48,7 +49,7 @@ class Description:
 
 def from_preset(preset: str, overrides: list[str]) -> str:
     """The preset's manifest with ``overrides`` (``a.b[0].c=value``) applied, as YAML text."""
-    path = preset_path(preset)
+    path = preset_file(preset)
     if path is None:
         raise ToolError(f"unknown preset {preset!r}; presets: {', '.join(preset_names())} (list_presets describes them)")
     document = resolve_extends(load(path.read_bytes(), str(path)))

@@ -54,7 +54,8 @@ class DryRunResult(BaseModel):
 def register(server: MCPServer, ws: Workspace) -> None:
     """Add the manifest tools to ``server``."""
     from caramba.cli.presets import preset_summary
-    from caramba.engine.compiler.extends import PRESETS_DIR, preset_names, preset_path
+    from caramba.engine.compiler.extends import PRESETS_DIR, preset_names
+    from caramba.tools.security import preset_file
 
     @server.tool()
     def list_presets() -> PresetList:
@@ -67,7 +68,7 @@ def register(server: MCPServer, ws: Workspace) -> None:
     def read_preset(name: Annotated[str, Field(description="preset name from list_presets")]) -> PresetText:
         """Return a preset's manifest YAML, comments included: the best worked example of the
         manifest format. Copy and edit it, or extend it with `extends: <name>`."""
-        path = preset_path(name)
+        path = preset_file(name)
         if path is None:
             raise ToolError(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")
         return PresetText(name=path.stem, yaml=path.read_text())

@@ -70,8 +70,8 @@ class Workspace:
         text = manifest.strip()
         if "\n" in text or ":" in text and not text.endswith((".yml", ".yaml")):
             return manifest
-        found = preset_path(text)
-        if found is not None and "/" not in text:
+        found = preset_file(text)
+        if found is not None:
             return str(found)
         path = self.path(text, "manifest path")
         if not path.is_file():
@@ -174,6 +174,15 @@ def relocate(resolved: dict[str, Any], base_dir: Path, new_dir: Path) -> dict[st
             node = node[part]
         node[path[-1]] = os.path.relpath((base_dir / value).resolve(), new_dir.resolve())
     return out
+
+
+def preset_file(name: str) -> Path | None:
+    """The file of preset ``name``, only for names that ``list_presets`` shows (a name can
+    never step out of the presets folder)."""
+    from caramba.engine.compiler.extends import preset_names
+
+    stem = name[:-4] if name.endswith(".yml") else name
+    return preset_path(stem) if stem in preset_names() else None
 
 
 def _is_preset(path: Path) -> bool:

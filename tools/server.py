@@ -61,7 +61,9 @@ def _register_codegraph(server: MCPServer, ws: Workspace) -> None:
 
 
 def _register_resources(server: MCPServer) -> None:
-    from caramba.engine.compiler.extends import preset_names, preset_path
+    from caramba.engine.compiler.extends import preset_names
+
+    from caramba.tools.security import preset_file
     from caramba.engine.schema_export import manifest_schema
 
     @server.resource("caramba://schema/manifest", mime_type="application/schema+json",
@@ -75,7 +77,7 @@ def _register_resources(server: MCPServer) -> None:
 
     @server.resource("caramba://presets/{name}", mime_type="application/yaml", description="one preset manifest (YAML)")
     def preset_resource(name: str) -> str:
-        path = preset_path(name)
+        path = preset_file(name)
         if path is None:
             raise ResourceNotFoundError(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")
         return path.read_text()

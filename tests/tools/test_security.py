@@ -104,3 +104,13 @@ async def test_http_token_beyond_loopback(tmp_path: Path) -> None:
             assert (await call(client, "list_presets"))["presets"]
     finally:
         server.stop()
+
+
+async def test_preset_names_cannot_traverse(workspace: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret.yml").write_text("version: 2\n")
+    async with inprocess(workspace) as client:
+        for tool, args in (("read_preset", {"name": "../../../../../../" + str(tmp_path / "secret")}),
+                           ("generate_manifest", {"preset": "../" * 8 + str(tmp_path / "secret")[1:]})):
+            result = await client.call_tool(tool, args)
+            assert result.is_error and "unknown preset" in result.content[0].text, tool
+        assert (await call(client, "read_preset", name="complete_example"))["yaml"].startswith("#")
