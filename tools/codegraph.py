@@ -9,6 +9,7 @@ incrementally from a folder inside the workspace.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from typing import Annotated, Any
 
@@ -26,9 +27,15 @@ Limit = Annotated[int, Field(ge=1, le=5000, description="most results returned (
 
 
 def register(server: MCPServer, ws: Workspace) -> None:
-    """Add the code-graph tools to ``server`` (one graph handle, used under a lock)."""
+    """Add the code-graph tools to ``server`` (one graph handle, used under a lock, closed at exit)."""
     code = CodeGraph(db=ws.config.graph.db, workspace=ws.root)
     lock = threading.Lock()
+
+    def close() -> None:
+        with lock:
+            code.close()  # stops the embedded database server this process started
+
+    atexit.register(close)
 
     def ask(method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         with lock:
