@@ -109,3 +109,22 @@ def test_apples_to_apples_rejects_different_budgets() -> None:
     assert not report.ok
     assert any(e.stage == "comparability" and "token budget" in e.message for e in report.errors)
     assert check(PRESET.read_text().replace("version: 2", "version: 2\napples_to_apples: true")).ok
+
+
+def test_graph_system_widths_are_checked() -> None:
+    text = PRESET.read_text()
+    start = text.index("    system:\n")
+    end = text.index("    objective:")
+    graph = (
+        "    system:\n"
+        "      ref: system.graph\n"
+        "      config:\n"
+        "        input_widths: {inputs: 4}\n"
+        "        topology:\n"
+        "          type: GraphTopology\n"
+        "          layers:\n"
+        "            - {id: proj, in: inputs, out: h, type: LinearLayer, d_in: 5, d_out: 8}\n"
+        "            - {id: act, in: h, out: h2, op: ReLU, config: {}}\n"
+    )
+    report = check(text[:start] + graph + text[end:])
+    assert any(e.stage == "dimensions" and e.path.endswith("d_in") and "4" in e.message for e in report.errors), report.errors

@@ -15,9 +15,11 @@ def check_dimensions(manifest: Manifest) -> list[Issue]:
         if target.type != "experiment":
             continue
         flow = DimFlow()
-        model = getattr(target.system.config, "model", None)
-        root = f"targets[{t_index}].system.config.model"
+        config = target.system.config
+        model = getattr(config, "model", None)
         if model is not None and hasattr(model, "infer"):
-            model.infer(flow, root)
+            model.infer(flow, f"targets[{t_index}].system.config.model")
+        elif hasattr(config, "infer"):  # systems without a `model` (system.graph) check themselves
+            config.infer(flow, f"targets[{t_index}].system.config")
         issues += [Issue(parse_path(i.path), i.message, i.hint) for i in flow.issues]
     return issues
