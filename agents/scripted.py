@@ -76,6 +76,7 @@ class Script(_Strict):
 
     price_as: str | None = Field(default=None, description="LiteLLM model whose prices apply to the scripted tokens")
     default_usage: TokenCount = Field(default_factory=TokenCount)
+    anchors: dict[str, Any] = Field(default_factory=dict, description="free space for YAML anchors reused in steps")
     roles: dict[str, dict[str, list[Step]]] = Field(description="role → turn id → steps")
 
 

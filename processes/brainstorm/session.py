@@ -15,6 +15,8 @@ the status says ``stopped: budget of $X reached after N turns``. That is a clean
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -83,11 +85,14 @@ class BrainstormSession:
         unpriced = sorted(r for r, s in roles.items() if s.pricing_model is None)
         if self.options.budget_usd is not None and unpriced:
             view.notice(f"the budget cannot limit {', '.join(unpriced)}: their model has no price (cost unknown)")
+        # Start the agents' server, the process's server and LiteLLM's import side by side.
+        served = asyncio.create_task(toolset.get_tools())
+        pricing = asyncio.create_task(asyncio.to_thread(importlib.import_module, "litellm"))
         try:
             async with connection.client() as client:
                 self.client = client
-                listed = await client.list_tools()
-                check_allow_lists(self.personas, [t.name for t in listed.tools])
+                check_allow_lists(self.personas, [t.name for t in await served])
+                await pricing
                 self.runner = TurnRunner(roles, toolset, self.meter, self.observer)
                 with view:
                     try:
