@@ -6,11 +6,9 @@ this module imports only Typer and the small command modules.
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
-from caramba.cli import presets, run, validate
+from caramba.cli import brainstorm, codegraph, data, generate, hf, mcp, presets, run, runs, validate
 
 app = typer.Typer(
     name="caramba",
@@ -26,14 +24,9 @@ app.command()(presets.presets)
 app.command()(presets.init)
 app.command()(presets.schema)
 
-# Command groups contributed by other components: each module exposes register(app).
-for _name in ("codegraph", "data", "runs", "generate", "mcp", "brainstorm", "hf"):
-    try:
-        _module = importlib.import_module(f"caramba.cli.{_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"caramba.cli.{_name}":
-            raise
-        continue
+# Commands contributed by other components: each module exposes register(app) and keeps
+# its heavy imports inside its command bodies.
+for _module in (codegraph, data, runs, generate, mcp, brainstorm, hf):
     _module.register(app)
 
 
