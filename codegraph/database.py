@@ -15,6 +15,7 @@ FalkorDB server instead; persistence is then the server's business.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from falkordb import Graph
 
 URL_SCHEMES = ("redis://", "rediss://", "falkor://", "falkors://", "unix://")
+SAVE_WAIT_S = 0.1
+SAVE_WAIT_STEPS = 3000
 
 
 class DatabaseError(RuntimeError):
@@ -103,9 +106,25 @@ class Database:
         return sorted(self._client.list_graphs())
 
     def save(self) -> None:
-        """Write the embedded database file now (a server keeps its own persistence)."""
-        if self.embedded:
-            self.raw.save()
+        """Write the embedded database file now (a server keeps its own persistence).
+
+        A background save already running (started by a server this process attached
+        to) is waited for, then the save runs, so the file holds this sync's writes.
+        """
+        import redis
+
+        if not self.embedded:
+            return
+        for _ in range(SAVE_WAIT_STEPS):
+            try:
+                self.raw.save()
+                return
+            except redis.ResponseError as error:
+                if "in progress" not in str(error):
+                    raise DatabaseError(f"saving {self.location} failed: {error}") from error
+            time.sleep(SAVE_WAIT_S)
+        raise DatabaseError(f"saving {self.location} failed: a background save did not finish within "
+                            f"{SAVE_WAIT_STEPS * SAVE_WAIT_S:.0f} s")
 
     def close(self) -> None:
         """Close this process's connections (the embedded server stops with its last client)."""

@@ -29,6 +29,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 #: How long one command may take before the client gives up (a save of a big graph or a
 #: heavy user query can take seconds; redis-py's default on a unix socket is 5 s).
 SOCKET_TIMEOUT_S = 600
+#: No automatic background saves: the sync saves when it has finished (``Database.save``)
+#: and the last client's shutdown saves, so the file never holds a half-written sync.
+SERVER_CONFIG = {"save": '""'}
 
 
 @contextmanager
@@ -59,7 +62,8 @@ def open_embedded(path: Path) -> tuple[Any, "redis.Redis", list[str]]:
         try:
             # No retries: on a local socket a failure is real, and retrying with backoff
             # only hides it (and turns the SHUTDOWN of the last client into sleeps).
-            client = falkordb_client.FalkorDB(str(path), socket_timeout=SOCKET_TIMEOUT_S, retry=Retry(NoBackoff(), 0))
+            client = falkordb_client.FalkorDB(str(path), serverconfig=SERVER_CONFIG, socket_timeout=SOCKET_TIMEOUT_S,
+                                              retry=Retry(NoBackoff(), 0))
         except (redis.RedisError, OSError) as error:
             raise DatabaseError(
                 f"cannot start or attach to the embedded FalkorDB for {path}: {error}. "

@@ -49,18 +49,16 @@ def link_file(resolver: Resolver, path: str, module: str, refs: Iterable[RefTupl
     The module node's key is ``path``; ``module`` gives the package ``CONTAINS`` edge.
     """
     linked = Linked()
-    edges, unresolved, deps = linked.edges, linked.unresolved, linked.deps
+    edges, unresolved = linked.edges, linked.unresolved
+    answers: dict[tuple[str, tuple[str, ...]], tuple[str, str, str] | None] = {}
+    used: set[str] = set()
     for kind, source, source_label, candidates, name, line, role in refs:
-        accepts = ACCEPTS[kind]
-        target = None
-        for candidate in candidates:
-            qualname, candidate_deps = resolver.resolve(candidate)
-            deps.update(candidate_deps)
-            if qualname is not None:
-                found = resolver.target(qualname)
-                if found[1] in accepts:
-                    target = found
-                    break
+        question = (kind, candidates)
+        if question in answers:
+            target = answers[question]
+        else:
+            target = _answer(resolver, ACCEPTS[kind], candidates, used)
+            answers[question] = target
         if target is None:
             if kind == CALLS or kind == IMPORTS:
                 unresolved.setdefault((source, source_label, kind), set()).add(name)
@@ -74,10 +72,26 @@ def link_file(resolver: Resolver, path: str, module: str, refs: Iterable[RefTupl
             if line < known[0]:
                 known[0] = line
                 known[2] = name
+    deps = linked.deps
+    for candidate in used:
+        deps.update(resolver.resolve(candidate)[1])
     parent = module.rpartition(".")[0]
     if parent:
         _package_edge(resolver, parent, path, linked)
     return linked
+
+
+def _answer(resolver: Resolver, accepts: frozenset[str], candidates: tuple[str, ...],
+            used: set[str]) -> tuple[str, str, str] | None:
+    """Return the first candidate's target of an accepted label; note the tried candidates."""
+    for candidate in candidates:
+        used.add(candidate)
+        qualname = resolver.resolve(candidate)[0]
+        if qualname is not None:
+            found = resolver.target(qualname)
+            if found[1] in accepts:
+                return found
+    return None
 
 
 def _package_edge(resolver: Resolver, parent: str, path: str, linked: Linked) -> None:

@@ -9,6 +9,7 @@ it and carries on with the rest. Parsing is CPU-bound, so large batches go to a
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import os
 import warnings
@@ -76,8 +77,19 @@ def parse_file(root: str, path: str, prefix: str) -> FileFacts:
 
 
 def parse_chunk(root: str, paths: Sequence[str], prefix: str) -> list[FileFacts]:
-    """Parse several files (the unit of work sent to one pool worker)."""
-    return [parse_file(root, path, prefix) for path in paths]
+    """Parse several files (the unit of work sent to one pool worker).
+
+    The cyclic garbage collector is paused meanwhile: ASTs are large, acyclic and
+    short-lived (reference counting frees them), and its passes over millions of fresh
+    objects would cost about a third of the parse time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [parse_file(root, path, prefix) for path in paths]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def parse_all(
@@ -95,7 +107,7 @@ def parse_all(
     if len(paths) < POOL_THRESHOLD or workers <= 1:
         results = []
         for path in paths:
-            results.append(parse_file(root, path, prefix))
+            results.extend(parse_chunk(root, [path], prefix))
             if progress is not None:
                 progress(1)
         return results

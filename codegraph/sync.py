@@ -35,7 +35,7 @@ from caramba.codegraph.naming import package_prefix
 from caramba.codegraph.parse import parse_all
 from caramba.codegraph.plan import make_plan
 from caramba.codegraph.report import Progress, SyncReport
-from caramba.codegraph.schema import ensure_indexes
+from caramba.codegraph.schema import ensure_indexes, wait_until_operational
 from caramba.codegraph.symbols import Resolver, SymbolTable
 from caramba.codegraph.writer import GraphWriter
 
@@ -100,7 +100,6 @@ class Sync:
             if exists:
                 graph.delete()
             index.clear()
-            ensure_indexes(graph)
         indexed = {} if report.full else index.files()
         plan = make_plan(root, paths, indexed)
         lap("discover")
@@ -132,7 +131,8 @@ class Sync:
 
         self._report("write", 0, 1)
         replaced = [path for path in plan.changed if path in indexed]
-        written = apply(GraphWriter(graph), Changes(ok, links, replaced, pairs))
+        written = apply(GraphWriter(graph), Changes(ok, links, replaced, pairs),
+                        after_nodes=(lambda: ensure_indexes(graph)) if report.full else None)
         self._report("write", 1, 1)
         lap("write")
 
@@ -150,6 +150,8 @@ class Sync:
             [*plan.deleted, *(item.path for item in facts if item.error)],
             _rdeps_update(index, old_deps, new_deps, plan.deleted, report.full),
         )
+        if report.full:
+            wait_until_operational(graph)
         lap("index")
         report.sync_seconds = round(time.perf_counter() - started, 4)
 
