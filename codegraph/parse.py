@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import gc
 import hashlib
+import multiprocessing
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -113,7 +114,11 @@ def parse_all(
         return results
     chunks = [list(paths[i : i + CHUNK_FILES]) for i in range(0, len(paths), CHUNK_FILES)]
     by_chunk: dict[int, list[FileFacts]] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # forkserver: workers start from a clean single-threaded process, never from a fork of
+    # this one (which may run threads: a progress bar, a database client).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["caramba.codegraph.parse"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(parse_chunk, root, chunk, prefix): i for i, chunk in enumerate(chunks)}
         for future in as_completed(futures):
             index = futures[future]
