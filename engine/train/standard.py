@@ -63,6 +63,12 @@ class StandardTrainer:
         total = self.stopping.max_steps if stopped is None else step
         self.display = Display(logging.instrument, job.console, total, step, job.run_id)
         accum, evals = train.gradient_accumulation_steps, logging.eval_every
+        # A pageable host→device copy synchronises the stream before it starts (CUDA
+        # semantics), which would stall the host every step: on CUDA batches are always
+        # pinned, whatever train.pin_memory says (said once here, so nobody is surprised).
+        pin = job.device.type == "cuda"
+        if pin and not train.pin_memory:
+            job.announce("pinned host memory: on (CUDA fast path: a pageable copy would sync every step)")
         last_train_loss: float | None = None
         try:
             while step < total and stopped is None:
@@ -72,7 +78,7 @@ class StandardTrainer:
                 factor = self.schedule.factor(step)
                 for group in self.optimizer.param_groups:
                     group["lr"] = group["base_lr"] * factor
-                batches = [to_device(job.dataset.batch("train", step * accum + m, train.batch_size), job.device, train.pin_memory)
+                batches = [to_device(job.dataset.batch("train", step * accum + m, train.batch_size), job.device, pin)
                            for m in range(accum)]
                 loss, norm, metrics, count = stepper.step(batches)
                 step += 1

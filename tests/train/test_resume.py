@@ -27,13 +27,12 @@ from caramba.engine.run import execute
 from caramba.engine.store import RunStore
 from tests.train.manifests import tiny
 
-REPO_PARENT = Path(__file__).resolve().parents[3]
 STEPS, SAVE_EVERY = 150, 10
 MANIFEST = tiny(steps=STEPS, defaults={"runtime": {"save_every": SAVE_EVERY, "keep_last": 3}, "logging": {"instrument": "plain"}})
 
 
 def _caramba(workspace: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_PARENT)}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.Popen([sys.executable, "-m", "caramba", "run", "m.yml"], cwd=workspace, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
