@@ -20,8 +20,10 @@ def python_files(root: Path) -> list[str]:
     """Return the sorted repository-relative paths of the ``.py`` files under ``root``."""
     listed = _git_files(root)
     if listed is None:
-        listed = _walk(root)
-    return sorted(path for path in listed if path.endswith(".py") and os.path.isfile(root / path))
+        return sorted(_walk(root))
+    base = str(root)
+    # git lists files deleted from the work tree until the deletion is staged
+    return sorted(path for path in listed if path.endswith(".py") and os.path.isfile(os.path.join(base, path)))
 
 
 def _git_files(root: Path) -> list[str] | None:

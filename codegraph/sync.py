@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from caramba.codegraph.apply import UNRESOLVED_PROPERTY, Changes, apply
+from caramba.codegraph.apply import UNRESOLVED_PROPERTY, Changes, Written, apply
 from caramba.codegraph.database import Database
 from caramba.codegraph.discover import python_files
 from caramba.codegraph.facts import FileFacts
@@ -33,7 +33,7 @@ from caramba.codegraph.index import SCHEMA_VERSION, SyncIndex, python_version
 from caramba.codegraph.link import LinkRecord, link_file
 from caramba.codegraph.naming import package_prefix
 from caramba.codegraph.parse import parse_all
-from caramba.codegraph.plan import make_plan
+from caramba.codegraph.plan import Plan, make_plan
 from caramba.codegraph.report import Progress, SyncReport
 from caramba.codegraph.schema import ensure_indexes, wait_until_operational
 from caramba.codegraph.symbols import Resolver, SymbolTable
@@ -109,6 +109,9 @@ class Sync:
         lap("parse")
 
         changed = set(plan.changed)
+        if not changed and not report.full:  # nothing to resolve or write but size/mtime records
+            index.write(meta, dict(plan.restat), {}, {}, {}, [], {})
+            return self._finish(report, graph, stages, started, plan, paths, facts, indexed, {}, None)
         records = {} if report.full else {p: r for p, r in index.symbols().items() if p not in changed}
         for item in ok:
             records[item.path] = item.symbols.as_tuple()
@@ -152,9 +155,13 @@ class Sync:
         )
         if report.full:
             wait_until_operational(graph)
-        lap("index")
-        report.sync_seconds = round(time.perf_counter() - started, 4)
+        return self._finish(report, graph, stages, started, plan, paths, facts, indexed, pairs, written)
 
+    def _finish(self, report: SyncReport, graph: "Graph", stages: dict[str, float], started: float, plan: Plan,
+                paths: list[str], facts: list[FileFacts], indexed: dict, pairs: dict, written: Written | None) -> SyncReport:
+        """Save the database and fill in the report's counts and timings."""
+        stages["index"] = round(time.perf_counter() - started - sum(stages.values()), 4)
+        report.sync_seconds = round(time.perf_counter() - started, 4)
         saving = time.perf_counter()
         self._db.save()
         report.save_seconds = round(time.perf_counter() - saving, 4)
@@ -163,6 +170,7 @@ class Sync:
         report.parsed = len(plan.parse)
         report.deleted = len(plan.deleted)
         report.relinked = len(pairs)
+        written = written or Written()
         report.written = {"nodes": written.nodes, "edges_created": written.edges_created,
                           "edges_deleted": written.edges_deleted, "properties_set": written.properties_set}
         report.skipped = sorted(
