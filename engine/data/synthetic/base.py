@@ -11,6 +11,7 @@ with nothing but the batch index. Unscored targets are ``-100`` (the ``ignore_in
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ PAD, SEP = 0, 1
 SPLIT_IDS: dict[str, int] = {"train": 0, "val": 1}
 
 
-class SyntheticTask:
+class SyntheticTask(ABC):
     """A finite, seeded set of generated sequences (a registered dataset)."""
 
     name = "synthetic"
@@ -39,9 +40,9 @@ class SyntheticTask:
     def check(self) -> None:
         """Raise ValueError when vocab/window cannot hold the task at this difficulty."""
 
+    @abstractmethod
     def example(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """One (sequence (T+1,), scored (T,)) pair; see the module docstring."""
-        raise NotImplementedError
 
     def split_size(self, split: Split) -> int:
         """Examples in ``split``."""
