@@ -19,6 +19,9 @@ REMOVED_KEYS = {
     "orchestrator_decision_interval": "the original project's training orchestrator is not part of caramba; remove this key",
     "orchestrator_initial_strategy": "the original project's training orchestrator is not part of caramba; remove this key",
     "orchestrator_use_adagc": "the original project's training orchestrator is not part of caramba; remove this key",
+    "pin_memory": "batches are pinned automatically on CUDA (the fast path, logged at start-up); remove this key",
+    "num_workers": "batches are a pure function of (seed, split, step), sampled in the training process; remove this key",
+    "cache_teacher_outputs": "teacher outputs are not cached: trainer.upcycle (blockwise/global distillation) is not part of this release; remove this key",
 }
 TYPE_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false", "string": "text", "str": "text",
               "list": "a list", "dict": "a mapping", "model": "a mapping"}

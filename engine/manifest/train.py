@@ -61,6 +61,3 @@ class TrainConfig(StrictModel):
     convergence_target: float | None = Field(default=None, gt=0, description="stop once the training loss is below this")
     convergence_patience: int = Field(default=1, ge=1, description="consecutive steps below the target before stopping")
     convergence_max_steps: int | None = Field(default=None, ge=1, description="hard step cap when converging")
-    cache_teacher_outputs: bool = Field(default=False, description="reuse teacher logits across epochs (upcycle)")
-    num_workers: int = Field(default=0, ge=0, description="data loader worker processes")
-    pin_memory: bool = Field(default=False, description="pin host memory for faster copies to CUDA")

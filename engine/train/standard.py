@@ -65,9 +65,9 @@ class StandardTrainer:
         accum, evals = train.gradient_accumulation_steps, logging.eval_every
         # A pageable host→device copy synchronises the stream before it starts (CUDA
         # semantics), which would stall the host every step: on CUDA batches are always
-        # pinned, whatever train.pin_memory says (said once here, so nobody is surprised).
+        # pinned (said once here, so nobody is surprised); there is no flag for it.
         pin = job.device.type == "cuda"
-        if pin and not train.pin_memory:
+        if pin:
             job.announce("pinned host memory: on (CUDA fast path: a pageable copy would sync every step)")
         last_train_loss: float | None = None
         try:

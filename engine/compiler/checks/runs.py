@@ -46,6 +46,9 @@ def _experiment(manifest: Manifest, t_index: int, target: ExperimentTarget) -> l
                 issues.append(Issue((*where, "id"), f"run id {run_id!r} is not unique in target {target.name!r}", "rename one of the runs"))
             ids.append(run_id)
         train = run.train
+        if train.phase != "standard" and target.trainer.ref == "trainer.standard":
+            issues.append(Issue((*where, "train", "phase"), f"phase {train.phase!r} needs trainer.upcycle (layer-wise distillation), "
+                                "which this release does not include", "use phase: standard with trainer.standard"))
         if data_block is not None and train.block_size > data_block:
             issues.append(Issue((*where, "train", "block_size"), f"block_size={train.block_size} exceeds the data's block_size={data_block}",
                                 f"set train.block_size ≤ {data_block} or raise data.config.block_size"))
