@@ -53,7 +53,7 @@ class Capabilities:
                 "MLP / GLU": (icon, compiled),
                 "RoPE": (icon, compiled),
                 "SSM scan": (icon, f"chunked parallel scan, {compiled}"),
-                "KV-cache quantisation": (FAST, "PyTorch block-wise quantisation on device"),
+                "KV-cache quantisation": (COMPROMISED, "PyTorch block-wise q8/q4; decode dequantises the history (no fused kernel yet)"),
                 "optimizer": (FAST, "fused AdamW (CUDA)"),
             }
         return {
