@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from caramba.engine.store.atomic import write_json
+from caramba.engine.store.record import pid_alive
 
 GRACE_S = 10.0  # between SIGTERM (the trainer checkpoints) and SIGKILL
 
@@ -44,23 +45,6 @@ class Launch:
     state: str = "launched"  # launched | cancelled | killed
     reasons: list[str] = field(default_factory=list)
     term_sent: float | None = None
-
-
-def pid_alive(pid: int) -> bool:
-    """True when ``pid`` is a live process (zombies count as dead)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    if stat.is_file():
-        try:
-            return stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-        except (OSError, IndexError):
-            return False
-    return True
 
 
 class Launcher:

@@ -23,7 +23,10 @@ STATUS_FILE = "status.json"
 
 
 def pid_alive(pid: int | None) -> bool:
-    """True when ``pid`` is a live (non-zombie) process on this machine."""
+    """True when ``pid`` is a live process on this machine (zombie and dead states count as gone).
+
+    Shared by the run store and the MCP launcher's watchdog.
+    """
     if pid is None or pid <= 0:
         return False
     try:
@@ -35,7 +38,7 @@ def pid_alive(pid: int | None) -> bool:
     stat = Path(f"/proc/{pid}/stat")
     if stat.is_file():
         try:
-            return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            return stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
         except (OSError, IndexError):
             return False
     return True
