@@ -14,6 +14,7 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
+from caramba.codegraph.astfields import CHILD_FIELDS, child_fields
 from caramba.codegraph.facts import (
     CALLS, CLASS, CONTAINS, DEFINES, FUNCTION, IMPORTS, INHERITS, METHOD, MODULE,
     REGISTERS, TYPENAME, Node, Ref, Symbols,
@@ -24,17 +25,6 @@ from caramba.codegraph.scope import Candidates, Scope
 from caramba.codegraph.source import SourceText, dotted
 
 _RANK = {MODULE: 0, CLASS: 1, FUNCTION: 2, METHOD: 2}
-#: Fields that never hold a sub-tree worth visiting (``ctx`` is an AST object, but empty).
-_SCALAR_FIELDS = frozenset({"ctx", "id", "attr", "arg", "name", "module", "level", "kind", "conversion",
-                            "is_async", "type_comment", "lineno", "col_offset", "asname"})
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(kind: type) -> tuple[str, ...]:
-    """Return (and cache) the fields of AST node type ``kind`` that may hold sub-trees."""
-    fields = tuple(name for name in getattr(kind, "_fields", ()) if name not in _SCALAR_FIELDS)
-    _CHILD_FIELDS[kind] = fields
-    return fields
 
 
 def _leaf(node: ast.AST, scope: Scope) -> bool:
@@ -94,9 +84,9 @@ class Extractor:
             handler = handlers.get(kind)
             if handler is not None and handler(item, scope):
                 continue
-            fields = _CHILD_FIELDS.get(kind)
+            fields = CHILD_FIELDS.get(kind)
             if fields is None:
-                fields = _child_fields(kind)
+                fields = child_fields(kind)
             for name in reversed(fields):
                 value = getattr(item, name)
                 if type(value) is list:
