@@ -16,7 +16,7 @@ property.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from caramba.codegraph.facts import CALLS, CONTAINS, IMPORTS, REGISTERS, FileFacts
@@ -46,12 +46,8 @@ class Written:
     properties_set: int = 0
 
 
-def apply(writer: GraphWriter, changes: Changes, after_nodes: Callable[[], object] | None = None) -> Written:
-    """Write ``changes`` through ``writer`` and return the counts.
-
-    ``after_nodes`` runs once the nodes exist and before any edge is written (a full
-    sync creates the indexes there, so FalkorDB builds them while the edges load).
-    """
+def apply(writer: GraphWriter, changes: Changes) -> Written:
+    """Write ``changes`` through ``writer`` and return the counts."""
     written = Written()
     if changes.replaced:
         writer.delete_files(changes.replaced)
@@ -63,8 +59,6 @@ def apply(writer: GraphWriter, changes: Changes, after_nodes: Callable[[], objec
     for label, nodes in by_label.items():
         ids.update(writer.create_nodes(label, nodes))
         written.nodes += len(nodes)
-    if after_nodes is not None:
-        after_nodes()
     local: dict[str, list[list[int]]] = defaultdict(list)
     for facts in changes.facts:
         for kind, source, _, target, _ in facts.edges:

@@ -17,7 +17,7 @@ from typing import Any
 from caramba.codegraph.astfields import CHILD_FIELDS, child_fields
 from caramba.codegraph.facts import (
     CALLS, CLASS, CONTAINS, DEFINES, FUNCTION, IMPORTS, INHERITS, METHOD, MODULE,
-    REGISTERS, TYPENAME, Node, Ref, Symbols,
+    REGISTERS, TYPENAME, Node, RefTuple, Symbols,
 )
 from caramba.codegraph.naming import absolute_import
 from caramba.codegraph.registrations import Registration, registration
@@ -43,7 +43,7 @@ class Extractor:
         self.text = text
         self.nodes: list[Node] = []
         self.edges: list[tuple[str, str, str, str, str]] = []
-        self.refs: list[Ref] = []
+        self.refs: list[RefTuple] = []
         self.symbols = Symbols()
         self._seen: dict[str, int] = {}
         self._calls: list[tuple[Scope, list[str], bool, str, int]] = []
@@ -183,7 +183,7 @@ class Extractor:
             bound = alias.asname or alias.name.partition(".")[0]
             target = alias.name if alias.asname else bound
             self._bind_import(scope, bound, target)
-            self.refs.append(Ref(IMPORTS, self.path, MODULE, (alias.name,), alias.name, node.lineno))
+            self.refs.append((IMPORTS, self.path, MODULE, (alias.name,), alias.name, node.lineno, ""))
 
     def _import_from(self, node: ast.ImportFrom, scope: Scope) -> None:
         base = absolute_import(self.module, self.package, node.level, node.module)
@@ -193,11 +193,11 @@ class Extractor:
             if alias.name == "*":
                 if scope.kind == "module" and base not in self.symbols.stars:
                     self.symbols.stars.append(base)
-                self.refs.append(Ref(IMPORTS, self.path, MODULE, (base,), base, node.lineno))
+                self.refs.append((IMPORTS, self.path, MODULE, (base,), base, node.lineno, ""))
                 continue
             full = f"{base}.{alias.name}"
             self._bind_import(scope, alias.asname or alias.name, full)
-            self.refs.append(Ref(IMPORTS, self.path, MODULE, (full, base), full, node.lineno))
+            self.refs.append((IMPORTS, self.path, MODULE, (full, base), full, node.lineno, ""))
 
     def _bind_import(self, scope: Scope, bound: str, target: str) -> None:
         scope.bind(bound, target)
@@ -228,7 +228,7 @@ class Extractor:
             "docstring": found.summary,
         }
         self.nodes.append(Node(TYPENAME, key, props))
-        self.refs.append(Ref(REGISTERS, key, TYPENAME, (found.target_candidate,), found.target, node.lineno, "target"))
+        self.refs.append((REGISTERS, key, TYPENAME, (found.target_candidate,), found.target, node.lineno, "target"))
         if found.config is not None:
             self._configs.append((scope, key, found.config, node.lineno))
 
@@ -275,18 +275,18 @@ class Extractor:
             found = candidates.of(scope, parts)
             scope.set_type(name, found[0] if found else "")
         for scope, parts, is_super, name, line in self._calls:
-            self.refs.append(Ref(CALLS, scope.key, scope.label, candidates.of(scope, parts, is_super), name, line))
+            self.refs.append((CALLS, scope.key, scope.label, candidates.of(scope, parts, is_super), name, line, ""))
         for scope, qualname, key, bases in self._bases:
             found_bases: list[tuple[str, ...]] = []
             for base in bases:
                 parts = dotted(base)
                 found = candidates.of(scope, parts) if parts is not None else ()
                 found_bases.append(found)
-                self.refs.append(Ref(INHERITS, key, CLASS, found, self.text.segment(base), base.lineno))
+                self.refs.append((INHERITS, key, CLASS, found, self.text.segment(base), base.lineno, ""))
             self.symbols.bases.append((qualname, tuple(found_bases)))
         for scope, key, config, line in self._configs:
             parts = dotted(config)
             found = candidates.of(scope, parts) if parts is not None else ()
-            self.refs.append(Ref(REGISTERS, key, TYPENAME, found, self.text.segment(config), line, "config"))
+            self.refs.append((REGISTERS, key, TYPENAME, found, self.text.segment(config), line, "config"))
         for node in self.nodes:
             node.props["key"] = node.key

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from caramba.codegraph.text import clean
+
 _ORDER = ("kind", "name", "config", "target", "summary")
 
 
@@ -64,5 +66,5 @@ def registration(call: ast.Call) -> Registration | None:
 def _text(node: ast.expr | None) -> str | None:
     """Return the value of a string literal, None for anything else."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
+        return clean(node.value)
     return None

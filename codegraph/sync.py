@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from caramba.codegraph.apply import UNRESOLVED_PROPERTY, Changes, Written, apply
+from caramba.codegraph.bulk import BulkLoader
 from caramba.codegraph.database import Database
 from caramba.codegraph.discover import python_files
 from caramba.codegraph.facts import FileFacts
 from caramba.codegraph.index import SCHEMA_VERSION, SyncIndex, python_version
 from caramba.codegraph.link import LinkRecord, link_file
+from caramba.codegraph.load import load_full
 from caramba.codegraph.naming import package_prefix
 from caramba.codegraph.parse import parse_all
 from caramba.codegraph.plan import Plan, make_plan
@@ -104,7 +106,8 @@ class Sync:
         plan = make_plan(root, paths, indexed)
         lap("discover")
 
-        facts = parse_all(str(root), plan.parse, prefix, self._workers, self._parse_progress(len(plan.parse)))
+        facts = parse_all(str(root), plan.parse, prefix, self._workers, self._parse_progress(len(plan.parse)),
+                          blobs=report.full)
         ok = [item for item in facts if not item.error]
         lap("parse")
 
@@ -118,7 +121,7 @@ class Sync:
         resolver = Resolver(SymbolTable((path, records[path]) for path in sorted(records)))
         modules = {indexed[path][3] for path in changed if path in indexed} | {item.module for item in facts}
         dependents = set() if report.full else index.dependents(modules) - changed
-        refs = {item.path: [ref.as_tuple() for ref in item.refs] for item in ok}
+        refs = {item.path: item.refs for item in ok}
         links: dict[str, LinkRecord] = {}
         for item in ok:
             record = link_file(resolver, item.path, item.module, refs[item.path]).record()
@@ -133,9 +136,14 @@ class Sync:
         lap("resolve")
 
         self._report("write", 0, 1)
-        replaced = [path for path in plan.changed if path in indexed]
-        written = apply(GraphWriter(graph), Changes(ok, links, replaced, pairs),
-                        after_nodes=(lambda: ensure_indexes(graph)) if report.full else None)
+        if report.full:
+            loader = BulkLoader(self._db.raw, self._name)
+            loader.begin()
+            ensure_indexes(graph)
+            written = load_full(loader, ok, links)
+        else:
+            replaced = [path for path in plan.changed if path in indexed]
+            written = apply(GraphWriter(graph), Changes(ok, links, replaced, pairs))
         self._report("write", 1, 1)
         lap("write")
 

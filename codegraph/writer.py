@@ -17,24 +17,13 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from caramba.codegraph.facts import CLASS, FUNCTION, LABELS, METHOD, MODULE, REGISTERS, TYPENAME, Node
+from caramba.codegraph.facts import LABELS, REGISTERS, Node
+from caramba.codegraph.properties import EDGE_PROPERTIES, PROPERTIES
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from falkordb import Graph
 
 BATCH_ROWS = 5000
-_CODE = ("key", "name", "qualname", "file", "line", "end_line", "signature", "docstring", "decorators",
-         "unresolved_calls")
-#: The properties written for each label, in row order.
-PROPERTIES: dict[str, tuple[str, ...]] = {
-    MODULE: (*_CODE, "hash", "unresolved_imports"),
-    CLASS: (*_CODE, "bases"),
-    FUNCTION: _CODE,
-    METHOD: _CODE,
-    TYPENAME: ("key", "name", "kind", "qualname", "file", "line", "end_line", "target", "docstring"),
-}
-#: The properties of resolved edges (``REGISTERS`` adds ``role``).
-EDGE_PROPERTIES = ("line", "count", "name")
 
 
 class GraphWriter:
