@@ -1,13 +1,15 @@
-"""Apply one sync's changes to the graph with the fewest writes that make it exact.
+"""Apply an incremental sync's changes to the graph with the fewest writes that make it exact.
 
-* Files that were parsed (added or changed) or deleted lose all their nodes (``DETACH
-  DELETE``, which also drops every edge touching them); parsed files get fresh nodes,
-  their ``DEFINES``/``CONTAINS`` edges and all their resolved edges.
-* *Dependent* files (unchanged, but some resolution of theirs looked at a changed name)
-  were re-resolved; their new edges are diffed against the old ones. An old edge that
-  touched a replaced file is gone already, so it is re-created if still wanted; any
-  other old edge is deleted only if it is no longer wanted. Their ``unresolved_*``
-  properties are rewritten where they changed.
+* Files that are gone (deleted, or no longer parseable) lose all their nodes
+  (``DETACH DELETE``, which also drops every edge touching them).
+* Re-parsed files are updated *in place*: a node whose key and label survive keeps its
+  identity and gets its properties overwritten, so the edges other files have into it
+  survive too; vanished nodes are deleted, new ones created. Their local ``DEFINES``/
+  ``CONTAINS`` edges are replaced wholesale (they never leave the file).
+* Resolved edges are diffed per re-linked file (re-parsed files and the *dependents*
+  whose answers changed): an old edge that touched a deleted node is gone already, so
+  it is re-created if still wanted; any other old edge is deleted only if no longer
+  wanted. Dependents' ``unresolved_*`` properties are rewritten where they changed.
 
 The result is the graph a full sync would build, which the tests check property by
 property.
@@ -19,21 +21,27 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from caramba.codegraph.facts import CALLS, CONTAINS, IMPORTS, REGISTERS, FileFacts
+from caramba.codegraph.facts import CONTAINS, REGISTERS, FileFacts, Node
 from caramba.codegraph.link import EdgeTuple, LinkRecord
+from caramba.codegraph.properties import UNRESOLVED_PROPERTY
 from caramba.codegraph.writer import GraphWriter
 
-UNRESOLVED_PROPERTY = {CALLS: "unresolved_calls", IMPORTS: "unresolved_imports"}
+EMPTY_LINK: LinkRecord = ([], [], [])
 
 
 @dataclass(slots=True)
 class Changes:
-    """What one sync writes; ``replaced`` are the indexed files whose nodes go away."""
+    """What one incremental sync writes.
+
+    ``facts``: re-parsed files (their nodes carry the new properties); ``existed``: which
+    of them were in the graph before; ``removed``: files whose nodes all go; ``relinked``:
+    path → (old, new) link record of every re-linked file.
+    """
 
     facts: list[FileFacts] = field(default_factory=list)
-    links: dict[str, LinkRecord] = field(default_factory=dict)
-    replaced: list[str] = field(default_factory=list)
-    dependents: dict[str, tuple[LinkRecord, LinkRecord]] = field(default_factory=dict)
+    existed: set[str] = field(default_factory=set)
+    removed: list[str] = field(default_factory=list)
+    relinked: dict[str, tuple[LinkRecord, LinkRecord]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -49,28 +57,15 @@ class Written:
 def apply(writer: GraphWriter, changes: Changes) -> Written:
     """Write ``changes`` through ``writer`` and return the counts."""
     written = Written()
-    if changes.replaced:
-        writer.delete_files(changes.replaced)
-    ids: dict[str, int] = {}
-    by_label: dict[str, list] = defaultdict(list)
-    for facts in changes.facts:
-        for node in facts.nodes:
-            by_label[node.label].append(node)
-    for label, nodes in by_label.items():
-        ids.update(writer.create_nodes(label, nodes))
-        written.nodes += len(nodes)
-    local: dict[str, list[list[int]]] = defaultdict(list)
-    for facts in changes.facts:
-        for kind, source, _, target, _ in facts.edges:
-            local[kind].append([ids[source], ids[target]])
-    for kind, rows in local.items():
-        writer.create_edges(kind, rows)
-        written.edges_created += len(rows)
-    create: list[EdgeTuple] = [edge for record in changes.links.values() for edge in record[0]]
+    if changes.removed:
+        writer.delete_files(changes.removed)
+    gone, ids = _replace_nodes(writer, changes, written)
+    removed = set(changes.removed)
+    create: list[EdgeTuple] = []
     delete: list[EdgeTuple] = []
-    replaced = set(changes.replaced)
-    for old, new in changes.dependents.values():
-        surviving = {edge for edge in old[0] if edge[9] not in replaced and edge[10] not in replaced}
+    for old, new in changes.relinked.values():
+        surviving = {edge for edge in old[0] if edge[1] not in gone and edge[3] not in gone
+                     and edge[9] not in removed and edge[10] not in removed}
         wanted = set(new[0])
         delete.extend(sorted(surviving - wanted))
         create.extend(sorted(wanted - surviving))
@@ -79,12 +74,57 @@ def apply(writer: GraphWriter, changes: Changes) -> Written:
     _lookup_ids(writer, ids, create)
     _create_edges(writer, ids, create)
     written.edges_created += len(create)
-    written.properties_set = _update_unresolved(writer, changes.dependents.values())
+    reparsed = {facts.path for facts in changes.facts}
+    written.properties_set += _update_unresolved(
+        writer, [pair for path, pair in changes.relinked.items() if path not in reparsed])
     return written
 
 
+def _replace_nodes(writer: GraphWriter, changes: Changes, written: Written) -> tuple[set[str], dict[str, int]]:
+    """Update, create and delete the re-parsed files' nodes; return (gone keys, key → id)."""
+    before = writer.node_keys(sorted(changes.existed)) if changes.existed else {}
+    kept: dict[str, list[Node]] = defaultdict(list)
+    fresh: dict[str, list[Node]] = defaultdict(list)
+    for facts in changes.facts:
+        for node in facts.nodes:
+            (kept if before.get(node.key) == node.label else fresh)[node.label].append(node)
+    kept_keys = {node.key for nodes in kept.values() for node in nodes}
+    gone: dict[str, list[str]] = defaultdict(list)
+    for key, label in before.items():
+        if key not in kept_keys:
+            gone[label].append(key)
+    for label, keys in gone.items():
+        writer.delete_nodes(label, keys)
+    for label, nodes in kept.items():
+        writer.update_nodes(label, nodes)
+        written.properties_set += len(nodes)
+    ids: dict[str, int] = {}
+    for label, nodes in fresh.items():
+        ids.update(writer.create_nodes(label, nodes))
+        written.nodes += len(nodes)
+    if changes.existed:
+        writer.delete_local_edges(sorted(changes.existed))
+    local = [(kind, source, source_label, target, target_label)
+             for facts in changes.facts for kind, source, source_label, target, target_label in facts.edges]
+    missing: dict[str, set[str]] = defaultdict(set)
+    for _, source, source_label, target, target_label in local:
+        if source not in ids:
+            missing[source_label].add(source)
+        if target not in ids:
+            missing[target_label].add(target)
+    for label, keys in missing.items():
+        ids.update(writer.ids(label, keys))
+    rows: dict[str, list[list[int]]] = defaultdict(list)
+    for kind, source, _, target, _ in local:
+        rows[kind].append([ids[source], ids[target]])
+    for kind, batch in rows.items():
+        writer.create_edges(kind, batch)
+        written.edges_created += len(batch)
+    return {key for keys in gone.values() for key in keys}, ids
+
+
 def _lookup_ids(writer: GraphWriter, ids: dict[str, int], edges: Iterable[EdgeTuple]) -> None:
-    """Fetch the internal ids of edge endpoints that this sync did not create."""
+    """Fetch the internal ids of edge endpoints that this sync did not look up yet."""
     missing: dict[str, set[str]] = defaultdict(set)
     for edge in edges:
         if edge[1] not in ids:
@@ -125,7 +165,10 @@ def _delete_edges(writer: GraphWriter, edges: Sequence[EdgeTuple]) -> None:
 
 
 def _update_unresolved(writer: GraphWriter, pairs: Iterable[tuple[LinkRecord, LinkRecord]]) -> int:
-    """Rewrite ``unresolved_*`` properties of dependents whose unresolved names changed."""
+    """Rewrite the ``unresolved_*`` properties that changed on dependents' nodes.
+
+    (A re-parsed file's nodes got all their properties written already.)
+    """
     rows: dict[tuple[str, str], list[list]] = defaultdict(list)
     for old, new in pairs:
         before = {(source, label, kind): names for source, label, kind, names in old[1]}

@@ -11,7 +11,10 @@ deleted together with it:
 * ``files``: path → (hash, size, mtime_ns, module, error);
 * ``symbols``, ``refs``, ``links``: path → the file's symbol record, reference tuples,
   and (edges, unresolved names, dependencies) from the last resolution;
-* ``rdeps``: dependency name → the paths that depend on it (the reverse of ``links``).
+* ``answers``: path → the file's answered questions (``caramba.codegraph.link``);
+* ``rdeps``: dependency name → the paths that depend on it (the reverse of ``links``);
+* ``defs``, ``aliases``, ``stars``, ``bases``: the merged symbol table
+  (``caramba.codegraph.table``).
 
 Values are ``marshal``-encoded: it is the fastest codec for plain tuples/lists/strings,
 and the Python version is in ``meta`` because its format may change between versions.
@@ -24,11 +27,13 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from caramba.codegraph.table import MAPS, encode_value
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import redis
 
-SCHEMA_VERSION = "1"
-_PARTS = ("meta", "files", "symbols", "refs", "links", "rdeps")
+SCHEMA_VERSION = "2"
+_PARTS = ("meta", "files", "symbols", "refs", "links", "answers", "rdeps", *MAPS)
 _CHUNK = 2000
 
 
@@ -66,6 +71,10 @@ class SyncIndex:
         """Return path → reference tuples for ``paths``."""
         return self._many("refs", paths)
 
+    def records(self, part: str, paths: Iterable[str]) -> dict[str, Any]:
+        """Return path → record of ``part`` (``symbols``, ``answers``, …) for ``paths``."""
+        return self._many(part, paths)
+
     def links(self, paths: Iterable[str]) -> dict[str, tuple]:
         """Return path → (edges, unresolved, deps) from the last resolution of ``paths``."""
         return self._many("links", paths)
@@ -80,33 +89,37 @@ class SyncIndex:
     def write(
         self,
         meta: dict[str, str],
-        files: dict[str, tuple],
-        symbols: dict[str, Any],
-        refs: dict[str, list],
-        links: dict[str, tuple],
+        records: dict[str, dict[str, Any]],
         removed: Iterable[str],
         rdeps: dict[str, list[str]],
+        table: dict[str, dict[str, Any]],
     ) -> None:
-        """Store new records, drop ``removed`` paths and replace the given ``rdeps`` fields.
+        """Store new per-file ``records`` (part → path → record), drop ``removed`` paths,
+        replace the given ``rdeps`` fields and ``table`` entries, in one transaction.
 
-        An ``rdeps`` entry with an empty path list is deleted.
+        ``records`` parts are ``files``, ``symbols``, ``refs``, ``links``, ``answers``; a
+        path in ``removed`` is deleted from every part that got no new record for it. An
+        ``rdeps`` entry with an empty path list and a ``table`` entry of None are deleted.
         """
         removed = list(removed)
         pipe = self._raw.pipeline(transaction=True)
         pipe.hset(self._keys["meta"], mapping=meta)
-        for part, values in (("files", files), ("symbols", symbols), ("refs", refs), ("links", links)):
+        for part in ("files", "symbols", "refs", "links", "answers"):
+            values = records.get(part, {})
             for chunk in _chunks(values.items()):
                 pipe.hset(self._keys[part], mapping={key: marshal.dumps(value) for key, value in chunk})
             stale = [path for path in removed if path not in values]
             if stale:
                 pipe.hdel(self._keys[part], *stale)
-        gone = [name for name, paths in rdeps.items() if not paths]
-        if gone:
+        entries = {"rdeps": {name: None if not paths else marshal.dumps(paths) for name, paths in rdeps.items()}}
+        for part, values in table.items():
+            entries[part] = {name: None if value is None else encode_value(part, value) for name, value in values.items()}
+        for part, values in entries.items():
+            gone = [name for name, value in values.items() if value is None]
             for chunk in _chunks(gone):
-                pipe.hdel(self._keys["rdeps"], *chunk)
-        kept = [(name, paths) for name, paths in rdeps.items() if paths]
-        for chunk in _chunks(kept):
-            pipe.hset(self._keys["rdeps"], mapping={name: marshal.dumps(paths) for name, paths in chunk})
+                pipe.hdel(self._keys[part], *chunk)
+            for chunk in _chunks((name, value) for name, value in values.items() if value is not None):
+                pipe.hset(self._keys[part], mapping=dict(chunk))
         pipe.execute()
 
     def rdeps(self, names: Iterable[str]) -> dict[str, list[str]]:

@@ -8,7 +8,12 @@ bulk record is the parse worker's pre-encoded ``FIXED`` part followed by ``UNRES
 
 from __future__ import annotations
 
-from caramba.codegraph.facts import CLASS, FUNCTION, METHOD, MODULE, TYPENAME
+from typing import TYPE_CHECKING
+
+from caramba.codegraph.facts import CALLS, CLASS, FUNCTION, IMPORTS, METHOD, MODULE, TYPENAME, FileFacts
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from caramba.codegraph.link import LinkRecord
 
 _CODE = ("key", "name", "qualname", "file", "line", "end_line", "signature", "docstring", "decorators",
          "unresolved_calls")
@@ -30,3 +35,12 @@ UNRESOLVED: dict[str, tuple[str, ...]] = {
 FIXED: dict[str, tuple[str, ...]] = {
     label: tuple(name for name in names if not name.startswith("unresolved_")) for label, names in PROPERTIES.items()
 }
+#: The node property that keeps the unresolved names of each reference kind.
+UNRESOLVED_PROPERTY = {CALLS: "unresolved_calls", IMPORTS: "unresolved_imports"}
+
+
+def set_unresolved(facts: FileFacts, record: "LinkRecord") -> None:
+    """Copy a parsed file's unresolved names (from its link ``record``) onto its nodes."""
+    by_key = {node.key: node for node in facts.nodes}
+    for source, _, kind, names in record[1]:
+        by_key[source].props[UNRESOLVED_PROPERTY[kind]] = names

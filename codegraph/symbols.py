@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from caramba.codegraph.facts import CALLS, CLASS, FUNCTION, IMPORTS, INHERITS, METHOD, MODULE, REGISTERS
 from caramba.codegraph.scope import SUPER
+from caramba.codegraph.table import Missing, StoredTable
 
 #: Which target labels each resolved relationship accepts.
 ACCEPTS: dict[str, frozenset[str]] = {
@@ -31,6 +32,8 @@ ACCEPTS: dict[str, frozenset[str]] = {
     REGISTERS: frozenset({CLASS}),
 }
 MAX_DEPTH = 12
+#: Fetch rounds ``resolve_all`` allows (a walk is at most ``MAX_DEPTH`` levels of a few steps).
+MAX_ROUNDS = 100
 
 #: One file's symbols as stored: (defs, aliases, stars, bases); see ``facts.Symbols``.
 SymbolRecord = tuple[list, list, list, list]
@@ -66,44 +69,45 @@ class SymbolTable:
 
 
 class Resolver:
-    """Resolves candidates against a ``SymbolTable``, caching each candidate's answer."""
+    """Resolves candidates against a table, caching each candidate's answer.
 
-    def __init__(self, table: SymbolTable) -> None:
+    The table is a ``SymbolTable`` (a full sync, everything in memory) or a
+    ``caramba.codegraph.table.StoredTable`` (an incremental sync): with the latter a
+    lookup may raise ``Missing``, and ``resolve_all`` fetches and retries.
+    """
+
+    def __init__(self, table: "SymbolTable | StoredTable") -> None:
         """Resolve against ``table``; the cache lives as long as this object."""
-        self._table = table
-        self._cache: dict[str, tuple[str | None, frozenset[str]]] = {}
+        self.table = table
+        self._cache: dict[str, tuple[str | None, tuple[str, ...]]] = {}
 
-    def resolve(self, candidate: str) -> tuple[str | None, frozenset[str]]:
-        """Return ``(qualname or None, dependencies)`` for one candidate."""
+    def resolve(self, candidate: str) -> tuple[str | None, tuple[str, ...]]:
+        """Return ``(qualname or None, names consulted)`` for one candidate.
+
+        The consulted names (and their dotted prefixes) are the answer's dependencies.
+        """
         cached = self._cache.get(candidate)
         if cached is not None:
             return cached
         consulted: list[str] = []
         found = self._walk(candidate, 0, set(), consulted)
-        deps: set[str] = set()
-        for name in consulted:
-            position = name.find(".")
-            while position != -1:
-                deps.add(name[:position])
-                position = name.find(".", position + 1)
-            deps.add(name)
-        result = (found, frozenset(deps))
+        result = (found, tuple(dict.fromkeys(consulted)))
         self._cache[candidate] = result
         return result
 
     def target(self, qualname: str) -> tuple[str, str, str]:
         """Return ``(key, label, file)`` of the node a resolved qualname names."""
-        return self._table.defs[qualname]
+        return self.table.defs[qualname]
 
     def exact(self, qualname: str) -> tuple[str, str, str] | None:
         """Return ``(key, label, file)`` of the node defined as exactly ``qualname``, if any."""
-        return self._table.defs.get(qualname)
+        return self.table.defs.get(qualname)
 
     def _walk(self, name: str, depth: int, seen: set[str], consulted: list[str]) -> str | None:
         if depth > MAX_DEPTH or name in seen:
             return None
         seen.add(name)
-        table = self._table
+        table = self.table
         if name.startswith(SUPER):
             owner, _, attr = name[1:].rpartition(".")
             consulted.append(owner)
@@ -134,7 +138,7 @@ class Resolver:
 
     def _inherited(self, owner: str, attr: str, depth: int, seen: set[str], consulted: list[str]) -> str | None:
         """Look ``attr`` up in the bases of class ``owner``, depth-first in base order."""
-        table = self._table
+        table = self.table
         for base_candidates in table.bases.get(owner, ()):
             for candidate in base_candidates:
                 base = self._walk(candidate, depth + 1, seen, consulted)
@@ -145,3 +149,42 @@ class Resolver:
                     return found
                 break
         return None
+
+
+def prefixes(names: Iterable[str]) -> set[str]:
+    """Return ``names`` with all their dotted prefixes (what a change could affect)."""
+    found: set[str] = set()
+    for name in names:
+        position = name.find(".")
+        while position != -1:
+            found.add(name[:position])
+            position = name.find(".", position + 1)
+        found.add(name)
+    return found
+
+
+def resolve_all(resolver: Resolver, candidates: Iterable[str], exact: Iterable[str] = ()) -> int:
+    """Resolve ``candidates`` (and look up ``exact`` names) so later calls hit the cache.
+
+    Against an in-memory ``SymbolTable`` there is nothing to do. Against a stored table
+    this works in rounds (see ``caramba.codegraph.table``) and returns how many rounds
+    of fetching it took.
+    """
+    table = resolver.table
+    if not isinstance(table, StoredTable):
+        return 0
+    pending = set(candidates)
+    table.want([*pending, *exact])
+    table.fetch()
+    for rounds in range(1, MAX_ROUNDS + 1):
+        for candidate in list(pending):
+            try:
+                resolver.resolve(candidate)
+            except Missing:
+                continue
+            pending.discard(candidate)
+        if not pending:
+            return rounds
+        if table.fetch() == 0:
+            raise RuntimeError(f"resolving {sorted(pending)[0]!r} needs a name the stored table cannot supply")
+    raise RuntimeError(f"resolution did not finish in {MAX_ROUNDS} rounds (e.g. {sorted(pending)[0]!r})")

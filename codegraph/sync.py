@@ -5,11 +5,10 @@ The sync is a thin orchestrator over the objects it owns:
 1. ``discover`` lists the Python files and ``plan`` compares them with the sync index
    (content hashes) to find added, changed and deleted files;
 2. ``parse`` turns the added and changed files into ``FileFacts`` (in worker processes);
-3. a ``SymbolTable`` is rebuilt from every file's symbols (stored ones for unchanged
-   files), and ``link`` resolves the parsed files' references, plus those of every
-   unchanged file whose earlier resolutions depended on a changed module;
-4. ``apply`` writes the difference to the graph and ``SyncIndex`` records the new state;
-5. the embedded database file is saved.
+3. ``fullsync`` (everything, in memory, bulk-loaded) or ``incremental`` (only what the
+   change can affect, against the stored symbol table) resolves and writes the graph;
+4. ``SyncIndex`` records the new state in one transaction;
+5. the embedded database file is saved (skipped when nothing changed).
 
 A full sync happens when asked (``reset``), on the first sync, and when the index cannot
 be trusted (another schema or Python version, another root or package prefix); the
@@ -20,26 +19,23 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from caramba.codegraph.apply import UNRESOLVED_PROPERTY, Changes, Written, apply
-from caramba.codegraph.bulk import BulkLoader
+from caramba.codegraph.apply import Written
 from caramba.codegraph.database import Database
 from caramba.codegraph.discover import python_files
 from caramba.codegraph.facts import FileFacts
+from caramba.codegraph.fullsync import full_sync
+from caramba.codegraph.incremental import incremental_sync
 from caramba.codegraph.index import SCHEMA_VERSION, SyncIndex, python_version
-from caramba.codegraph.link import LinkRecord, link_file
-from caramba.codegraph.load import load_full
 from caramba.codegraph.naming import package_prefix
+from caramba.codegraph.outcome import Outcome
 from caramba.codegraph.parse import parse_all
 from caramba.codegraph.plan import Plan, make_plan
 from caramba.codegraph.report import Progress, SyncReport
-from caramba.codegraph.schema import ensure_indexes, wait_until_operational
-from caramba.codegraph.symbols import Resolver, SymbolTable
-from caramba.codegraph.writer import GraphWriter
+from caramba.codegraph.schema import wait_until_operational
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from falkordb import Graph
@@ -108,77 +104,40 @@ class Sync:
 
         facts = parse_all(str(root), plan.parse, prefix, self._workers, self._parse_progress(len(plan.parse)),
                           blobs=report.full)
-        ok = [item for item in facts if not item.error]
         lap("parse")
 
-        changed = set(plan.changed)
-        if not changed and not report.full:  # nothing to resolve or write but size/mtime records
-            index.write(meta, dict(plan.restat), {}, {}, {}, [], {})
-            return self._finish(report, graph, stages, started, plan, paths, facts, indexed, {}, None)
-        records = {} if report.full else {p: r for p, r in index.symbols().items() if p not in changed}
-        for item in ok:
-            records[item.path] = item.symbols.as_tuple()
-        resolver = Resolver(SymbolTable((path, records[path]) for path in sorted(records)))
-        modules = {indexed[path][3] for path in changed if path in indexed} | {item.module for item in facts}
-        dependents = set() if report.full else index.dependents(modules) - changed
-        refs = {item.path: item.refs for item in ok}
-        links: dict[str, LinkRecord] = {}
-        for item in ok:
-            record = link_file(resolver, item.path, item.module, refs[item.path]).record()
-            _set_unresolved(item, record)
-            links[item.path] = record
-        old_links = index.links([*sorted(dependents), *(p for p in plan.changed if p in indexed)])
-        dependent_refs = index.refs(sorted(dependents))
-        pairs = {
-            path: (old_links[path], link_file(resolver, path, indexed[path][3], dependent_refs[path]).record())
-            for path in sorted(dependents)
-        }
-        lap("resolve")
-
-        self._report("write", 0, 1)
+        if not plan.changed and not report.full:  # nothing to resolve or write but size/mtime records
+            if plan.restat:
+                index.write(meta, {"files": dict(plan.restat)}, [], {}, {})
+            return self._finish(report, graph, stages, started, plan, paths, facts, indexed, None, save=False)
         if report.full:
-            loader = BulkLoader(self._db.raw, self._name)
-            loader.begin()
-            ensure_indexes(graph)
-            written = load_full(loader, ok, links)
+            outcome = full_sync(self._db.raw, self._name, graph, facts, lap)
         else:
-            replaced = [path for path in plan.changed if path in indexed]
-            written = apply(GraphWriter(graph), Changes(ok, links, replaced, pairs))
-        self._report("write", 1, 1)
-        lap("write")
-
+            outcome = incremental_sync(self._db.raw, self._name, graph, index, plan, facts, indexed, lap)
         files = {item.path: (item.digest, item.size, item.mtime_ns, item.module, item.error) for item in facts}
         files.update(plan.restat)
-        new_deps = {path: record[2] for path, record in links.items()}
-        new_deps.update((path, pair[1][2]) for path, pair in pairs.items())
-        old_deps = {path: record[2] for path, record in old_links.items()}
-        index.write(
-            meta,
-            files,
-            {item.path: item.symbols.as_tuple() for item in ok},
-            refs,
-            {**links, **{path: pair[1] for path, pair in pairs.items()}},
-            [*plan.deleted, *(item.path for item in facts if item.error)],
-            _rdeps_update(index, old_deps, new_deps, plan.deleted, report.full),
-        )
+        removed = [*plan.deleted, *(item.path for item in facts if item.error)]
+        index.write(meta, {"files": files, **outcome.records}, removed, outcome.rdeps, outcome.table)
         if report.full:
             wait_until_operational(graph)
-        return self._finish(report, graph, stages, started, plan, paths, facts, indexed, pairs, written)
+        return self._finish(report, graph, stages, started, plan, paths, facts, indexed, outcome)
 
     def _finish(self, report: SyncReport, graph: "Graph", stages: dict[str, float], started: float, plan: Plan,
-                paths: list[str], facts: list[FileFacts], indexed: dict, pairs: dict, written: Written | None) -> SyncReport:
-        """Save the database and fill in the report's counts and timings."""
+                paths: list[str], facts: list[FileFacts], indexed: dict, outcome: Outcome | None,
+                save: bool = True) -> SyncReport:
+        """Save the database (when anything was written) and fill in the report."""
         stages["index"] = round(time.perf_counter() - started - sum(stages.values()), 4)
         report.sync_seconds = round(time.perf_counter() - started, 4)
         saving = time.perf_counter()
-        self._db.save()
+        if save:
+            self._db.save()
         report.save_seconds = round(time.perf_counter() - saving, 4)
         report.stages = stages
         report.files = len(paths)
         report.parsed = len(plan.parse)
         report.deleted = len(plan.deleted)
-        report.relinked = len(pairs)
-        written = written or Written()
+        report.relinked = outcome.relinked if outcome is not None else 0
+        written = outcome.written if outcome is not None else Written()
         report.written = {"nodes": written.nodes, "edges_created": written.edges_created,
                           "edges_deleted": written.edges_deleted, "properties_set": written.properties_set}
         report.skipped = sorted(
@@ -219,43 +178,6 @@ def _full_reason(reset: bool, stored: dict[str, str], meta: dict[str, str], exis
         if stored.get(key) != meta[key]:
             return f"{key} changed ({stored.get(key)!r} → {meta[key]!r})"
     return ""
-
-
-def _set_unresolved(item: FileFacts, record: LinkRecord) -> None:
-    """Copy a parsed file's unresolved names onto its nodes' properties."""
-    by_key = {node.key: node for node in item.nodes}
-    for source, _, kind, names in record[1]:
-        by_key[source].props[UNRESOLVED_PROPERTY[kind]] = names
-
-
-def _rdeps_update(
-    index: SyncIndex,
-    old: dict[str, list[str]],
-    new: dict[str, list[str]],
-    deleted: Iterable[str],
-    full: bool,
-) -> dict[str, list[str]]:
-    """Return the ``rdeps`` entries to write (an empty list deletes an entry)."""
-    if full:
-        fresh: dict[str, list[str]] = defaultdict(list)
-        for path in sorted(new):
-            for name in new[path]:
-                fresh[name].append(path)
-        return dict(fresh)
-    removals: dict[str, set[str]] = defaultdict(set)
-    additions: dict[str, set[str]] = defaultdict(set)
-    for path in set(old) | set(new) | set(deleted):
-        before, after = set(old.get(path, ())), set(new.get(path, ()))
-        for name in before - after:
-            removals[name].add(path)
-        for name in after - before:
-            additions[name].add(path)
-    touched = sorted(removals.keys() | additions.keys())
-    current = index.rdeps(touched)
-    return {
-        name: sorted((set(current.get(name, ())) - removals.get(name, set())) | additions.get(name, set()))
-        for name in touched
-    }
 
 
 def _totals(graph: "Graph") -> tuple[int, int]:

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from caramba.codegraph.facts import LABELS, REGISTERS, Node
+from caramba.codegraph.facts import CLASS, FUNCTION, LABELS, METHOD, MODULE, REGISTERS, Node
 from caramba.codegraph.properties import EDGE_PROPERTIES, PROPERTIES
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -69,6 +69,38 @@ class GraphWriter:
         for result in self._run(template, sorted(set(keys))):
             found.update(result)
         return found
+
+    def node_keys(self, paths: Sequence[str]) -> dict[str, str]:
+        """Return key → label of every node that belongs to the files ``paths``."""
+        found: dict[str, str] = {}
+        for label in LABELS:
+            for result in self._run(f"UNWIND $rows AS f MATCH (n:{label} {{file: f}}) RETURN n.key", paths):
+                found.update((row[0], label) for row in result)
+        return found
+
+    def update_nodes(self, label: str, nodes: Sequence[Node]) -> None:
+        """Overwrite every property of the existing ``label`` nodes ``nodes`` (by key).
+
+        The nodes keep their identity, so edges from other files into them survive.
+        """
+        names = PROPERTIES[label]
+        assignments = ", ".join(f"n.{name} = r[{i}]" for i, name in enumerate(names) if i)
+        template = f"UNWIND $rows AS r MATCH (n:{label} {{key: r[0]}}) SET {assignments}"
+        for _ in self._run(template, [[node.props[name] for name in names] for node in nodes]):
+            pass
+
+    def delete_nodes(self, label: str, keys: Sequence[str]) -> None:
+        """Delete the ``label`` nodes with ``keys``, with all their edges."""
+        for _ in self._run(f"UNWIND $rows AS k MATCH (n:{label} {{key: k}}) DETACH DELETE n", keys):
+            pass
+
+    def delete_local_edges(self, paths: Sequence[str]) -> None:
+        """Delete the ``DEFINES``/``CONTAINS`` edges between nodes of the same file, per file."""
+        for label in (MODULE, CLASS, FUNCTION, METHOD):
+            template = (f"UNWIND $rows AS f MATCH (a:{label} {{file: f}})-[e:DEFINES|CONTAINS]->(b) "
+                        "WHERE b.file = f DELETE e")
+            for _ in self._run(template, paths):
+                pass
 
     def delete_files(self, paths: Sequence[str]) -> None:
         """Delete every node of the files ``paths``, with all their edges."""

@@ -92,6 +92,24 @@ def _drop_package_init(repo: Path) -> None:
     (repo / "pkg" / "__init__.py").unlink()
 
 
+def _function_becomes_class(repo: Path) -> None:
+    """Same name, same node key, another label: the old node must go, callers re-link."""
+    write(repo, "pkg/util.py", '''
+        class helper:
+            """Now a class; calls to it are constructor calls."""
+
+            def __init__(self, value):
+                self.value = value
+        ''')
+
+
+def _odd_text_and_shifted_lines(repo: Path) -> None:
+    """Control characters and a lone surrogate in docstrings; every line moves down."""
+    source = (repo / "pkg" / "shapes.py").read_text()
+    (repo / "pkg" / "shapes.py").write_text(
+        '"""Shapes\x01 with a form feed\x0c, a bell\x07,\r a tab\t and \\ud800."""\n\n\n' + source)
+
+
 SCENARIOS: list[tuple[str, Callable[[Path], None], int]] = [
     ("edit", _edit_helper, 1),
     ("remove a called function", _remove_helper, 1),
@@ -100,6 +118,8 @@ SCENARIOS: list[tuple[str, Callable[[Path], None], int]] = [
     ("rename a module", _rename_module, 1),
     ("rename back, fix one file, break another", _rename_back_and_fix, 3),
     ("delete a package __init__", _drop_package_init, 0),
+    ("a function becomes a class", _function_becomes_class, 1),
+    ("odd text, shifted lines", _odd_text_and_shifted_lines, 1),
 ]
 
 
