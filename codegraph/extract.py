@@ -27,11 +27,6 @@ from caramba.codegraph.source import SourceText, dotted
 _RANK = {MODULE: 0, CLASS: 1, FUNCTION: 2, METHOD: 2}
 
 
-def _leaf(node: ast.AST, scope: Scope) -> bool:
-    """Handler for nodes with nothing below them worth visiting."""
-    return True
-
-
 class Extractor:
     """Collects the facts of one module; call ``run`` once, then read the attributes."""
 
@@ -53,7 +48,7 @@ class Extractor:
         self._aliases: list[tuple[Scope, str, list[str]]] = []
         self._configs: list[tuple[Scope, str, ast.expr, int]] = []
         self._handlers: dict[type, Callable[[Any, Scope], bool]] = {
-            ast.Name: self._visit_name, ast.Constant: _leaf, ast.FunctionDef: self._visit_function,
+            ast.FunctionDef: self._visit_function,
             ast.AsyncFunctionDef: self._visit_function, ast.ClassDef: self._visit_class,
             ast.Import: self._visit_import, ast.ImportFrom: self._visit_import_from,
             ast.Call: self._visit_call, ast.Assign: self._visit_assign, ast.AnnAssign: self._visit_assign,
@@ -74,13 +69,27 @@ class Extractor:
 
     # -- phase one ---------------------------------------------------------------------
     def _visit(self, node: ast.AST, scope: Scope) -> None:
-        """Visit ``node`` and everything below it that belongs to ``scope``."""
+        """Visit ``node`` and everything below it that belongs to ``scope``.
+
+        Names, constants and attribute chains are most of any tree, so they are handled
+        inline rather than through a handler call.
+        """
         handlers = self._handlers
         stack = [node]
         pop, append = stack.pop, stack.append
+        name_type, constant_type, attribute_type, store = ast.Name, ast.Constant, ast.Attribute, ast.Store
         while stack:  # depth-first, in source order (children are pushed reversed)
             item = pop()
             kind = type(item)
+            if kind is name_type:
+                if type(item.ctx) is store:
+                    scope.shadow(item.id)
+                continue
+            if kind is constant_type:
+                continue
+            if kind is attribute_type:
+                append(item.value)
+                continue
             handler = handlers.get(kind)
             if handler is not None and handler(item, scope):
                 continue
@@ -95,11 +104,6 @@ class Extractor:
                             append(child)
                 elif value is not None:
                     append(value)
-
-    def _visit_name(self, node: ast.Name, scope: Scope) -> bool:
-        if type(node.ctx) is ast.Store:
-            scope.shadow(node.id)
-        return True
 
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool:
         self._function(node, scope)

@@ -99,6 +99,9 @@ class FileFacts:
     edges: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     refs: list[RefTuple] = field(default_factory=list)
     symbols: Symbols = field(default_factory=Symbols)
+    #: For a full sync, the sync-index records of ``symbols`` and ``refs``, marshal-encoded
+    #: by the parse worker (so the main process need not encode them again).
+    encoded: tuple[bytes, bytes] | None = None
 
     def to_wire(self) -> tuple:
         """Return the facts as nested builtin tuples/lists, the form that crosses processes.
@@ -108,11 +111,11 @@ class FileFacts:
         """
         nodes = [(node.label, node.key, node.props, node.blob) for node in self.nodes]
         return (self.path, self.module, self.digest, self.size, self.mtime_ns, self.error, self.lines,
-                nodes, self.edges, self.refs, self.symbols.as_tuple())
+                nodes, self.edges, self.refs, self.symbols.as_tuple(), self.encoded)
 
     @classmethod
     def from_wire(cls, wire: tuple) -> "FileFacts":
         """Rebuild facts from ``to_wire``'s form."""
-        path, module, digest, size, mtime_ns, error, lines, nodes, edges, refs, symbols = wire
+        path, module, digest, size, mtime_ns, error, lines, nodes, edges, refs, symbols, encoded = wire
         return cls(path, module, digest, size, mtime_ns, error, lines,
-                   [Node(*node) for node in nodes], edges, refs, Symbols(*symbols))
+                   [Node(*node) for node in nodes], edges, refs, Symbols(*symbols), encoded)

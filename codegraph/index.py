@@ -97,7 +97,8 @@ class SyncIndex:
         """Store new per-file ``records`` (part → path → record), drop ``removed`` paths,
         replace the given ``rdeps`` fields and ``table`` entries, in one transaction.
 
-        ``records`` parts are ``files``, ``symbols``, ``refs``, ``links``, ``answers``; a
+        ``records`` parts are ``files``, ``symbols``, ``refs``, ``links``, ``answers``
+        (a record given as ``bytes`` is already marshal-encoded); a
         path in ``removed`` is deleted from every part that got no new record for it. An
         ``rdeps`` entry with an empty path list and a ``table`` entry of None are deleted.
         """
@@ -107,7 +108,7 @@ class SyncIndex:
         for part in ("files", "symbols", "refs", "links", "answers"):
             values = records.get(part, {})
             for chunk in _chunks(values.items()):
-                pipe.hset(self._keys[part], mapping={key: marshal.dumps(value) for key, value in chunk})
+                pipe.hset(self._keys[part], mapping={key: _encoded(value) for key, value in chunk})
             stale = [path for path in removed if path not in values]
             if stale:
                 pipe.hdel(self._keys[part], *stale)
@@ -135,6 +136,11 @@ class SyncIndex:
                 if value is not None:
                     found[field] = marshal.loads(value)
         return found
+
+
+def _encoded(value: Any) -> bytes:
+    """Marshal-encode a record unless it already is (records are never ``bytes``)."""
+    return value if type(value) is bytes else marshal.dumps(value)
 
 
 def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:

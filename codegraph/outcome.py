@@ -8,6 +8,7 @@ counts. ``Outcome`` is that hand-over.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,3 +28,5 @@ class Outcome:
     rdeps: dict[str, list[str]] = field(default_factory=dict)
     #: Symbol-table entries to replace, per map (None deletes one).
     table: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: A full sync's index definitions, still running (join before waiting for the builds).
+    indexing: "Future[int] | None" = None

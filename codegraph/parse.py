@@ -31,6 +31,8 @@ _BOM = b"\xef\xbb\xbf"
 #: Below this many files a pool costs more (process start-up) than it saves.
 POOL_THRESHOLD = 24
 CHUNK_FILES = 48
+#: Chunks per worker when splitting by bytes (more: better balance, more messages).
+CHUNKS_PER_WORKER = 24
 
 
 def digest(data: bytes) -> str:
@@ -42,7 +44,8 @@ def parse_file(root: str, path: str, prefix: str, blobs: bool = False) -> FileFa
     """Read ``root/path`` and return its facts (or the reason it was skipped).
 
     With ``blobs`` (a full sync) every node comes with its bulk-load ``blob`` and without
-    its ``props`` (see ``caramba.codegraph.facts.Node``).
+    its ``props`` (see ``caramba.codegraph.facts.Node``), and the facts come with their
+    ``encoded`` sync-index records.
     """
     full = os.path.join(root, path)
     module = module_name(path, prefix)
@@ -90,6 +93,7 @@ def parse_file(root: str, path: str, prefix: str, blobs: bool = False) -> FileFa
             props = node.props
             node.blob = b"".join([encode(props[name]) for name in FIXED[node.label]])
             node.props = {}
+        facts.encoded = (marshal.dumps(facts.symbols.as_tuple()), marshal.dumps(facts.refs))
     return facts
 
 
@@ -99,12 +103,12 @@ def parse_chunk(root: str, paths: Sequence[str], prefix: str, blobs: bool = Fals
     The facts travel as ``FileFacts.to_wire`` tuples encoded with ``marshal``, several
     times cheaper on both ends than pickling the dataclasses.
     """
-    with _gc_paused():
+    with gc_paused():
         return marshal.dumps([parse_file(root, path, prefix, blobs).to_wire() for path in paths])
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while parsing.
 
     ASTs are large, acyclic and short-lived (reference counting frees them), and the
@@ -136,26 +140,55 @@ def parse_all(
     """
     if len(paths) < POOL_THRESHOLD or workers <= 1:
         results = []
-        with _gc_paused():
+        with gc_paused():
             for path in paths:
                 results.append(parse_file(root, path, prefix, blobs))
                 if progress is not None:
                     progress(1)
         return results
-    chunks = [list(paths[i : i + CHUNK_FILES]) for i in range(0, len(paths), CHUNK_FILES)]
-    by_chunk: dict[int, list[FileFacts]] = {}
+    chunks = _balanced_chunks(root, paths, workers)
+    by_path: dict[str, FileFacts] = {}
     # forkserver: workers start from a clean single-threaded process, never from a fork of
     # this one (which may run threads: a progress bar, a database client).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["caramba.codegraph.parse"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(parse_chunk, root, chunk, prefix, blobs): i for i, chunk in enumerate(chunks)}
+        futures = {pool.submit(parse_chunk, root, chunk, prefix, blobs): chunk for chunk in chunks}
         for future in as_completed(futures):
-            index = futures[future]
-            by_chunk[index] = _unwire(future.result())
+            for facts in _unwire(future.result()):
+                by_path[facts.path] = facts
             if progress is not None:
-                progress(len(chunks[index]))
-    return [facts for i in range(len(chunks)) for facts in by_chunk[i]]
+                progress(len(futures[future]))
+    return [by_path[path] for path in paths]
+
+
+def _balanced_chunks(root: str, paths: Sequence[str], workers: int) -> list[list[str]]:
+    """Split ``paths`` into chunks of similar size, the largest files first.
+
+    Parse time grows with file size, and a big file parsed last would leave the other
+    workers idle at the end; so files go out largest first (longest-processing-time
+    order), in chunks of about ``1 / (CHUNKS_PER_WORKER * workers)`` of the bytes, and
+    never more than ``CHUNK_FILES`` files (one result message per chunk).
+    """
+    sizes = {}
+    for path in paths:
+        try:
+            sizes[path] = os.stat(os.path.join(root, path)).st_size
+        except OSError:
+            sizes[path] = 0  # parse_file reports why
+    target = max(sum(sizes.values()) // (CHUNKS_PER_WORKER * workers), 1)
+    chunks: list[list[str]] = []
+    chunk: list[str] = []
+    size = 0
+    for path in sorted(paths, key=lambda item: -sizes[item]):
+        chunk.append(path)
+        size += sizes[path]
+        if size >= target or len(chunk) >= CHUNK_FILES:
+            chunks.append(chunk)
+            chunk, size = [], 0
+    if chunk:
+        chunks.append(chunk)
+    return chunks
 
 
 def _unwire(data: bytes) -> list[FileFacts]:

@@ -32,7 +32,7 @@ from caramba.codegraph.incremental import incremental_sync
 from caramba.codegraph.index import SCHEMA_VERSION, SyncIndex, python_version
 from caramba.codegraph.naming import package_prefix
 from caramba.codegraph.outcome import Outcome
-from caramba.codegraph.parse import parse_all
+from caramba.codegraph.parse import gc_paused, parse_all
 from caramba.codegraph.plan import Plan, make_plan
 from caramba.codegraph.report import Progress, SyncReport
 from caramba.codegraph.schema import wait_until_operational
@@ -70,7 +70,8 @@ class Sync:
                 f"(or delete the Redis key {lock!r} if that process died)"
             )
         try:
-            return self._run(root, reset)
+            with gc_paused():  # millions of short-lived acyclic records: collector passes only cost
+                return self._run(root, reset)
         finally:
             if self._db.raw.get(lock) == token.encode():
                 self._db.raw.delete(lock)
@@ -118,6 +119,8 @@ class Sync:
         files.update(plan.restat)
         removed = [*plan.deleted, *(item.path for item in facts if item.error)]
         index.write(meta, {"files": files, **outcome.records}, removed, outcome.rdeps, outcome.table)
+        if outcome.indexing is not None:
+            outcome.indexing.result()
         if report.full:
             wait_until_operational(graph)
         return self._finish(report, graph, stages, started, plan, paths, facts, indexed, outcome)
