@@ -67,16 +67,18 @@ class BulkLoader:
     graph is created (creating its indexes creates it).
     """
 
-    def __init__(self, client: "redis.Redis", graph: str, call_bytes: int = CALL_BYTES) -> None:
-        """Load graph ``graph`` (which must not exist) through ``client``."""
+    def __init__(self, client: "redis.Redis", graph: str, call_bytes: int | None = None) -> None:
+        """Load graph ``graph`` (which must not exist) through ``client``, in calls of at
+        most ``call_bytes`` bytes of blobs (default ``CALL_BYTES``)."""
         self._client = client
         self._graph = graph
-        self._limit = call_bytes
+        self._limit = call_bytes or CALL_BYTES
         self._begun = False
         self._next_id = 0
-        self._labels: list[bytes] = []
-        self._types: list[bytes] = []
+        #: Blobs of the call being built: node blobs (slot 0) and edge blobs (slot 1).
+        self._blobs: tuple[list[bytes], list[bytes]] = ([], [])
         self._counts = [0, 0]
+        self._added = [0, 0]
         self._size = 0
         self.nodes = 0
         self.edges = 0
@@ -96,27 +98,30 @@ class BulkLoader:
     def add_records(self, label: str, properties: Sequence[str], records: Iterable[bytes]) -> range:
         """Queue nodes of ``label`` given as already encoded records (see ``encode``)."""
         first = self._next_id
-        count = self._add(self._labels, 0, _header(label, properties), records)
+        count = self._add(0, _header(label, properties), records)
         self._next_id += count
         return range(first, first + count)
 
     def add_edges(self, kind: str, properties: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Queue ``kind`` edges from rows ``[source id, target id, *values in properties order]``."""
-        self._add(self._types, 1, _header(kind, properties),
+        self._add(1, _header(kind, properties),
                   (_ENDS.pack(row[0], row[1]) + b"".join([encode(value) for value in row[2:]]) for row in rows))
 
     def finish(self) -> None:
         """Send what is still queued; afterwards the graph holds every entity added."""
         self._flush()
+        if [self.nodes, self.edges] != self._added:
+            raise BulkError(f"bulk load of {self._graph!r} sent {self.nodes} nodes and {self.edges} edges "
+                            f"but {self._added[0]} and {self._added[1]} were added")
 
-    def _add(self, blobs: list[bytes], slot: int, header: bytes, records: Iterable[bytes]) -> int:
+    def _add(self, slot: int, header: bytes, records: Iterable[bytes]) -> int:
         """Append records under ``header`` to the current call, flushing when it is full."""
         parts: list[bytes] = [header]
         size = len(header)
         count = total = 0
         for record in records:
             if self._size + size + len(record) > self._limit and count:
-                blobs.append(b"".join(parts))
+                self._blobs[slot].append(b"".join(parts))
                 self._counts[slot] += count
                 self._flush()
                 parts, size, count = [header], len(header), 0
@@ -125,13 +130,14 @@ class BulkLoader:
             count += 1
             total += 1
         if count:
-            blobs.append(b"".join(parts))
+            self._blobs[slot].append(b"".join(parts))
             self._counts[slot] += count
             self._size += size
+        self._added[slot] += total
         return total
 
     def _flush(self) -> None:
-        if self._labels or self._types:
+        if self._blobs[0] or self._blobs[1]:
             self._send()
 
     def _send(self) -> None:
@@ -139,7 +145,8 @@ class BulkLoader:
         if not self._begun:
             args.append("BEGIN")
             self._begun = True
-        args += [self._counts[0], self._counts[1], len(self._labels), len(self._types), *self._labels, *self._types]
+        labels, types = self._blobs
+        args += [self._counts[0], self._counts[1], len(labels), len(types), *labels, *types]
         reply = self._client.execute_command("GRAPH.BULK", *args)
         text = reply.decode() if isinstance(reply, bytes) else str(reply)
         expected = f"{self._counts[0]} nodes created, {self._counts[1]} edges created"
@@ -147,4 +154,4 @@ class BulkLoader:
             raise BulkError(f"GRAPH.BULK on {self._graph!r} answered {text!r}, expected {expected!r}")
         self.nodes += self._counts[0]
         self.edges += self._counts[1]
-        self._labels, self._types, self._counts, self._size = [], [], [0, 0], 0
+        self._blobs, self._counts, self._size = ([], []), [0, 0], 0
