@@ -43,15 +43,12 @@ def full_sync(raw: "redis.Redis", name: str, graph: "Graph", facts: list[FileFac
         links[item.path] = record
         answers[item.path] = linked.answer_record()
     lap("resolve")
-    loader = BulkLoader(raw, name)
-    loader.begin()
-    ensure_indexes(graph, fulltext=False)
-    written = load_full(loader, ok, links)
+    written = load_full(BulkLoader(raw, name), ok, links)
     # FalkorDB builds each index in the background but makes the next CREATE INDEX on a
     # label wait for the build before it; defining them from a thread lets the sync write
     # its own index meanwhile (the caller joins ``indexing`` and waits for the builds).
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codegraph-indexes")
-    indexing = pool.submit(ensure_indexes, graph, range_indexes=False)
+    indexing = pool.submit(ensure_indexes, graph)
     pool.shutdown(wait=False)
     lap("write")
     rdeps: dict[str, list[str]] = defaultdict(list)

@@ -51,8 +51,9 @@ def incremental_sync(raw: "redis.Redis", name: str, graph: "Graph", index: SyncI
     asked = {item.path: questions(item.module, item.refs) for item in ok}
     dependents = sorted(index.dependents(modules) - changed)
     old_answers = index.records("answers", dependents)
+    below = tuple(f"{module}." for module in modules)
     touched = {path: [(kind, tuple(candidates)) for kind, candidates, _, consulted in old_answers[path]
-                      if _touches(consulted, modules)] for path in dependents}
+                      if _touches(consulted, modules, below)] for path in dependents}
     _resolve(resolver, [*(q for qs in asked.values() for q in qs), *(q for qs in touched.values() for q in qs)])
 
     links: dict[str, LinkRecord] = {}
@@ -133,16 +134,11 @@ def _normal(found: Answer) -> tuple:
     return (tuple(target) if target is not None else None, tuple(consulted))
 
 
-def _touches(consulted: Iterable[str], modules: set[str]) -> bool:
-    """Whether any consulted name is one of ``modules`` or lies below one."""
+def _touches(consulted: Iterable[str], modules: set[str], below: tuple[str, ...]) -> bool:
+    """Whether any consulted name is one of ``modules`` or lies below one (``below``: "m.")."""
     for name in consulted:
-        if name in modules:
+        if name in modules or name.startswith(below):
             return True
-        position = name.find(".")
-        while position != -1:
-            if name[:position] in modules:
-                return True
-            position = name.find(".", position + 1)
     return False
 
 
