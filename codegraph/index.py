@@ -63,10 +63,6 @@ class SyncIndex:
         """Return path → (hash, size, mtime_ns, module, error) for every indexed file."""
         return {path.decode(): marshal.loads(value) for path, value in self._raw.hgetall(self._keys["files"]).items()}
 
-    def symbols(self) -> dict[str, Any]:
-        """Return path → symbol record for every parsed file."""
-        return {path.decode(): marshal.loads(value) for path, value in self._raw.hgetall(self._keys["symbols"]).items()}
-
     def refs(self, paths: Iterable[str]) -> dict[str, list]:
         """Return path → reference tuples for ``paths``."""
         return self._many("refs", paths)

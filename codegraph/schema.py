@@ -33,7 +33,7 @@ def existing_indexes(graph: "Graph") -> set[tuple[str, str, str]]:
     return found
 
 
-def ensure_indexes(graph: "Graph", range_indexes: bool = True, fulltext: bool = True) -> int:
+def ensure_indexes(graph: "Graph") -> int:
     """Create whichever of the code graph's indexes are missing; return how many statements ran.
 
     Each label gets one range index over all of ``RANGE_PROPERTIES`` and one full-text
@@ -44,12 +44,12 @@ def ensure_indexes(graph: "Graph", range_indexes: bool = True, fulltext: bool = 
     """
     have = existing_indexes(graph) if graph.name in graph.client.execute_command("GRAPH.LIST") else set()
     created = 0
-    for label in LABELS if range_indexes else ():
+    for label in LABELS:
         missing = [prop for prop in RANGE_PROPERTIES if (label, prop, "RANGE") not in have]
         if missing:
             graph.query(f"CREATE INDEX FOR (n:{label}) ON ({', '.join(f'n.{prop}' for prop in missing)})")
             created += 1
-    for label in LABELS if fulltext else ():
+    for label in LABELS:
         missing = [prop for prop in FULLTEXT_PROPERTIES if (label, prop, "FULLTEXT") not in have]
         if missing:
             quoted = ", ".join(f"'{prop}'" for prop in missing)

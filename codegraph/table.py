@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import redis
 
-    from caramba.codegraph.symbols import SymbolTable
 
 MAPS = ("defs", "aliases", "stars", "bases")
 _CHUNK = 5000
@@ -132,13 +131,3 @@ def encode_value(part: str, value: Any) -> bytes:
 
 def _decode(part: str, value: bytes) -> Any:
     return value.decode() if part == "aliases" else marshal.loads(value)
-
-
-def full_table_fields(table: "SymbolTable") -> dict[str, dict[str, bytes]]:
-    """Return every field of the four stored maps for a freshly built ``table``."""
-    return {
-        "defs": {name: marshal.dumps(value) for name, value in table.defs.items()},
-        "aliases": {name: value.encode() for name, value in table.aliases.items()},
-        "stars": {name: marshal.dumps(value) for name, value in table.stars.items()},
-        "bases": {name: marshal.dumps(value) for name, value in table.bases.items()},
-    }
