@@ -59,7 +59,7 @@ def full_sync(raw: "redis.Redis", name: str, graph: "Graph", facts: list[FileFac
         written,
         records={"symbols": {item.path: item.encoded[0] for item in ok if item.encoded},
                  "refs": {item.path: item.encoded[1] for item in ok if item.encoded},
-                 "links": links, "answers": answers},
+                 "answers": answers},
         rdeps=dict(rdeps),
         table={"defs": table.defs, "aliases": table.aliases, "stars": table.stars, "bases": table.bases},
         indexing=indexing,

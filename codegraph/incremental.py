@@ -64,12 +64,15 @@ def incremental_sync(raw: "redis.Redis", name: str, graph: "Graph", index: SyncI
         answers[item.path] = linked.answer_record()
         set_unresolved(item, links[item.path])
     moved = _moved(resolver, old_answers, touched)
-    refs = index.refs(sorted(moved))
+    reparsed = sorted(path for path in changed if path in indexed)
+    old_refs = index.refs([*sorted(moved), *reparsed])
+    old_answers.update(index.records("answers", reparsed))
+    old_links = {path: aggregate(path, old_refs[path], _answer_map(old_answers[path])).record()
+                 for path in [*sorted(moved), *reparsed] if path in old_refs and path in old_answers}
     for path in sorted(moved):
-        linked = aggregate(path, refs[path], moved[path])
+        linked = aggregate(path, old_refs[path], moved[path])
         links[path] = linked.record()
         answers[path] = linked.answer_record()
-    old_links = index.links([*sorted(moved), *(path for path in sorted(changed) if path in indexed)])
     lap("resolve")
 
     removed = [*plan.deleted, *(item.path for item in facts if item.error)]
@@ -82,7 +85,7 @@ def incremental_sync(raw: "redis.Redis", name: str, graph: "Graph", index: SyncI
     return Outcome(
         written,
         relinked=len(moved),
-        records={"symbols": symbols, "refs": {item.path: item.refs for item in ok}, "links": links, "answers": answers},
+        records={"symbols": symbols, "refs": {item.path: item.refs for item in ok}, "answers": answers},
         rdeps=_rdeps_update(index, old_deps, new_deps),
         table=updates,
     )
@@ -119,13 +122,17 @@ def _moved(resolver: Resolver, old: dict[str, list], touched: dict[str, list[Que
     for path, asked in touched.items():
         if not asked:
             continue
-        before = {(kind, tuple(candidates)): (target, tuple(consulted))
-                  for kind, candidates, target, consulted in old[path]}
+        before = _answer_map(old[path])
         after = {question: answer(resolver, question) for question in asked}
         if any(_normal(before[question]) != _normal(after[question]) for question in asked):
             before.update(after)
             moved[path] = before
     return moved
+
+
+def _answer_map(stored: list) -> dict[Question, Answer]:
+    """Turn a stored answer record back into question -> answer."""
+    return {(kind, tuple(candidates)): (target, tuple(consulted)) for kind, candidates, target, consulted in stored}
 
 
 def _normal(found: Answer) -> tuple:

@@ -9,10 +9,11 @@ deleted together with it:
 
 * ``meta``: schema version, Python version, repository root and package prefix;
 * ``files``: path → (hash, size, mtime_ns, module, error);
-* ``symbols``, ``refs``, ``links``: path → the file's symbol record, reference tuples,
-  and (edges, unresolved names, dependencies) from the last resolution;
-* ``answers``: path → the file's answered questions (``caramba.codegraph.link``);
-* ``rdeps``: dependency name → the paths that depend on it (the reverse of ``links``);
+* ``symbols``, ``refs``: path → the file's symbol record and reference tuples;
+* ``answers``: path → the file's answered questions (``caramba.codegraph.link``); with
+  the references they give back the file's last link (edges, unresolved names, deps),
+  which is therefore not stored;
+* ``rdeps``: dependency name → the paths whose answers depend on it;
 * ``defs``, ``aliases``, ``stars``, ``bases``: the merged symbol table
   (``caramba.codegraph.table``).
 
@@ -32,8 +33,10 @@ from caramba.codegraph.table import MAPS, encode_value
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import redis
 
-SCHEMA_VERSION = "2"
-_PARTS = ("meta", "files", "symbols", "refs", "links", "answers", "rdeps", *MAPS)
+SCHEMA_VERSION = "3"
+_PARTS = ("meta", "files", "symbols", "refs", "answers", "rdeps", *MAPS)
+#: Parts earlier schema versions kept; ``clear`` removes them too.
+_LEGACY = ("links",)
 _CHUNK = 2000
 
 
@@ -49,6 +52,7 @@ class SyncIndex:
         """Address the index of graph ``graph``."""
         self._raw = raw
         self._keys = {part: f"codegraph:{graph}:{part}" for part in _PARTS}
+        self._legacy = [f"codegraph:{graph}:{part}" for part in _LEGACY]
 
     def meta(self) -> dict[str, str]:
         """Return the ``meta`` record ({} when the graph was never synced)."""
@@ -57,7 +61,7 @@ class SyncIndex:
 
     def clear(self) -> None:
         """Delete the whole index."""
-        self._raw.delete(*self._keys.values())
+        self._raw.delete(*self._keys.values(), *self._legacy)
 
     def files(self) -> dict[str, tuple[str, int, int, str, str]]:
         """Return path → (hash, size, mtime_ns, module, error) for every indexed file."""
@@ -70,10 +74,6 @@ class SyncIndex:
     def records(self, part: str, paths: Iterable[str]) -> dict[str, Any]:
         """Return path → record of ``part`` (``symbols``, ``answers``, …) for ``paths``."""
         return self._many(part, paths)
-
-    def links(self, paths: Iterable[str]) -> dict[str, tuple]:
-        """Return path → (edges, unresolved, deps) from the last resolution of ``paths``."""
-        return self._many("links", paths)
 
     def dependents(self, names: Iterable[str]) -> set[str]:
         """Return the paths whose resolutions depend on any of ``names``."""
@@ -93,7 +93,7 @@ class SyncIndex:
         """Store new per-file ``records`` (part → path → record), drop ``removed`` paths,
         replace the given ``rdeps`` fields and ``table`` entries, in one transaction.
 
-        ``records`` parts are ``files``, ``symbols``, ``refs``, ``links``, ``answers``
+        ``records`` parts are ``files``, ``symbols``, ``refs``, ``answers``
         (a record given as ``bytes`` is already marshal-encoded); a
         path in ``removed`` is deleted from every part that got no new record for it. An
         ``rdeps`` entry with an empty path list and a ``table`` entry of None are deleted.
@@ -101,7 +101,7 @@ class SyncIndex:
         removed = list(removed)
         pipe = self._raw.pipeline(transaction=True)
         pipe.hset(self._keys["meta"], mapping=meta)
-        for part in ("files", "symbols", "refs", "links", "answers"):
+        for part in ("files", "symbols", "refs", "answers"):
             values = records.get(part, {})
             for chunk in _chunks(values.items()):
                 pipe.hset(self._keys[part], mapping={key: _encoded(value) for key, value in chunk})
