@@ -189,7 +189,7 @@ def _print_report(report: dict[str, Any]) -> None:
         ("graph", f"{report['graph']} in {report['database']}"),
         ("sync", kind),
         ("files", f"{report['files']} Python files: {report['parsed']} parsed, {report['deleted']} deleted, "
-                  f"{report['relinked']} re-resolved, {len(report['skipped'])} skipped"),
+                  f"{report['dependents']} dependents checked, {report['relinked']} re-linked, {len(report['skipped'])} skipped"),
         ("graph size", f"{report['nodes']} nodes, {report['edges']} edges"),
         ("written", ", ".join(f"{key} {value}" for key, value in report["written"].items())),
         ("seconds", f"{report['sync_seconds']:.2f} sync + {report['save_seconds']:.2f} save "

@@ -85,6 +85,7 @@ def incremental_sync(raw: "redis.Redis", name: str, graph: "Graph", index: SyncI
     return Outcome(
         written,
         relinked=len(moved),
+        dependents=len(dependents),
         records={"symbols": symbols, "refs": {item.path: item.refs for item in ok}, "answers": answers},
         rdeps=_rdeps_update(index, old_deps, new_deps),
         table=updates,

@@ -22,6 +22,8 @@ class Outcome:
     written: Written
     #: Unchanged files whose links were re-aggregated because an answer changed.
     relinked: int = 0
+    #: Unchanged files whose affected questions were re-answered.
+    dependents: int = 0
     #: part (``symbols``, ``refs``, ``links``, ``answers``) -> path -> record.
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: ``rdeps`` entries to replace (an empty list deletes one).

@@ -15,7 +15,9 @@ class SyncReport:
 
     ``files`` counts the repository's Python files; ``parsed`` those read and parsed this
     time (all of them on a full sync), ``deleted`` those gone since the last sync and
-    ``relinked`` the unchanged files whose references were re-resolved. ``nodes`` and
+    ``dependents`` the unchanged files whose answers a change could affect (their affected
+    questions were re-answered) and ``relinked`` those whose links changed and were
+    re-aggregated. ``nodes`` and
     ``edges`` are the graph's totals afterwards; ``written`` what this sync wrote.
     ``skipped`` lists every file currently left out, with the reason. ``sync_seconds``
     is the sync itself and ``save_seconds`` the write of the database file after it.
@@ -29,6 +31,7 @@ class SyncReport:
     files: int = 0
     parsed: int = 0
     deleted: int = 0
+    dependents: int = 0
     relinked: int = 0
     nodes: int = 0
     edges: int = 0

@@ -140,6 +140,7 @@ class Sync:
         report.parsed = len(plan.parse)
         report.deleted = len(plan.deleted)
         report.relinked = outcome.relinked if outcome is not None else 0
+        report.dependents = outcome.dependents if outcome is not None else 0
         written = outcome.written if outcome is not None else Written()
         report.written = {"nodes": written.nodes, "edges_created": written.edges_created,
                           "edges_deleted": written.edges_deleted, "properties_set": written.properties_set}
