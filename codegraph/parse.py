@@ -25,7 +25,7 @@ from caramba.codegraph.facts import FileFacts
 from caramba.codegraph.naming import is_package, module_name
 from caramba.codegraph.properties import FIXED
 from caramba.codegraph.source import SourceText
-from caramba.codegraph.text import clean_props, clean_refs
+from caramba.codegraph.text import clean, clean_props, clean_refs, has_odd
 
 _BOM = b"\xef\xbb\xbf"
 #: Below this many files a pool costs more (process start-up) than it saves.
@@ -81,11 +81,18 @@ def parse_file(root: str, path: str, prefix: str, blobs: bool = False) -> FileFa
         facts.error = "RecursionError: the file nests too deeply to walk"
         return facts
     facts.lines = source.line_count
-    for node in extractor.nodes:
-        clean_props(node.props)
+    if has_odd(text):  # raw odd characters: anything taken from the source may hold them
+        for node in extractor.nodes:
+            clean_props(node.props)
+        extractor.refs = clean_refs(extractor.refs)
+    else:  # only evaluated string literals can (registrations clean theirs)
+        for node in extractor.nodes:
+            docstring = node.props.get("docstring")
+            if docstring:
+                node.props["docstring"] = clean(docstring)  # type: ignore[arg-type]
     facts.nodes = extractor.nodes
     facts.edges = extractor.edges
-    facts.refs = clean_refs(extractor.refs)
+    facts.refs = extractor.refs
     facts.symbols = extractor.symbols
     facts.nodes[0].props["hash"] = facts.digest
     if blobs:

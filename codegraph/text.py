@@ -21,6 +21,11 @@ def _spell(match: re.Match[str]) -> str:
     return "?" if "\ud800" <= char <= "\udfff" else f"\\u{ord(char):04x}"
 
 
+def has_odd(value: str) -> bool:
+    """Whether ``value`` holds anything ``clean`` would change."""
+    return _ODD.search(value) is not None
+
+
 def clean(value: str) -> str:
     """Return ``value`` with control characters spelled out and lone surrogates replaced."""
     if _ODD.search(value) is None:

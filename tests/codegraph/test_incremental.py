@@ -108,6 +108,8 @@ def _odd_text_and_shifted_lines(repo: Path) -> None:
     source = (repo / "pkg" / "shapes.py").read_text()
     (repo / "pkg" / "shapes.py").write_text(
         '"""Shapes\x01 with a form feed\x0c, a bell\x07,\r a tab\t and \\ud800."""\n\n\n' + source)
+    # only escape sequences in the source: the odd characters appear in the docstring value
+    (repo / "pkg" / "escaped.py").write_text('def f():\n    """Esc\\x01aped \\ud800 \\x1b[0m."""\n')
 
 
 SCENARIOS: list[tuple[str, Callable[[Path], None], int]] = [
@@ -119,7 +121,7 @@ SCENARIOS: list[tuple[str, Callable[[Path], None], int]] = [
     ("rename back, fix one file, break another", _rename_back_and_fix, 3),
     ("delete a package __init__", _drop_package_init, 0),
     ("a function becomes a class", _function_becomes_class, 1),
-    ("odd text, shifted lines", _odd_text_and_shifted_lines, 1),
+    ("odd text, shifted lines", _odd_text_and_shifted_lines, 2),
 ]
 
 
