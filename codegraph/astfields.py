@@ -13,7 +13,11 @@ CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def child_fields(kind: type) -> tuple[str, ...]:
-    """Return (and cache) the fields of AST node type ``kind`` that may hold sub-trees."""
-    fields = tuple(name for name in getattr(kind, "_fields", ()) if name not in SCALAR_FIELDS)
+    """Return (and cache) the fields of AST node type ``kind`` that may hold sub-trees.
+
+    They come in *reverse* order: the walker pushes them on a stack, so the first field
+    is visited first.
+    """
+    fields = tuple(name for name in reversed(getattr(kind, "_fields", ())) if name not in SCALAR_FIELDS)
     CHILD_FIELDS[kind] = fields
     return fields

@@ -76,7 +76,7 @@ class Extractor:
         """
         handlers = self._handlers
         stack = [node]
-        pop, append = stack.pop, stack.append
+        pop, append, extend = stack.pop, stack.append, stack.extend
         name_type, constant_type, attribute_type, store = ast.Name, ast.Constant, ast.Attribute, ast.Store
         while stack:  # depth-first, in source order (children are pushed reversed)
             item = pop()
@@ -96,12 +96,10 @@ class Extractor:
             fields = CHILD_FIELDS.get(kind)
             if fields is None:
                 fields = child_fields(kind)
-            for name in reversed(fields):
+            for name in fields:  # already reversed
                 value = getattr(item, name)
                 if type(value) is list:
-                    for child in reversed(value):
-                        if child is not None:
-                            append(child)
+                    extend(value[::-1])  # a None in a list (dict ** keys) is a leaf of no type
                 elif value is not None:
                     append(value)
 
