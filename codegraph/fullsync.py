@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from caramba.codegraph.bulk import BulkLoader
 from caramba.codegraph.facts import FileFacts
-from caramba.codegraph.link import LinkRecord, link_file
-from caramba.codegraph.linkpool import link_all
+from caramba.codegraph.link import link_file
 from caramba.codegraph.load import load_full
 from caramba.codegraph.outcome import Outcome
-from caramba.codegraph.parse import uses_pool
 from caramba.codegraph.properties import set_unresolved
 from caramba.codegraph.schema import ensure_indexes
 from caramba.codegraph.symbols import Resolver, SymbolTable
@@ -31,27 +29,19 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 
 def full_sync(raw: "redis.Redis", name: str, graph: "Graph", facts: list[FileFacts],
-              lap: Callable[[str], None], pool: ProcessPoolExecutor | None = None, workers: int = 1) -> Outcome:
-    """Link every parsed file and bulk-load graph ``name`` (which must not exist).
-
-    With a ``pool`` of ``workers`` processes (the parse's) and enough files, the linking
-    runs there (``caramba.codegraph.linkpool``); otherwise in this process.
-    """
+              lap: Callable[[str], None]) -> Outcome:
+    """Link every parsed file and bulk-load graph ``name`` (which must not exist)."""
     ok = [item for item in facts if not item.error]
     symbols = {item.path: item.symbols.as_tuple() for item in ok}
     table = SymbolTable((path, symbols[path]) for path in sorted(symbols))
-    links: dict[str, LinkRecord] = {}
-    answers: dict[str, Any] = {}
-    if pool is not None and uses_pool(len(ok), workers):
-        links, answers = link_all(pool, table, ok, workers)
-    else:
-        resolver = Resolver(table)
-        for item in ok:
-            linked = link_file(resolver, item.path, item.module, item.refs)
-            links[item.path] = linked.record()
-            answers[item.path] = linked.answer_record()
+    resolver = Resolver(table)
+    links, answers = {}, {}
     for item in ok:
-        set_unresolved(item, links[item.path])
+        linked = link_file(resolver, item.path, item.module, item.refs)
+        record = linked.record()
+        set_unresolved(item, record)
+        links[item.path] = record
+        answers[item.path] = linked.answer_record()
     lap("resolve")
     written = load_full(BulkLoader(raw, name), ok, links)
     # FalkorDB builds each index in the background but makes the next CREATE INDEX on a

@@ -131,24 +131,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-@contextmanager
-def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    """A pool of ``workers`` processes for parsing (and a full sync's linking).
-
-    forkserver: workers start from a clean single-threaded process, never from a fork of
-    this one (which may run threads: a progress bar, a database client).
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["caramba.codegraph.parse"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield pool
-
-
-def uses_pool(count: int, workers: int) -> bool:
-    """Whether ``count`` files are worth sending to ``workers`` processes."""
-    return count >= POOL_THRESHOLD and workers > 1
-
-
 def parse_all(
     root: str,
     paths: Sequence[str],
@@ -156,15 +138,14 @@ def parse_all(
     workers: int,
     progress: Callable[[int], None] | None = None,
     blobs: bool = False,
-    pool: ProcessPoolExecutor | None = None,
 ) -> list[FileFacts]:
     """Parse ``paths`` (repository-relative) and return their facts in the same order.
 
     ``progress`` is called with the number of files just finished. Small batches are
-    parsed in this process; larger ones in ``workers`` processes (of ``pool`` when given,
-    else of a pool made for the call). ``blobs``: see ``parse_file``.
+    parsed in this process; larger ones in ``workers`` processes. ``blobs``: see
+    ``parse_file``.
     """
-    if not uses_pool(len(paths), workers):
+    if len(paths) < POOL_THRESHOLD or workers <= 1:
         results = []
         with gc_paused():
             for path in paths:
@@ -172,17 +153,19 @@ def parse_all(
                 if progress is not None:
                     progress(1)
         return results
-    if pool is None:
-        with worker_pool(workers) as own:
-            return parse_all(root, paths, prefix, workers, progress, blobs, own)
     chunks = _balanced_chunks(root, paths, workers)
     by_path: dict[str, FileFacts] = {}
-    futures = {pool.submit(parse_chunk, root, chunk, prefix, blobs): chunk for chunk in chunks}
-    for future in as_completed(futures):
-        for facts in _unwire(future.result()):
-            by_path[facts.path] = facts
-        if progress is not None:
-            progress(len(futures[future]))
+    # forkserver: workers start from a clean single-threaded process, never from a fork of
+    # this one (which may run threads: a progress bar, a database client).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["caramba.codegraph.parse"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(parse_chunk, root, chunk, prefix, blobs): chunk for chunk in chunks}
+        for future in as_completed(futures):
+            for facts in _unwire(future.result()):
+                by_path[facts.path] = facts
+            if progress is not None:
+                progress(len(futures[future]))
     return [by_path[path] for path in paths]
 
 

@@ -67,13 +67,6 @@ class SymbolTable:
             for qualname, base_candidates in file_bases:
                 bases.setdefault(qualname, tuple(tuple(c) for c in base_candidates))
 
-    @classmethod
-    def from_maps(cls, defs: dict, aliases: dict, stars: dict, bases: dict) -> "SymbolTable":
-        """Rebuild a table from its four maps (as another process sends them)."""
-        table = cls(())
-        table.defs, table.aliases, table.stars, table.bases = defs, aliases, stars, bases
-        return table
-
 
 class Resolver:
     """Resolves candidates against a table, caching each candidate's answer.

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from contextlib import ExitStack
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +32,7 @@ from caramba.codegraph.incremental import incremental_sync
 from caramba.codegraph.index import SCHEMA_VERSION, SyncIndex, python_version
 from caramba.codegraph.naming import package_prefix
 from caramba.codegraph.outcome import Outcome
-from caramba.codegraph.parse import gc_paused, parse_all, uses_pool, worker_pool
+from caramba.codegraph.parse import gc_paused, parse_all
 from caramba.codegraph.plan import Plan, make_plan
 from caramba.codegraph.report import Progress, SyncReport
 from caramba.codegraph.schema import wait_until_operational
@@ -104,21 +103,18 @@ class Sync:
         plan = make_plan(root, paths, indexed)
         lap("discover")
 
-        with ExitStack() as stack:  # a full sync keeps its parse workers to link in them too
-            pool = (stack.enter_context(worker_pool(self._workers))
-                    if report.full and uses_pool(len(plan.parse), self._workers) else None)
-            facts = parse_all(str(root), plan.parse, prefix, self._workers, self._parse_progress(len(plan.parse)),
-                              blobs=report.full, pool=pool)
-            lap("parse")
+        facts = parse_all(str(root), plan.parse, prefix, self._workers, self._parse_progress(len(plan.parse)),
+                          blobs=report.full)
+        lap("parse")
 
-            if not plan.changed and not report.full:  # nothing to resolve or write but size/mtime records
-                if plan.restat:
-                    index.write(meta, {"files": dict(plan.restat)}, [], {}, {})
-                return self._finish(report, graph, stages, started, plan, paths, facts, indexed, None, save=False)
-            if report.full:
-                outcome = full_sync(self._db.raw, self._name, graph, facts, lap, pool, self._workers)
-            else:
-                outcome = incremental_sync(self._db.raw, self._name, graph, index, plan, facts, indexed, lap)
+        if not plan.changed and not report.full:  # nothing to resolve or write but size/mtime records
+            if plan.restat:
+                index.write(meta, {"files": dict(plan.restat)}, [], {}, {})
+            return self._finish(report, graph, stages, started, plan, paths, facts, indexed, None, save=False)
+        if report.full:
+            outcome = full_sync(self._db.raw, self._name, graph, facts, lap)
+        else:
+            outcome = incremental_sync(self._db.raw, self._name, graph, index, plan, facts, indexed, lap)
         files = {item.path: (item.digest, item.size, item.mtime_ns, item.module, item.error) for item in facts}
         files.update(plan.restat)
         removed = [*plan.deleted, *(item.path for item in facts if item.error)]
