@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from caramba.codegraph.facts import CONTAINS, REGISTERS, FileFacts, Node
 from caramba.codegraph.link import EdgeTuple, LinkRecord
@@ -104,16 +105,8 @@ def _replace_nodes(writer: GraphWriter, changes: Changes, written: Written) -> t
         written.nodes += len(nodes)
     if changes.existed:
         writer.delete_local_edges(sorted(changes.existed))
-    local = [(kind, source, source_label, target, target_label)
-             for facts in changes.facts for kind, source, source_label, target, target_label in facts.edges]
-    missing: dict[str, set[str]] = defaultdict(set)
-    for _, source, source_label, target, target_label in local:
-        if source not in ids:
-            missing[source_label].add(source)
-        if target not in ids:
-            missing[target_label].add(target)
-    for label, keys in missing.items():
-        ids.update(writer.ids(label, keys))
+    local = [edge for facts in changes.facts for edge in facts.edges]
+    _lookup_ids(writer, ids, local)  # local edges share the endpoint layout of resolved ones
     rows: dict[str, list[list[int]]] = defaultdict(list)
     for kind, source, _, target, _ in local:
         rows[kind].append([ids[source], ids[target]])
@@ -123,8 +116,12 @@ def _replace_nodes(writer: GraphWriter, changes: Changes, written: Written) -> t
     return {key for keys in gone.values() for key in keys}, ids
 
 
-def _lookup_ids(writer: GraphWriter, ids: dict[str, int], edges: Iterable[EdgeTuple]) -> None:
-    """Fetch the internal ids of edge endpoints that this sync did not look up yet."""
+def _lookup_ids(writer: GraphWriter, ids: dict[str, int], edges: Iterable[Sequence[Any]]) -> None:
+    """Fetch the internal ids of edge endpoints that this sync did not look up yet.
+
+    ``edges`` hold (type, source key, source label, target key, target label, …) first:
+    resolved edges (``EdgeTuple``) and a file's local edges alike.
+    """
     missing: dict[str, set[str]] = defaultdict(set)
     for edge in edges:
         if edge[1] not in ids:

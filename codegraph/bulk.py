@@ -83,11 +83,6 @@ class BulkLoader:
         self.nodes = 0
         self.edges = 0
 
-    def begin(self) -> None:
-        """Create the (empty) graph now, e.g. to define its indexes before loading."""
-        if not self._begun:
-            self._send()
-
     def add_nodes(self, label: str, properties: Sequence[str], rows: Iterable[Sequence[Any]]) -> range:
         """Queue nodes of ``label`` (one row of values per node, in ``properties`` order).
 

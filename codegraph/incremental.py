@@ -65,7 +65,7 @@ def incremental_sync(raw: "redis.Redis", name: str, graph: "Graph", index: SyncI
         set_unresolved(item, links[item.path])
     moved = _moved(resolver, old_answers, touched)
     reparsed = sorted(path for path in changed if path in indexed)
-    old_refs = index.refs([*sorted(moved), *reparsed])
+    old_refs = index.records("refs", [*sorted(moved), *reparsed])
     old_answers.update(index.records("answers", reparsed))
     old_links = {path: aggregate(path, old_refs[path], _answer_map(old_answers[path])).record()
                  for path in [*sorted(moved), *reparsed] if path in old_refs and path in old_answers}
@@ -125,7 +125,7 @@ def _moved(resolver: Resolver, old: dict[str, list], touched: dict[str, list[Que
             continue
         before = _answer_map(old[path])
         after = {question: answer(resolver, question) for question in asked}
-        if any(_normal(before[question]) != _normal(after[question]) for question in asked):
+        if any(before[question] != after[question] for question in asked):
             before.update(after)
             moved[path] = before
     return moved
@@ -134,12 +134,6 @@ def _moved(resolver: Resolver, old: dict[str, list], touched: dict[str, list[Que
 def _answer_map(stored: list) -> dict[Question, Answer]:
     """Turn a stored answer record back into question -> answer."""
     return {(kind, tuple(candidates)): (target, tuple(consulted)) for kind, candidates, target, consulted in stored}
-
-
-def _normal(found: Answer) -> tuple:
-    """An answer in comparable form (stored answers come back with lists for tuples)."""
-    target, consulted = found
-    return (tuple(target) if target is not None else None, tuple(consulted))
 
 
 def _touches(consulted: Iterable[str], modules: set[str], below: tuple[str, ...]) -> bool:

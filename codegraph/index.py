@@ -67,10 +67,6 @@ class SyncIndex:
         """Return path → (hash, size, mtime_ns, module, error) for every indexed file."""
         return {path.decode(): marshal.loads(value) for path, value in self._raw.hgetall(self._keys["files"]).items()}
 
-    def refs(self, paths: Iterable[str]) -> dict[str, list]:
-        """Return path → reference tuples for ``paths``."""
-        return self._many("refs", paths)
-
     def records(self, part: str, paths: Iterable[str]) -> dict[str, Any]:
         """Return path → record of ``part`` (``symbols``, ``answers``, …) for ``paths``."""
         return self._many(part, paths)

@@ -3,9 +3,9 @@
 Rows are sent as a ``CYPHER rows=[…]`` parameter header written with ``json.dumps``
 (C-accelerated; JSON arrays, strings and numbers are also Cypher literals), which is far
 cheaper than falkordb-py's per-value formatting for hundreds of thousands of rows. Rows
-are lists, not maps, so no property names are repeated. FalkorDB reads ``\\n``, ``\\t``,
-``\\"`` and ``\\\\`` escapes; other control characters are stored as their ``\\uXXXX``
-text, consistently for full and incremental syncs.
+are lists, not maps, so no property names are repeated. Strings arrive canonical
+(``caramba.codegraph.text``: no control characters but tab, newline and carriage return,
+no lone surrogates), which is what keeps them equal to the bulk-loaded ones of a full sync.
 
 Edges are created between nodes matched by internal id (``NodeByIdSeek``), several times
 faster than index lookups; ids are only used within the sync that fetched them.
@@ -126,8 +126,4 @@ class GraphWriter:
         """Run ``template`` once per batch of ``rows``, yielding each batch's result rows."""
         for start in range(0, len(rows), self._batch):
             payload = json.dumps(rows[start : start + self._batch], ensure_ascii=False, separators=(",", ":"))
-            try:
-                payload.encode("utf-8")
-            except UnicodeEncodeError:  # lone surrogates from a string literal in the source
-                payload = payload.encode("utf-8", errors="replace").decode("utf-8")
             yield self._graph.query(f"CYPHER rows={payload} {template}").result_set
