@@ -10,10 +10,11 @@ Paths come back repository-relative, POSIX-style and sorted.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pathspec
+
+from caramba.codegraph.naming import git_output
 
 
 def python_files(root: Path) -> list[str]:
@@ -28,19 +29,11 @@ def python_files(root: Path) -> list[str]:
 
 def _git_files(root: Path) -> list[str] | None:
     """Return git's file list for ``root``, or None when ``root`` is not in a work tree."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-             "--", "*.py"],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-    except FileNotFoundError:
+    output = git_output(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py",
+                        timeout=60)
+    if output is None:
         return None
-    if done.returncode != 0:
-        return None
-    names = done.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    names = output.decode("utf-8", errors="surrogateescape").split("\0")
     return list(dict.fromkeys(name for name in names if name))
 
 

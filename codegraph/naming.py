@@ -85,21 +85,20 @@ def sanitise(name: str) -> str:
     return cleaned or "repo"
 
 
-def git_branch(root: Path) -> str | None:
-    """Return the current git branch of ``root``; None outside git or on a detached HEAD."""
+def git_output(root: Path, *args: str, timeout: float = 10) -> bytes | None:
+    """Run ``git -C root ARGS`` and return its output; None without git, outside a work
+    tree, or when the command fails (the callers then fall back to non-git answers)."""
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "symbolic-ref", "--quiet", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=timeout, check=False)
     except FileNotFoundError:
         return None
-    if done.returncode != 0:
-        return None
-    branch = done.stdout.strip()
+    return done.stdout if done.returncode == 0 else None
+
+
+def git_branch(root: Path) -> str | None:
+    """Return the current git branch of ``root``; None outside git or on a detached HEAD."""
+    output = git_output(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    branch = output.decode("utf-8", errors="replace").strip() if output is not None else ""
     return branch or None
 
 

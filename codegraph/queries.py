@@ -52,14 +52,7 @@ class Queries:
 
     def symbols(self, name: str) -> list[dict[str, Any]]:
         """Return the nodes whose qualified name (or key) is exactly ``name``."""
-        found: list[dict[str, Any]] = []
-        for label in LABELS:
-            rows = self._ro(
-                f"MATCH (n:{label}) WHERE n.qualname = $name OR n.key = $name RETURN id(n), {_SUMMARY}",
-                {"name": name},
-            ).result_set
-            found.extend(_summary(row) for row in rows)
-        return sorted(found, key=lambda item: item["key"])
+        return self._match_each_label("n.qualname = $name OR n.key = $name", {"name": name})
 
     def require(self, name: str) -> list[dict[str, Any]]:
         """Like ``symbols``, but an unknown name is an error that suggests close names."""
@@ -89,13 +82,7 @@ class Queries:
                 found.extend({**_summary(row), "score": row[6]} for row in rows)
             found.sort(key=lambda item: (-item["score"], item["key"]))
         else:
-            for label in LABELS:
-                rows = self._ro(
-                    f"MATCH (n:{label}) WHERE n.name = $name OR n.qualname = $name RETURN id(n), {_SUMMARY}",
-                    {"name": name},
-                ).result_set
-                found.extend(_summary(row) for row in rows)
-            found.sort(key=lambda item: item["key"])
+            found = self._match_each_label("n.name = $name OR n.qualname = $name", {"name": name})
         return {"query": name, "fulltext": fulltext, "symbols": found[:limit], "truncated": len(found) > limit}
 
     def walk(self, start: list[int], types: tuple[str, ...], incoming: bool, depth: int,
@@ -165,6 +152,17 @@ class Queries:
         for step, kind in zip(steps[1:], types):
             step["via"] = kind
         return steps
+
+    def _match_each_label(self, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Summaries of the nodes of every label matching ``where``, sorted by key.
+
+        One query per label, so each can use that label's range indexes.
+        """
+        found: list[dict[str, Any]] = []
+        for label in LABELS:
+            rows = self._ro(f"MATCH (n:{label}) WHERE {where} RETURN id(n), {_SUMMARY}", params).result_set
+            found.extend(_summary(row) for row in rows)
+        return sorted(found, key=lambda item: item["key"])
 
     def _ro(self, text: str, params: dict[str, Any] | None = None) -> Any:
         import redis
