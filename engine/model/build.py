@@ -35,10 +35,20 @@ def build(config: BaseModel) -> nn.Module:
 
 
 def build_system(ref: str, config: BaseModel) -> nn.Module:
-    """Build a target's ``system`` component (``system.language_model`` …) from its config."""
+    """Build a target's ``system`` component (``system.language_model`` …) from its config.
+
+    The weights are then drawn under the system's initialisation scheme (``init``, or the
+    family default: see ``engine/model/init``), from the current RNG state.
+    """
+    from caramba.engine.model.init import initialise
+
     entry = REGISTRY.get("system", ref)
     kwargs = config.build_kwargs(build) if hasattr(config, "build_kwargs") else {
         name: build(value) if isinstance(value, BaseModel) and hasattr(value, "type") else value
-        for name, value in ((n, getattr(config, n)) for n in type(config).model_fields)
+        for name, value in ((n, getattr(config, n)) for n in type(config).model_fields if n != "init")
     }
-    return entry.load()(**kwargs)
+    model = entry.load()(**kwargs)
+    scheme = config.init_scheme() if hasattr(config, "init_scheme") else None
+    if scheme is not None:
+        initialise(model, scheme.scheme, scheme.std)
+    return model

@@ -10,6 +10,7 @@ from caramba.engine.capabilities import detect, resolve_device
 from caramba.engine.compiler import Compiled
 from caramba.engine.manifest.targets import ExperimentTarget, ProcessTarget
 from caramba.engine.model.build import build_system
+from caramba.engine.model.init import describe
 from caramba.engine.plan.measure import DTYPE_BYTES, graph_cost, layer_costs, optimizer_state_bytes
 from caramba.engine.plan.report import RunPlan, TargetPlan
 
@@ -43,6 +44,8 @@ def _plan(target: ExperimentTarget | ProcessTarget, resolved: dict[str, Any]) ->
     plan.params_total = sum(p.numel() for p in params.values())
     plan.params_trainable = sum(p.numel() for p in params.values() if p.requires_grad)
     plan.layers = layer_costs(model)
+    scheme = target.system.config.init_scheme()
+    plan.init = describe(scheme.scheme, scheme.std, model)
     model_config = getattr(target.system.config, "model", None)
     if model_config is not None and hasattr(model_config, "kv_values_per_token"):
         values = model_config.kv_values_per_token()

@@ -32,6 +32,8 @@ def render(plan: TargetPlan, console: Console, layers: bool = True) -> None:
             console.print(f"[yellow]note:[/] {note}")
         return
     console.print(f"parameters: [bold]{plan.params_total:,}[/] ({human(plan.params_total)}), trainable {plan.params_trainable:,}")
+    if plan.init:
+        console.print(f"initialisation: {plan.init}")
     if layers and plan.layers:
         table = Table("layer", "type", "params", title="parameters per layer", title_justify="left")
         for row in plan.layers:

@@ -41,6 +41,7 @@ class TargetPlan:
     resolved: dict[str, Any]
     params_total: int = 0
     params_trainable: int = 0
+    init: str = ""
     layers: list[LayerCost] = field(default_factory=list)
     kv_bytes_per_token: dict[str, float] = field(default_factory=dict)
     runs: list[RunPlan] = field(default_factory=list)

@@ -3,11 +3,12 @@ systems, objectives and trainers."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
 from caramba.engine.model.config.base import StrictModel
+from caramba.engine.model.config.init import SystemConfig
 
 if TYPE_CHECKING:
     ModelConfig = StrictModel
@@ -26,8 +27,13 @@ class TokenDatasetConfig(StrictModel):
         default=None, description="element type of a .bin file (a .npy file carries its own)")
 
 
-class LanguageModelSystemConfig(StrictModel):
-    """``system.language_model``: a network mapping token ids to next-token logits."""
+class LanguageModelSystemConfig(SystemConfig):
+    """``system.language_model``: a network mapping token ids to next-token logits.
+
+    Weights start GPT-2-style unless ``init`` says otherwise (see ``config/init.py``).
+    """
+
+    default_init: ClassVar[str] = "gpt2"
 
     model: "ModelConfig" = Field(description="the network (e.g. TransformerModel)")
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, model_validator
 
 from caramba.engine.model.config.base import BuildFn, DimFlow, LayerConfig, StrictModel
+from caramba.engine.model.config.init import SystemConfig
 
 if TYPE_CHECKING:
     NodeConfig = LayerConfig
@@ -179,7 +180,7 @@ class GraphTopologyConfig(LayerConfig):
         return {"nodes": nodes, "inputs": list(self.inputs), "outputs": self.output_keys()}
 
 
-class GraphSystemConfig(StrictModel):
+class GraphSystemConfig(SystemConfig):
     """``system.graph``: a GraphTopology over a dict of input tensors (batch keys → ``inputs``)."""
 
     topology: GraphTopologyConfig = Field(description="the graph")

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from caramba.engine.model.config.base import BuildFn, DimFlow, LayerConfig, StrictModel
 from caramba.engine.model.config.embedders import PatchEmbedderConfig
+from caramba.engine.model.config.init import SystemConfig
 
 if TYPE_CHECKING:
     NodeConfig = LayerConfig
@@ -98,7 +99,7 @@ class DiffusionModelConfig(_Network):
         _expect_out(flow, path, d_out, self.d_data, "d_data", f"end with DenoisingHeadLayer d_out: {self.d_data}")
 
 
-class _System(StrictModel):
+class _System(SystemConfig):
     def build_kwargs(self, build: BuildFn) -> dict[str, Any]:
         """The system factory receives the built network."""
         return {"model": build(getattr(self, "model"))}

@@ -49,6 +49,10 @@ class AttentionLayer(nn.Module):
         self.o_proj = nn.Linear(n_heads * self.head_dim, d_model, bias=bias)
         self.rope = Rope(self.head_dim, rope_base, rope_scaling) if rope else None
 
+    def residual_outputs(self) -> list[nn.Parameter]:
+        """The output projection writes into the residual stream (scaled by the gpt2 init)."""
+        return [self.o_proj.weight]
+
     def _heads(self, x: Tensor, n: int) -> Tensor:
         b, t, _ = x.shape
         return x.view(b, t, n, -1).transpose(1, 2)

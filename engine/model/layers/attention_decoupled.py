@@ -68,6 +68,16 @@ class DecoupledAttention(nn.Module):
             nn.init.zeros_(self.gate_proj.weight)
             nn.init.zeros_(self.gate_proj.bias)
 
+    def residual_outputs(self) -> list[nn.Parameter]:
+        """The output projection writes into the residual stream (scaled by the gpt2 init)."""
+        return [self.o_proj.weight]
+
+    def fixed_init_parameters(self) -> list[nn.Parameter]:
+        """The zero gate (identity at init) and the null key/value keep their own init."""
+        gate = [self.gate_proj.weight, self.gate_proj.bias] if self.gate_proj is not None else []
+        null = [self.null_k, self.null_v] if self.null_k is not None and self.null_v is not None else []
+        return gate + null
+
     def _heads(self, x: Tensor, n: int) -> Tensor:
         b, t, _ = x.shape
         return x.view(b, t, n, -1).transpose(1, 2)

@@ -49,6 +49,10 @@ class PatchEmbedder(nn.Module):
         self.cls = nn.Parameter(torch.zeros(1, 1, d_model)) if cls_token else None
         self.pos = nn.Parameter(torch.randn(1, n, d_model) * 0.02)
 
+    def embedding_parameters(self) -> list[nn.Parameter]:
+        """The class token and the position table are embeddings (no weight decay)."""
+        return [self.pos] + ([self.cls] if self.cls is not None else [])
+
     def forward(self, images: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(B, C, H, W) → (B, N(+1), d_model)."""
         x = self.proj(images).flatten(2).transpose(1, 2)  # (B, N, d_model)

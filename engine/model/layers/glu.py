@@ -25,6 +25,10 @@ class GatedMLP(nn.Module):
         self.up = nn.Linear(d_model, d_ff, bias=bias)
         self.down = nn.Linear(d_ff, d_model, bias=bias)
 
+    def residual_outputs(self) -> list[nn.Parameter]:
+        """The down projection writes into the residual stream (scaled by the gpt2 init)."""
+        return [self.down.weight]
+
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(…, d_model) → (…, d_model)."""
         return self.down(type(self).act(self.gate(x)) * self.up(x))

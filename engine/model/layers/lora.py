@@ -32,6 +32,10 @@ class LoRALinearLayer(nn.Module):
         self.scale = alpha / r
         self.dropout = nn.Dropout(dropout)
 
+    def fixed_init_parameters(self) -> list[nn.Parameter]:
+        """A (Kaiming) and B (zeros) make the update start at 0: no scheme redraws them."""
+        return [self.lora_a, self.lora_b]
+
     @classmethod
     def from_linear(cls, linear: nn.Linear | LinearLayer, r: int = 8, alpha: float = 16.0, dropout: float = 0.0) -> "LoRALinearLayer":
         """Wrap a pretrained linear (its weight and bias are copied and frozen)."""

@@ -17,6 +17,10 @@ class MLPLayer(nn.Module):
         self.down = nn.Linear(d_ff, d_model, bias=bias)
         self.act = _act(activation)
 
+    def residual_outputs(self) -> list[nn.Parameter]:
+        """The down projection writes into the residual stream (scaled by the gpt2 init)."""
+        return [self.down.weight]
+
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(…, d_model) → (…, d_model)."""
         return self.down(self.act(self.up(x)))
@@ -42,6 +46,10 @@ class DenoisingHeadLayer(nn.Module):
         self.proj = nn.Linear(d_model, d_out)
         nn.init.zeros_(self.proj.weight)
         nn.init.zeros_(self.proj.bias)
+
+    def fixed_init_parameters(self) -> list[nn.Parameter]:
+        """The zero-initialised projection is the point of this head: no scheme redraws it."""
+        return [self.proj.weight, self.proj.bias]
 
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(…, d_model) → (…, d_out)."""

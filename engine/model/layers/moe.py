@@ -38,6 +38,10 @@ class MoELayer(nn.Module):
         make = {"swiglu": lambda: SwiGLULayer(d_model, d_ff), "mlp": lambda: MLPLayer(d_model, d_ff)}[expert]
         self.experts = nn.ModuleList(make() for _ in range(n_experts))
 
+    def residual_outputs(self) -> list[nn.Parameter]:
+        """Every expert's down projection (each writes into the residual stream)."""
+        return [p for expert in self.experts for p in expert.residual_outputs()]  # type: ignore[operator]
+
     def route(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """probs (S, E), weights (S, k), experts (S, k) and keep (S, k) for flat tokens x (S, d)."""
         logits = self.router(x)

@@ -37,6 +37,10 @@ class PositionalEmbeddingLayer(nn.Module):
         else:
             raise ValueError(f"unknown positional embedding kind {kind!r}; use learned or sinusoidal")
 
+    def embedding_parameters(self) -> list[nn.Parameter]:
+        """The learned table is an embedding (drawn like one, exempt from weight decay)."""
+        return [self.table] if isinstance(self.table, nn.Parameter) else []
+
     def positions(self, start: int, length: int) -> Tensor:
         """P[start … start+length−1] of shape (length, d_model)."""
         if start + length > self.max_seq_len:

@@ -43,6 +43,14 @@ class SSMLayer(nn.Module):
         self.out_proj = nn.Linear(d_inner, d_model, bias=bias)
         self._init_dt(dt_min, dt_max, dt_init_floor)
 
+    def residual_outputs(self) -> list[nn.Parameter]:
+        """The output projection writes into the residual stream (scaled by the gpt2 init)."""
+        return [self.out_proj.weight]
+
+    def fixed_init_parameters(self) -> list[nn.Parameter]:
+        """Mamba's Δ projection (log-uniform step sizes) keeps its own init."""
+        return [self.dt_proj.weight, self.dt_proj.bias]
+
     def _init_dt(self, dt_min: float, dt_max: float, floor: float) -> None:
         """Δ = softplus(bias) starts log-uniform in [dt_min, dt_max] (Mamba's dt init)."""
         nn.init.uniform_(self.dt_proj.weight, -self.dt_rank ** -0.5, self.dt_rank ** -0.5)

@@ -3,8 +3,11 @@
 Every regex must match at least one parameter name (a pattern that matches nothing is
 almost always a typo, so it is an error listing a few real names). A parameter joins
 the first ``param_groups`` entry whose pattern matches (``re.search``); the rest form
-the default group. Weight decay applies only to matrices (``ndim ≥ 2``: linear and
-embedding weights), never to biases and norm gains, as in GPT-2/nanoGPT practice.
+the default group. Weight decay follows the GPT-2/nanoGPT recipe: it applies to the
+weight matrices of projections only — never to biases, norm gains or embedding tables
+(``nn.Embedding`` weights and what layers declare in ``embedding_parameters()``, so a
+head tied to the embedding is not decayed either) — unless asked: a ``param_groups``
+entry that sets ``weight_decay`` applies it to every parameter it matches.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from torch import nn
 
 from caramba.engine.manifest.train import TrainConfig
+from caramba.engine.model.init import embedding_parameters
 
 
 def _unmatched(pattern: str, names: list[str], what: str) -> ValueError:
@@ -45,11 +49,13 @@ def param_groups(model: nn.Module, train: TrainConfig) -> list[dict[str, Any]]:
     buckets: dict[tuple[int, bool], list[nn.Parameter]] = {}
     regexes = [re.compile(g.pattern) for g in train.param_groups]
     used = [False] * len(regexes)
+    embeddings = {id(p) for p in embedding_parameters(model)}
     for name, param in named:
         index = next((i for i, r in enumerate(regexes) if r.search(name)), -1)
         if index >= 0:
             used[index] = True
-        buckets.setdefault((index, param.ndim >= 2), []).append(param)
+        asked = index >= 0 and train.param_groups[index].weight_decay is not None
+        buckets.setdefault((index, asked or (param.ndim >= 2 and id(param) not in embeddings)), []).append(param)
     for config, was_used in zip(train.param_groups, used):
         if not was_used:
             raise _unmatched(config.pattern, [n for n, _ in named], "param_groups")
