@@ -1,8 +1,7 @@
-"""``caramba generate`` (text or token ids from a run's checkpoint) and ``caramba compare`` (runs side by side)."""
+"""``caramba generate``: text or token ids from a run's checkpoint."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated
 
@@ -67,29 +66,6 @@ def generate(
     console.print(text if text is not None else ",".join(map(str, new)), markup=False, highlight=False)
 
 
-def compare(
-    run_ids: Annotated[list[str], typer.Argument(help="two or more run ids (or unique prefixes)")],
-    out: Annotated[Path | None, typer.Option("--out", help="output folder (default .caramba/compare/<ids hash>)")] = None,
-) -> None:
-    """Side-by-side tables and plots (CSV, PNG, LaTeX, report) of several runs' benchmarks."""
-    from caramba.engine.bench.compare import compare_runs
-    from caramba.engine.store import RunStore
-    from caramba.engine.store.runs import UnknownRun
-
-    store = RunStore(Path.cwd())
-    try:
-        records = [store.get(r) for r in run_ids]
-        folder = out or Path.cwd() / ".caramba" / "compare" / hashlib.sha256(
-            "\n".join(r.id for r in records).encode()).hexdigest()[:12]
-        files = compare_runs([Path(r.dir) for r in records], folder)
-    except (UnknownRun, ValueError, FileNotFoundError) as exc:
-        fail(str(exc))
-    console.print(f"compared {', '.join(r.id for r in records)} → {folder}")
-    for name in files:
-        console.print(f"  {Path(name).name}")
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``generate`` and ``compare`` to the ``caramba`` command."""
+    """Add ``generate`` to the ``caramba`` command."""
     app.command()(generate)
-    app.command()(compare)

@@ -44,14 +44,39 @@ def run(
         return
     from caramba.engine.run import RunInputError, execute
 
+    out = err_console if format_ == "json" else console
+    arms = _comparison_arms(compiled, target)
     try:
-        records = execute(compiled, target, Path.cwd(), err_console if format_ == "json" else console)
+        records = [r for name in arms or [target] for r in execute(compiled, name, Path.cwd(), out)]
     except RunInputError as exc:
         fail(str(exc), "fix the input named above and run again (finished steps are kept)")
     if format_ == "json":
         print_json([r.to_json() for r in records])
     if any(r.status != "succeeded" for r in records):
         raise typer.Exit(1)
+    if arms:
+        _compare(compiled, quiet=format_ == "json")
+
+
+def _comparison_arms(compiled: object, target: str | None) -> list[str]:
+    """The arms to run: every arm of the manifest's ``comparison:`` when no --target is given, else none."""
+    spec = compiled.manifest.comparison  # type: ignore[attr-defined]
+    if target is not None or spec is None:
+        return []
+    console.print(f"comparison: running arms {', '.join(spec.arms)} (pick one with --target)")
+    return list(spec.arms)
+
+
+def _compare(compiled: object, quiet: bool) -> None:
+    """Write (and unless ``quiet`` print) the comparison of the arms just run."""
+    from caramba.cli.compare import show
+    from caramba.engine.bench.compare import arms_of_manifest, compare
+    from caramba.engine.store import RunStore
+
+    folder = Path.cwd() / ".caramba" / "compare" / compiled.manifest.name  # type: ignore[attr-defined]
+    comparison, _ = compare(arms_of_manifest(compiled, RunStore(Path.cwd())), folder, compiled.manifest.comparison)  # type: ignore[attr-defined]
+    if not quiet:
+        show(comparison, folder)
 
 
 def _configure_logging(format_: str) -> None:

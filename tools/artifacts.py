@@ -55,6 +55,10 @@ class ArtifactInfo(BaseModel):
 class Comparison(BaseModel):
     runs: list[RunResults]
     differences: dict[str, list[Any]] = Field(description="manifest fields that differ: dotted path → value per run (in order)")
+    statistics: dict[str, Any] = Field(description="runs grouped into arms (target; seeds are replicates): per arm and metric "
+                                                   "n, mean, sd, 95% CI; per pair of arms B − A with its 95% CI and Welch's "
+                                                   "t-test (p, verdict 'significant at 95%' or 'not significant at 95%'); "
+                                                   "{note} saying why when the runs form fewer than two arms")
 
 
 def register(server: MCPServer, ws: Workspace, reader: StatusReader) -> None:
@@ -100,13 +104,23 @@ def register(server: MCPServer, ws: Workspace, reader: StatusReader) -> None:
 
     @server.tool()
     def compare_runs(run_ids: Annotated[list[str], Field(min_length=2, description="two or more run ids")]) -> Comparison:
-        """Compare runs side by side: each run's results, and every manifest field whose
-        value differs between them (what was changed between the experiments)."""
+        """Compare runs as arms of seeds: each run's results, every manifest field whose value
+        differs between them, and statistics — runs of the same target are seeds of one arm;
+        per arm and metric mean, sd, 95% CI and n; per pair of arms the difference with its
+        95% CI and Welch's t-test, flagged 'not significant at 95%' when p ≥ 0.05."""
+        from caramba.engine.bench.compare import ComparisonInputError, analyse, arms_of_runs
+        from caramba.engine.store import RunStore
+
         runs = [results(r) for r in run_ids]
         flat = [_flatten(_yaml(run_dir(r) / "manifest.yml")) for r in run_ids]
         keys = sorted(set().union(*flat))
         differences = {k: [f.get(k) for f in flat] for k in keys if len({json.dumps(f.get(k), default=str) for f in flat}) > 1}
-        return Comparison(runs=runs, differences=differences)
+        store = RunStore(ws.root)
+        try:
+            statistics = analyse(arms_of_runs([store.get(r) for r in run_ids])).to_json()
+        except (ComparisonInputError, ValueError) as exc:  # one arm, or unfinished runs: no statistics, say why
+            statistics = {"note": f"no statistics: {exc}"}
+        return Comparison(runs=runs, differences=differences, statistics=_finite(statistics))
 
     @server.resource("caramba://runs/{run_id}/artifacts/{name}", description="a run's artifact (text or PNG bytes)")
     def artifact_resource(run_id: str, name: str) -> str | bytes:
@@ -141,6 +155,13 @@ def _table(path: Path, folder: Path) -> Table:
     rows = list(csv.DictReader(io.StringIO(path.read_text(errors="replace"))))
     columns = list(rows[0]) if rows else []
     return Table(name=str(path.relative_to(folder / "artifacts")), columns=columns, rows=rows[:TABLE_ROWS], total_rows=len(rows))
+
+
+def _finite(value: Any) -> Any:
+    """NaN/inf → None (strict JSON for MCP clients)."""
+    from caramba.engine.bench.compare.write import finite
+
+    return finite(value)
 
 
 def _json(path: Path) -> Any:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from caramba.engine.compiler.checks import Issue
 from caramba.engine.compiler.checks.comparability import check_comparability
+from caramba.engine.compiler.checks.comparison import check_comparison
 from caramba.engine.compiler.checks.dimensions import check_dimensions
 from caramba.engine.compiler.checks.runs import check_runs
 from caramba.engine.compiler.errors import STAGES, ManifestError, ManifestInvalid, format_path
@@ -30,6 +31,7 @@ CHECKS: list[tuple[str, Callable[[Manifest], list[Issue]]]] = [
     ("dimensions", check_dimensions),
     ("runs", check_runs),
     ("comparability", check_comparability),
+    ("comparability", check_comparison),
 ]
 
 

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from caramba.engine.manifest.comparison import ComparisonConfig
 from caramba.engine.manifest.defaults import Defaults
 from caramba.engine.manifest.targets import ExperimentTarget, NAME_PATTERN, Target
 from caramba.engine.model.config.base import StrictModel
@@ -26,6 +27,8 @@ class Manifest(StrictModel):
     targets: list[Target] = Field(min_length=1, description="experiment and process targets")
     entrypoints: dict[str, str] = Field(default_factory=dict, description="name → target name; `default` is used without --target")
     apples_to_apples: bool = Field(default=False, description="guarantee that every run here is comparable")
+    comparison: ComparisonConfig | None = Field(default=None, description="the arms these targets form, the baseline and "
+                                                "the primary metric (`caramba run` runs every arm, then compares them)")
 
     def target(self, name: str) -> Target:
         """The target called ``name`` (entrypoint names resolve first)."""

@@ -82,3 +82,18 @@ def token_file(tmp_path: Path) -> Path:
     path = tmp_path / "tokens.npy"
     np.save(path, tokens.astype(np.uint16))
     return path
+
+
+@pytest.fixture(scope="session")
+def two_arms(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace where `caramba run cmp.yml` trained 2 arms (mha, gqa) × 3 seeds for real."""
+    from tests.bench.comparisons import make_comparison
+
+    torch.set_num_threads(1)
+    return make_comparison(tmp_path_factory.mktemp("two_arms"), ["mha", "gqa"], [1, 2, 3])
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """MCP clients in these tests run on asyncio."""
+    return "asyncio"

@@ -1,4 +1,4 @@
-"""Side-by-side artifacts of several runs (``caramba compare RUN_ID RUN_ID …``).
+"""Side-by-side benchmark artifacts of several runs (one column or series per run).
 
 Reads each run's ``artifacts/{perplexity,latency,memory}.csv`` (already stamped with its
 run id and manifest hash) and its ``metrics.jsonl``, and writes the same artifact set as
