@@ -26,15 +26,25 @@ def import_hf(
 
 
 def export_hf(
-    source: Annotated[Path, typer.Argument(help="a folder written by import-hf (manifest.yml + model.safetensors)")],
+    source: Annotated[str, typer.Argument(help="a run id (or run directory), or a folder written by import-hf")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Hugging Face folder to write (config.json + model.safetensors)")],
+    checkpoint: Annotated[str, typer.Option("--checkpoint", help="a run's final (newest) or best checkpoint")] = "final",
 ) -> None:
-    """Write a caramba model back as a Hugging Face checkpoint folder."""
+    """Write a trained run (or an imported model) as a Hugging Face checkpoint folder."""
     from caramba.engine.hf import CheckpointError
     from caramba.engine.hf import export_hf as convert
+    from caramba.engine.store.runs import RunStore, UnknownRun
 
+    if checkpoint not in ("final", "best"):
+        fail(f"--checkpoint {checkpoint!r} is not final or best", "use --checkpoint final or --checkpoint best")
+    folder_in = Path(source)
+    if not folder_in.is_dir():
+        try:
+            folder_in = Path(RunStore(Path.cwd()).get(source).dir)
+        except UnknownRun as exc:
+            fail(f"{source} is neither a folder nor a run: {exc}", "give a run id from `caramba runs list` or a folder")
     try:
-        folder = convert(source, out)
+        folder = convert(folder_in, out, checkpoint)
     except CheckpointError as exc:
         fail(str(exc), "export works for Llama- and GPT-2-shaped TransformerModels")
     console.print(f"wrote {folder}/config.json and {folder}/model.safetensors (load with transformers' from_pretrained)")

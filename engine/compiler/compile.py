@@ -18,6 +18,7 @@ from caramba.engine.compiler.checks.comparability import check_comparability
 from caramba.engine.compiler.checks.comparison import check_comparison
 from caramba.engine.compiler.checks.dimensions import check_dimensions
 from caramba.engine.compiler.checks.runs import check_runs
+from caramba.engine.compiler.checks.weights import check_starting_weights
 from caramba.engine.compiler.errors import STAGES, ManifestError, ManifestInvalid, format_path
 from caramba.engine.compiler.extends import resolve_extends
 from caramba.engine.compiler.lower import lower
@@ -30,6 +31,7 @@ from caramba.engine.manifest import Manifest
 CHECKS: list[tuple[str, Callable[[Manifest], list[Issue]]]] = [
     ("dimensions", check_dimensions),
     ("runs", check_runs),
+    ("runs", check_starting_weights),
     ("comparability", check_comparability),
     ("comparability", check_comparison),
 ]

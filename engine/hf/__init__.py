@@ -22,10 +22,11 @@ from torch import nn
 
 from caramba.engine.hf.checkpoint import CheckpointError, read_config, read_weights, resolve, write_weights
 
-__all__ = ["CheckpointError", "export_hf", "import_hf", "load_pretrained", "model_config_of"]
+__all__ = ["CheckpointError", "export_hf", "family_of", "import_hf", "load_pretrained", "model_config_of"]
 
 
-def _family(cfg: dict[str, Any]) -> ModuleType:
+def family_of(cfg: dict[str, Any]) -> ModuleType:
+    """The converter module (``llama`` or ``gpt2``) of a checkpoint's config.json."""
     from caramba.engine.hf import gpt2, llama
 
     families = {"llama": llama, "gpt2": gpt2}
@@ -38,7 +39,7 @@ def _family(cfg: dict[str, Any]) -> ModuleType:
 def model_config_of(path: str | Path) -> dict[str, Any]:
     """The caramba TransformerModel config (manifest dict) equivalent to a checkpoint."""
     cfg = read_config(resolve(path))
-    return _family(cfg).model_config(cfg)
+    return family_of(cfg).model_config(cfg)
 
 
 def build_model(model: dict[str, Any]) -> nn.Module:
@@ -60,7 +61,7 @@ def load_pretrained(path: str | Path) -> nn.Module:
     """A Llama or GPT-2 checkpoint (folder or ``hf://org/name``) as a caramba model (eval mode)."""
     folder = resolve(path)
     cfg = read_config(folder)
-    family = _family(cfg)
+    family = family_of(cfg)
     model = build_model(family.model_config(cfg))
     state = family.to_caramba(read_weights(folder), cfg)
     dtype = next(iter(state.values())).dtype
@@ -78,29 +79,32 @@ def import_hf(path: str | Path, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     write_weights(model.state_dict(), out / "model.safetensors")
     (out / "hf_config.json").write_text(json.dumps(cfg, indent=2))
-    return write_manifest(_family(cfg).model_config(cfg), str(path), out / "manifest.yml")
+    return write_manifest(family_of(cfg).model_config(cfg), str(path), out / "manifest.yml")
 
 
-def export_hf(source: str | Path, out: Path) -> Path:
-    """Write a Hugging Face folder (config.json, model.safetensors) for a caramba model folder."""
-    from caramba.engine.hf.manifest import read_model_config
+def export_hf(source: str | Path, out: Path, checkpoint: str = "final") -> Path:
+    """Write a Hugging Face folder (config.json, model.safetensors) for a caramba model.
+
+    ``source`` is a folder from :func:`import_hf` (manifest.yml + model.safetensors) or a
+    run directory (its manifest.yml and the ``final`` — newest good step — or ``best``
+    checkpoint). The weights load strictly into the manifest's model before conversion.
+    """
+    from safetensors.torch import load_file
+
+    from caramba.engine.hf.manifest import read_model_config, weights_of
+    from caramba.engine.model.weights import WeightsMismatch, load_weights
 
     folder = Path(source)
     model = read_model_config(folder)
-    family = _family({"model_type": "gpt2" if model["embedder"].get("positions") == "learned" else "llama"})
+    family = family_of({"model_type": "gpt2" if model["embedder"].get("positions") == "learned" else "llama"})
     cfg = family.hf_config(model)
-    weights = folder / "model.safetensors"
-    if not weights.is_file():
-        raise CheckpointError(f"{folder} has no model.safetensors with caramba parameter names (written by `caramba import-hf`)")
-    from safetensors.torch import load_file
-
-    state = build_model(model).state_dict()
-    loaded = load_file(weights)
-    missing = [k for k in state if k not in loaded and not (k == "topology.layers.2.proj.weight" and model.get("tie_embeddings"))]
-    if missing:
-        raise CheckpointError(f"{weights} lacks parameters {missing[:5]}; it does not belong to this manifest's model")
-    state.update(loaded)
+    weights = weights_of(folder, checkpoint)
+    built = build_model(model)
+    try:
+        load_weights(built, load_file(weights), strict=True)
+    except WeightsMismatch as exc:
+        raise CheckpointError(f"{weights} does not belong to this manifest's model: {exc}") from None
     out.mkdir(parents=True, exist_ok=True)
-    write_weights(family.to_hf(state, cfg), out / "model.safetensors")
+    write_weights(family.to_hf(built.state_dict(), cfg), out / "model.safetensors")
     (out / "config.json").write_text(json.dumps(cfg, indent=2))
     return out

@@ -11,7 +11,10 @@ from caramba.engine.hf.checkpoint import CheckpointError
 
 
 def manifest_for(model: dict[str, Any], source: str, name: str) -> dict[str, Any]:
-    """A runnable version-2 manifest training ``model`` on a token file (data.npy)."""
+    """A runnable version-2 manifest fine-tuning ``model`` on a token file (data.npy).
+
+    The run starts from the imported weights (``init_from: model.safetensors``, strict),
+    not from a fresh initialisation."""
     vocab = model["embedder"]["vocab_size"]
     return {
         "version": 2, "name": name,
@@ -23,7 +26,7 @@ def manifest_for(model: dict[str, Any], source: str, name: str) -> dict[str, Any
             "data": {"ref": "dataset.tokens", "config": {"path": "data.npy", "block_size": 256}},
             "system": {"ref": "system.language_model", "config": {"model": model}},
             "objective": "objective.next_token_ce", "trainer": "trainer.standard",
-            "runs": [{"id": "finetune", "seed": 0, "steps": 100,
+            "runs": [{"id": "finetune", "seed": 0, "steps": 100, "init_from": {"path": "model.safetensors"},
                       "train": {"batch_size": 4, "block_size": 256, "lr": 1e-5, "device": "auto"}}],
         }],
         "entrypoints": {"default": "finetune"},
@@ -43,11 +46,33 @@ def read_model_config(folder: Path) -> dict[str, Any]:
     """The TransformerModel config of the first experiment target in ``folder``/manifest.yml."""
     manifest = folder / "manifest.yml"
     if not manifest.is_file():
-        raise CheckpointError(f"{folder} has no manifest.yml; give a folder written by `caramba import-hf` "
-                              "(manifest.yml + model.safetensors)")
+        raise CheckpointError(f"{folder} has no manifest.yml; give a run id or run directory, or a folder written by "
+                              "`caramba import-hf` (manifest.yml + model.safetensors)")
     data = yaml.safe_load(manifest.read_text())
     for target in data.get("targets", []):
         model = target.get("system", {}).get("config", {}).get("model")
         if isinstance(model, dict) and model.get("type") == "TransformerModel":
             return model
     raise CheckpointError(f"{manifest} has no experiment target with a TransformerModel")
+
+
+def weights_of(folder: Path, checkpoint: str = "final") -> Path:
+    """The caramba weights of ``folder``: a run's ``final``/``best`` checkpoint, or ``model.safetensors``."""
+    from caramba.engine.train.checkpoint.files import CorruptCheckpoint, verify
+
+    root = folder / "checkpoints"
+    if root.is_dir():
+        candidates = [root / "best"] if checkpoint == "best" else sorted(root.glob("step_*"), key=lambda p: p.name, reverse=True)
+        for candidate in candidates:
+            try:
+                verify(candidate)
+            except CorruptCheckpoint:
+                continue
+            return candidate / "model.safetensors"
+        raise CheckpointError(f"run {folder.name} has no good {checkpoint} checkpoint"
+                              + (" (set defaults.runtime.save_best)" if checkpoint == "best" else ""))
+    weights = folder / "model.safetensors"
+    if not weights.is_file():
+        raise CheckpointError(f"{folder} has no model.safetensors with caramba parameter names (written by `caramba import-hf`) "
+                              "and no checkpoints/ (a run directory)")
+    return weights

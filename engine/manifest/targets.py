@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field
 
 from caramba.engine.manifest.benchmarks import Benchmark
+from caramba.engine.manifest.init_from import InitFromConfig
 from caramba.engine.manifest.train import TrainConfig
 from caramba.engine.manifest.verify import VerifyConfig
 from caramba.engine.model.config.base import StrictModel
@@ -24,6 +25,7 @@ class Run(StrictModel):
     exp: str | None = Field(default=None, description="experiment name for logging")
     seed: int | list[int] = Field(default=0, description="random seed, or a list (one run each)")
     steps: int = Field(ge=1, description="optimiser steps")
+    init_from: InitFromConfig | None = Field(default=None, description="start from these weights (default: fresh init)")
     expected: dict[str, Any] = Field(default_factory=dict, description="values the run is expected to show (recorded)")
     verify: VerifyConfig | None = Field(default=None, description="gate after training")
     train: TrainConfig

@@ -35,6 +35,21 @@ class EarlyStoppingConfig(StrictModel):
     min_delta: float = Field(default=0.0, ge=0.0, description="smallest improvement that counts")
 
 
+class DivergenceConfig(StrictModel):
+    """What a non-finite loss or gradient does to the run (``engine/train/divergence.py``).
+
+    ``fail`` ends the run ``failed`` with "diverged at step N"; ``skip`` drops that step's
+    update (checked every step: one host sync per step) and fails after ``max_retries``
+    consecutive skips; ``rollback`` reloads the newest checkpoint (needs
+    ``defaults.runtime.save_every``), multiplies the lr by ``lr_factor`` and continues,
+    failing after ``max_retries`` rollbacks.
+    """
+
+    action: Literal["fail", "skip", "rollback"] = Field(default="fail", description="fail, skip or rollback")
+    lr_factor: float = Field(default=0.5, gt=0, lt=1, description="lr multiplier after each rollback")
+    max_retries: int = Field(default=3, ge=1, description="rollbacks, or consecutive skipped steps, before the run fails")
+
+
 class TrainConfig(StrictModel):
     """One run's training settings (the seed spec's ``train`` block plus optimisation)."""
 
@@ -61,3 +76,4 @@ class TrainConfig(StrictModel):
     convergence_target: float | None = Field(default=None, gt=0, description="stop once the training loss is below this")
     convergence_patience: int = Field(default=1, ge=1, description="consecutive steps below the target before stopping")
     convergence_max_steps: int | None = Field(default=None, ge=1, description="hard step cap when converging")
+    on_divergence: DivergenceConfig = Field(default_factory=DivergenceConfig, description="non-finite loss or gradient")

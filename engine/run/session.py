@@ -1,7 +1,7 @@
 """``RunSession``: one run from queued to a final status, in its run directory.
 
 Order: write ``manifest.yml`` and ``environment.json``, mark ``running`` (with the pid),
-build the model (from the seed), dataset, objective and trainer, train (resuming from
+build the model (from the seed, then ``init_from`` weights when asked), dataset, objective and trainer, train (resuming from
 the newest good checkpoint), verify, benchmark, then mark ``succeeded`` / ``failed`` /
 ``cancelled`` with reasons and the artifact paths. Every status change is an atomic
 write of ``status.json``; a killed process leaves ``running`` behind, which the store
@@ -78,12 +78,13 @@ class RunSession:
 
             device = torch.device(resolve_device(train.device))
             model = build.build_model(self.target, self.run)
+            self._init_from(model, announce=True)
             base_dir = build.data_base_dir(self.compiled, self.workspace)
             dataset = build.build_dataset(self.target, self.run, self.compiled.manifest.defaults, base_dir)
             objective = build.build_component("objective", self.target.objective)
             trainer = build.build_component("trainer", self.target.trainer)
             write_json(self.dir / "environment.json", environment(device, []))
-        except (FileNotFoundError, ValueError, TokenizerUnavailable) as exc:
+        except (FileNotFoundError, ValueError, TokenizerUnavailable, RunInputError) as exc:
             self._finish("failed", [str(exc)])
             raise RunInputError(str(exc)) from exc
         job = TrainJob(record.id, model, objective, dataset, self.run, self.compiled.manifest.defaults, self.dir, device,
@@ -95,6 +96,8 @@ class RunSession:
             record.artifacts = result.artifacts
             if result.stopped == "cancelled":
                 return self._finish("cancelled", [f"cancelled at step {result.step}; run again to resume"])
+            if result.diverged is not None:
+                return self._finish("failed", [result.diverged])
             self.announce(f"training finished at step {result.step} ({result.stopped}); "
                           + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
             reasons = self._verify(model, objective, dataset, device) + self._benchmark(model, dataset, device)
@@ -118,13 +121,31 @@ class RunSession:
         self._log.file.close()
         return record
 
+    def _init_from(self, model: torch.nn.Module, announce: bool = False) -> None:
+        """Load ``init_from``'s weights into ``model`` (see ``engine/run/init_from.py``)."""
+        init = self.run.init_from
+        if init is None:
+            return
+        from caramba.engine.run.init_from import load_init, source_of
+
+        source = source_of(init, self.compiled, self.target, self.run, self.workspace,
+                           build.data_base_dir(self.compiled, self.workspace))
+        report = load_init(model, init, source)
+        if announce:
+            write_json(self.dir / "artifacts" / "init_from.json", {"source": source.description, **report.to_json()})
+            self.announce(f"init_from {source.description}: {report.summary()}")
+
     def _verify(self, model: torch.nn.Module, objective: Any, dataset: Any, device: torch.device) -> list[str]:
         """Run the run's verification; returns the failed gates' reasons."""
         config = self.run.verify
         if config is None:
             return []
         teacher = build.load_teacher(self.run)
-        reference, kind = (teacher, "teacher") if teacher is not None else (build.build_model(self.target, self.run), "initialisation")
+        if teacher is not None:
+            reference, kind = teacher, "teacher"
+        else:
+            reference, kind = build.build_model(self.target, self.run), "initialisation"
+            self._init_from(reference)
         precision = Precision(self.run.train, device)
         reference = reference.to(device=device, dtype=precision.param_dtype)
         ctx = VerifyContext(model, reference, kind, objective, dataset, self.run.train.batch_size, self.run.train.block_size,

@@ -61,7 +61,8 @@ class TrainJob:
 class TrainResult:
     """The outcome of ``fit``: final step, why it stopped, and the numbers worth keeping.
 
-    ``stopped`` is ``completed``, ``converged``, ``early_stopping`` or ``cancelled``.
+    ``stopped`` is ``completed``, ``converged``, ``early_stopping``, ``cancelled`` or
+    ``diverged`` (then ``diverged`` says where: "diverged at step N …", and the run fails).
     """
 
     step: int
@@ -70,6 +71,7 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
     artifacts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    diverged: str | None = None
 
 
 class Trainer(Protocol):

@@ -6,7 +6,8 @@ The trainer is a thin orchestrator of the collectors it owns:
 * ``Recorder`` + ``MetricsLog`` + ``Sinks`` + ``Display`` (``metrics/``) — per-step
   JSONL, TensorBoard/W&B, the live view;
 * ``Checkpoints`` (``checkpoint/``) — save_every / keep_last / save_best, resume;
-* ``Stopping`` (``stopping.py``) — convergence and early stopping.
+* ``Stopping`` (``stopping.py``) — convergence and early stopping;
+* ``Divergence`` (``divergence.py``) — a NaN/Inf loss or gradient: fail, skip or roll back.
 
 Determinism: the micro-batch of optimiser step ``s`` is batch ``s·A + m`` of the train
 split (A = gradient_accumulation_steps), the lr is a function of ``s``, and every
@@ -22,9 +23,11 @@ from typing import Any
 import torch
 
 from caramba.engine.train.checkpoint import Checkpoints
+from caramba.engine.train.divergence import Divergence, Diverged
 from caramba.engine.train.evaluate import mean_loss, to_device
 from caramba.engine.train.job import TrainJob, TrainResult
 from caramba.engine.train.metrics import Display, MetricsLog, Sinks, device_peak, flops_per_token
+from caramba.engine.train.metrics.finite import finite_metrics, finite_row
 from caramba.engine.train.metrics.recorder import Recorder
 from caramba.engine.train.optim import Schedule, build_optimizer, freeze
 from caramba.engine.train.precision import Precision
@@ -52,7 +55,9 @@ class StandardTrainer:
         if train.early_stopping is not None and logging.eval_every == 0:
             raise ValueError("train.early_stopping needs evaluations: set defaults.logging.eval_every > 0")
         self.checkpoints = Checkpoints(job.run_dir / "checkpoints", runtime, job.announce)
-        stepper = Stepper(model, job.objective, self.optimizer, self.precision, train, use_compile(job.device, job.apples_to_apples, job.announce))
+        self.divergence = Divergence(train.on_divergence, job.announce)
+        stepper = Stepper(model, job.objective, self.optimizer, self.precision, train,
+                          use_compile(job.device, job.apples_to_apples, job.announce), self.divergence.skips)
         step, resumed, stopped = self._resume(model) if runtime.resume else (0, None, None)
         self.log = MetricsLog(job.run_dir / "metrics.jsonl")
         kept = self.log.rewind(step)
@@ -70,40 +75,58 @@ class StandardTrainer:
         if pin:
             job.announce("pinned host memory: on (CUDA fast path: a pageable copy would sync every step)")
         last_train_loss: float | None = None
+        diverged: str | None = None
         try:
             while step < total and stopped is None:
                 if job.cancelled():
                     stopped = "cancelled"
                     break
-                factor = self.schedule.factor(step)
+                factor = self.schedule.factor(step) * self.divergence.lr_scale
                 for group in self.optimizer.param_groups:
                     group["lr"] = group["base_lr"] * factor
                 batches = [to_device(job.dataset.batch("train", step * accum + m, train.batch_size), job.device, pin)
                            for m in range(accum)]
                 loss, norm, metrics, count = stepper.step(batches)
                 step += 1
-                recorder.record(step, self.optimizer.param_groups[0]["lr"], loss, norm, metrics, count)
+                recorder.record(step, self.optimizer.param_groups[0]["lr"], loss, norm,
+                                {**metrics, "skipped": 1.0} if stepper.skipped else metrics, count)
+                self.divergence.on_step(step, stepper.skipped)
                 eval_due = evals > 0 and step % evals == 0
                 if recorder.due() or eval_due or self.checkpoints.due(step) or step == total:
                     rows = recorder.flush()
                     self._emit(rows)
-                    last_train_loss = rows[-1]["loss"]
-                    for row in rows:
-                        stopped = stopped or self.stopping.on_train_loss(row["loss"])
+                    bad = Divergence.first(rows)
+                    if bad is not None:
+                        step = self._rollback(model, bad)
+                        continue
+                    finite = [r["loss"] for r in rows if not r.get("skipped")]
+                    last_train_loss = finite[-1] if finite else last_train_loss
+                    for loss_value in finite:
+                        stopped = stopped or self.stopping.on_train_loss(loss_value)
                     job.progress(step)
                 if eval_due:
                     stopped = self._evaluate(model, step, last_train_loss)[1] or stopped
                 if self.checkpoints.due(step) and step < total:
                     self._save(model, step, stopped, {"train_loss": last_train_loss} if last_train_loss is not None else {})
-            self._emit(recorder.flush())
+            rows = recorder.flush()
+            self._emit(rows)
+            bad = Divergence.first(rows)
+            if bad is not None:
+                self.divergence.diverged_step = bad["step"]
+                raise Diverged(Divergence.describe(bad))
             final = self._final(model, step, stopped, last_train_loss)
+        except Diverged as exc:
+            self._emit(recorder.flush())
+            diverged, stopped, final = str(exc), "diverged", finite_metrics({} if last_train_loss is None else {"train_loss": last_train_loss})
+            step = self.divergence.diverged_step
+            job.announce(f"[bold red]{exc}[/]")
         finally:
             self.display.stop()
             self.sinks.close()
             self.log.close()
         self.log.to_parquet(job.run_dir / "metrics.parquet")
         return TrainResult(step=step, stopped=stopped or "completed", resumed_from=resumed, metrics=final,
-                           artifacts=self.checkpoints.paths(), notes=self.sinks.notes)
+                           artifacts=self.checkpoints.paths(), notes=self.sinks.notes, diverged=diverged)
 
     def _resume(self, model: torch.nn.Module) -> tuple[int, int | None, str | None]:
         """Load the newest good checkpoint, if any: (step, resumed_from, stop reason it ended with)."""
@@ -115,6 +138,7 @@ class StandardTrainer:
         self.precision.load_state_dict(state["scaler"])
         self.stopping.load_state_dict(state["stopping"])
         self.checkpoints.best_value = state["best"]
+        self.divergence.lr_scale = state.get("lr_scale", 1.0)
         set_rng_state(state["rng"])
         self.job.announce(f"[bold]resuming from step {step}[/]")
         stopped = state["stopped"] if state["stopped"] in FINAL_REASONS else None
@@ -124,14 +148,37 @@ class StandardTrainer:
         accum = self.job.run.train.gradient_accumulation_steps
         return {"step": step, "optimizer": self.optimizer.state_dict(), "scaler": self.precision.state_dict(),
                 "rng": rng_state(), "sampler": {"next_batch": step * accum}, "stopping": self.stopping.state_dict(),
-                "best": self.checkpoints.best_value, "stopped": stopped}
+                "best": self.checkpoints.best_value, "stopped": stopped, "lr_scale": self.divergence.lr_scale}
 
     def _save(self, model: torch.nn.Module, step: int, stopped: str | None, metrics: dict[str, float]) -> None:
-        self.checkpoints.save(step, model, self._state(step, stopped), metrics)
+        self.checkpoints.save(step, model, self._state(step, stopped), finite_metrics(metrics))
+
+    def _rollback(self, model: torch.nn.Module, row: dict[str, Any]) -> int:
+        """Reload the newest checkpoint after ``row`` diverged, with a lower lr; the step to go on from.
+
+        Raises :class:`Diverged` when the policy is ``fail``, retries are spent or there is
+        no checkpoint (see ``divergence.py``)."""
+        self.divergence.diverged_step = row["step"]
+        scale = self.divergence.rollback(row)
+        loaded = self.checkpoints.latest(model, self.job.device)
+        if loaded is None:
+            raise Diverged(f"{Divergence.describe(row)}; no checkpoint to roll back to (set defaults.runtime.save_every)")
+        step, state = loaded
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.precision.load_state_dict(state["scaler"])
+        self.stopping.load_state_dict(state["stopping"])
+        set_rng_state(state["rng"])
+        self.log.rewind(step)
+        self.evaluated = {s: m for s, m in self.evaluated.items() if s <= step}
+        self._emit([{"kind": "event", "step": step, "event": "rollback", "diverged_at": row["step"], "lr_scale": scale}])
+        self.job.announce(f"[yellow]{Divergence.describe(row)}: rolled back to step {step}, lr × {scale:g} "
+                          f"(rollback {self.divergence.rollbacks} of {self.divergence.config.max_retries})[/]")
+        return step
 
     def _emit(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
+        rows = [finite_row(r) for r in rows]
         self.log.append(rows)
         self.sinks.write(rows)
         train_rows = [r for r in rows if r["kind"] == "train"]

@@ -3,7 +3,9 @@
 Per step it runs ``gradient_accumulation_steps`` micro-batches (the loss of each divided
 by their count), unscales fp16 gradients, measures (and clips) the global gradient
 norm, steps the optimiser and clears the gradients. Nothing here reads a value back to
-the host: the loss and the norm stay device tensors for the ``Recorder``.
+the host: the loss and the norm stay device tensors for the ``Recorder`` — except with
+``skip_nonfinite`` (``train.on_divergence: skip``), where each step reads back whether its
+loss and gradient norm are finite and drops the update when not (``skipped``).
 
 On CUDA with Triton the forward (model + objective) is wrapped in ``torch.compile``, as
 capability detection decides (``engine/capabilities.py``) — logged once, never a
@@ -46,9 +48,10 @@ class Stepper:
     """Forward/backward/update of one run (see the module docstring)."""
 
     def __init__(self, model: nn.Module, objective: Objective, optimizer: torch.optim.Optimizer, precision: Precision,
-                 train: TrainConfig, compile_model: bool) -> None:
+                 train: TrainConfig, compile_model: bool, skip_nonfinite: bool = False) -> None:
         self.model, self.objective, self.optimizer, self.precision = model, objective, optimizer, precision
         self.clip = train.grad_clip
+        self.skip_nonfinite, self.skipped = skip_nonfinite, False
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.forward: Callable[[dict[str, Tensor]], tuple[Tensor, dict[str, Any], int]] = (
             torch.compile(self._forward) if compile_model else self._forward)
@@ -79,13 +82,19 @@ class Stepper:
             norm = torch.nn.utils.clip_grad_norm_(self.params, self.clip, foreach=True)
         else:
             norm = torch.nn.utils.get_total_norm([p.grad for p in self.params if p.grad is not None], foreach=True)
-        if scaler is not None:
+        assert total is not None  # at least one micro-batch (gradient_accumulation_steps ≥ 1)
+        # With a loss scaler, inf gradients are the scaler's business (it skips and rescales).
+        self.skipped = self.skip_nonfinite and not bool(
+            torch.isfinite(total) if scaler is not None else torch.isfinite(total) & torch.isfinite(norm))
+        if self.skipped:
+            if scaler is not None:
+                scaler.update()
+        elif scaler is not None:
             scaler.step(self.optimizer)
             scaler.update()
         else:
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
-        assert total is not None  # at least one micro-batch (gradient_accumulation_steps ≥ 1)
         if n > 1:
             total = total / n
             metrics = {k: v / n for k, v in metrics.items()}
