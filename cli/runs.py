@@ -97,11 +97,14 @@ def show(
 def cancel(run_id: Annotated[str, typer.Argument(help="run id (a unique prefix is enough)")]) -> None:
     """Ask a running run to stop (it checkpoints and ends cancelled)."""
     from caramba.engine.store import RunStore, UnknownRun
+    from caramba.engine.store.process import ForeignProcess
 
     try:
         record = RunStore(Path.cwd()).cancel(run_id)
     except UnknownRun as exc:
         fail(str(exc), "caramba runs list shows the ids")
+    except ForeignProcess as exc:
+        fail(f"refused to signal: {exc}", "the run is reported failed once its own process is gone; run it again to resume")
     console.print(f"{record.id}: {record.status}" + (" (SIGTERM sent)" if record.status == "running" else ""))
 
 

@@ -65,8 +65,8 @@ def register(server: MCPServer, ws: Workspace, reader: StatusReader) -> None:
     """Add the result tools and the artifact resource to ``server``."""
 
     def run_dir(run_id: str) -> Path:
-        reader.status(run_id)  # unknown id → ToolError with did-you-mean
-        return ws.path(f".caramba/runs/{run_id}", "run directory")
+        found = reader.status(run_id).id  # not a name / unknown → ToolError (with did-you-mean); a prefix → its id
+        return ws.path(f".caramba/runs/{found}", "run directory")
 
     def results(run_id: str) -> RunResults:
         folder = run_dir(run_id)

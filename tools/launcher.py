@@ -10,6 +10,11 @@ whether the server cancelled or killed it.
 The run store (``.caramba/runs``) is the truth about a run once its process has
 created its record; a launch record answers only for the moments before that, and
 adds the server's reasons (cancelled, killed for exceeding ``mcp.max_wall_s``).
+
+A launch record's pid is never trusted alone: a signal goes to this server's own child
+object, or — for a launch of an earlier server — only after
+``caramba.engine.store.process`` confirmed that the pid is still that launch's
+``caramba run`` process (its recorded start time, command line and workspace).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from caramba.engine.store.atomic import write_json
-from caramba.engine.store.record import pid_alive
+from caramba.engine.store.process import ForeignProcess, signal_run_process, start_time, verify_run_process
 
 GRACE_S = 10.0  # between SIGTERM (the trainer checkpoints) and SIGKILL
 
@@ -45,6 +50,7 @@ class Launch:
     state: str = "launched"  # launched | cancelled | killed
     reasons: list[str] = field(default_factory=list)
     term_sent: float | None = None
+    pid_start: float | None = None
 
 
 class Launcher:
@@ -80,7 +86,11 @@ class Launcher:
         child = self._children.get(launch.launch_id)
         if child is not None:
             return child.poll() is None
-        return pid_alive(launch.pid)
+        try:
+            verify_run_process(launch.pid, launch.pid_start, self.root)
+        except (ProcessLookupError, ForeignProcess):
+            return False
+        return True
 
     # ── spawning and stopping ───────────────────────────────────────────────────────
     def spawn(self, manifest: Path, target: str, run_ids: list[str], digest: str) -> Launch:
@@ -93,7 +103,7 @@ class Launcher:
                                      start_new_session=True)
             self._children[launch_id] = child
             launch = Launch(launch_id, run_ids, target, str(manifest.relative_to(self.root)), child.pid, time.time(),
-                            str(log.relative_to(self.root)))
+                            str(log.relative_to(self.root)), pid_start=start_time(child.pid))
             self.save(launch)
         return launch
 
@@ -106,12 +116,17 @@ class Launcher:
         self._signal(launch, signal.SIGTERM)
 
     def _signal(self, launch: Launch, sig: signal.Signals) -> None:
-        if not self.alive(launch):
-            return
+        """Signal the launch's process group: our own child directly, an earlier server's
+        launch only once verified as its run process (the module docstring)."""
+        child = self._children.get(launch.launch_id)
         try:
-            os.killpg(launch.pid, sig)
-        except ProcessLookupError:
-            pass  # it exited between the check and the signal
+            if child is not None:
+                if child.poll() is None:
+                    os.killpg(child.pid, sig)
+                return
+            signal_run_process(launch.pid, launch.pid_start, self.root, sig, group=True)
+        except (ProcessLookupError, ForeignProcess):
+            pass  # it exited (or its pid now names another process, which is left alone)
 
     # ── the watchdog ────────────────────────────────────────────────────────────────
     def start_watchdog(self, interval_s: float = 1.0) -> None:

@@ -19,7 +19,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from caramba.engine.manifest import Manifest
+from caramba.engine.store import RunStore
 from caramba.engine.store.atomic import write_text
+from caramba.engine.store.process import ForeignProcess
 from caramba.tools.checking import inspect_manifest
 from caramba.tools.launcher import Launcher
 from caramba.tools.manifests import ManifestArg, TargetArg
@@ -71,14 +73,15 @@ def register(server: MCPServer, ws: Workspace, launcher: Launcher) -> None:
         path = folder / f"{compiled.digest[:16]}.yml"
         write_text(path, yaml.safe_dump(relocate(compiled.resolved, compiled.base_dir, folder), sort_keys=False))
         ids = run_ids(compile_manifest(str(path)), name)  # what the run process computes from that file
-        busy = [s.id for s in map(reader.status_or_none, ids) if s is not None and s.status in ("queued", "running")]
-        if busy:
-            raise ToolError(f"runs {', '.join(busy)} are already in progress; follow them with run_status or cancel_run")
-        active = reader.active_processes()
-        if active >= limits.max_concurrent_runs:
-            raise ToolError(f"refused: {active} run process(es) already running, the workspace limit mcp.max_concurrent_runs "
-                            f"is {limits.max_concurrent_runs}; wait for one to finish (list_runs) or cancel one")
-        launch = launcher.spawn(path, name, ids, compiled.digest)
+        with RunStore(ws.root).lock():  # check and spawn atomically across every server of this workspace
+            busy = [s.id for s in map(reader.status_or_none, ids) if s is not None and s.status in ("queued", "running")]
+            if busy:
+                raise ToolError(f"runs {', '.join(busy)} are already in progress; follow them with run_status or cancel_run")
+            active = reader.active_processes()
+            if active >= limits.max_concurrent_runs:
+                raise ToolError(f"refused: {active} run process(es) already running, the workspace limit mcp.max_concurrent_runs "
+                                f"is {limits.max_concurrent_runs}; wait for one to finish (list_runs) or cancel one")
+            launch = launcher.spawn(path, name, ids, compiled.digest)
         if wait:
             await _follow(reader, ids, ctx)
         return RunLaunch(launch_id=launch.launch_id, run_ids=ids, target=name, manifest_path=launch.manifest,
@@ -103,15 +106,18 @@ def register(server: MCPServer, ws: Workspace, launcher: Launcher) -> None:
         and records `cancelled`), and is killed if it does not within a few seconds. Returns
         the run's state afterwards. Cancelling a finished run is refused."""
         current = reader.status(run_id)
+        run_id = current.id  # a unique prefix was resolved
         if current.status in TERMINAL:
             raise ToolError(f"run {run_id} already finished ({current.status}); nothing to cancel")
         launch = launcher.for_run(run_id)
         if launch is not None and launcher.alive(launch):
             launcher.stop(launch, "cancelled", "cancelled through the MCP tool cancel_run")
         else:
-            from caramba.engine.store import RunStore
-
-            RunStore(ws.root).cancel(run_id)
+            try:
+                RunStore(ws.root).cancel(run_id)
+            except ForeignProcess as exc:
+                raise ToolError(f"refused to signal: {exc}. The run's record names a process that is not this "
+                                "workspace's `caramba run`; it is reported failed once its process is gone") from None
         for _ in range(150):
             status = reader.status(run_id)
             if status.status in TERMINAL:

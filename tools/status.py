@@ -6,6 +6,11 @@ created its record (it also reports a ``running`` record whose process died as
 (``queued``), was cancelled, or died early (``failed``, with the tail of its log). The
 server's own reasons (cancelled through a tool, killed for exceeding ``max_wall_s``)
 are added to the record's reasons.
+
+The newest launch wins: when a run is launched again (to resume it) its record still
+says the old ``failed``/``cancelled`` until the new process rewrites it; while that
+newer launch is alive the run is reported ``queued`` ("resuming from step N"), never
+the previous outcome, so a client polling "until succeeded" does not stop early.
 """
 
 from __future__ import annotations
@@ -56,7 +61,12 @@ class StatusReader:
     def status(self, run_id: str) -> RunStatus:
         """The run's state; a ToolError (with did-you-mean) for an unknown id."""
         from caramba.engine.store import UnknownRun
+        from caramba.engine.store.runs import InvalidRunId, check_run_id
 
+        try:
+            check_run_id(run_id)
+        except InvalidRunId as exc:
+            raise ToolError(f"{exc} (list_runs shows every run)") from None
         launch = self.launcher.for_run(run_id)
         try:
             record = self._store().get(run_id)
@@ -64,7 +74,9 @@ class StatusReader:
             if launch is None:
                 raise ToolError(f"{exc} (list_runs shows every run)") from None
             return self._from_launch(run_id, launch)
-        return self._overlay(RunStatus.model_validate(record.to_json()), launch)
+        if launch is None and record.id != run_id:
+            launch = self.launcher.for_run(record.id)  # a prefix was given
+        return self._overlay(RunStatus.model_validate(record.to_json()), launch, Path(record.dir))
 
     def status_or_none(self, run_id: str) -> RunStatus | None:
         """Like :meth:`status`, None for an unknown id."""
@@ -77,7 +89,7 @@ class StatusReader:
         """Every run in the store plus runs of launches that have not recorded yet."""
         launches = self.launcher.launches()
         by_run = {run_id: launch for launch in launches for run_id in launch.run_ids}
-        out = [self._overlay(RunStatus.model_validate(r.to_json()), by_run.get(r.id)) for r in self._store().list()]
+        out = [self._overlay(RunStatus.model_validate(r.to_json()), by_run.get(r.id), Path(r.dir)) for r in self._store().list()]
         known = {s.id for s in out}
         out += [self._from_launch(run_id, launch) for run_id, launch in by_run.items() if run_id not in known]
         return out
@@ -88,7 +100,12 @@ class StatusReader:
         pids |= {r.pid for r in self._store().list() if r.status == "running" and r.pid}
         return len(pids)
 
-    def _overlay(self, status: RunStatus, launch: Launch | None) -> RunStatus:
+    def _overlay(self, status: RunStatus, launch: Launch | None, run_dir: Path) -> RunStatus:
+        if launch is not None and status.status in TERMINAL and status.status != "succeeded" \
+                and launch.started > _mtime(run_dir / "status.json") and self.launcher.alive(launch):
+            return status.model_copy(update={"status": "queued", "reasons": [
+                f"launched again at {launch.started:.0f} ({launch.launch_id}); resuming from step {status.step or 0} "
+                f"(it was {status.status})"]})
         if launch is None or launch.state == "launched":
             return status
         update: dict[str, Any] = {"reasons": [*status.reasons, *launch.reasons]}
@@ -105,6 +122,14 @@ class StatusReader:
         tail = _tail(self.root / launch.log)
         base["reasons"].append(f"the run process exited before this run recorded anything; last lines of {launch.log}:\n{tail}")
         return RunStatus(status="failed", **base)
+
+
+def _mtime(path: Path) -> float:
+    """When ``path`` last changed (0 when it does not exist)."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def _tail(path: Path, lines: int = 15) -> str:

@@ -34,9 +34,9 @@ def resolve_model(name: str, models: dict[str, nn.Module], target: Any, device: 
 def load_weights(model: nn.Module, path: Path, device: torch.device) -> None:
     """Load a trainer checkpoint folder (verified) or a ``.safetensors`` file into ``model``."""
     if path.is_dir():
-        from caramba.engine.train.checkpoint.files import read
+        from caramba.engine.train.checkpoint.files import read_weights
 
-        read(path, model, device)
+        read_weights(path, model, device)  # safetensors only: state.pt is never read here
         return
     from safetensors.torch import load_model
 

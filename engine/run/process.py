@@ -21,6 +21,7 @@ from rich.console import Console
 from caramba.engine.compiler import Compiled
 from caramba.engine.manifest.targets import ProcessTarget
 from caramba.engine.store.ids import resolved_target, run_hash
+from caramba.engine.store.process import own_start_time
 from caramba.engine.store.record import RunRecord
 from caramba.engine.store.runs import RunStore
 
@@ -57,7 +58,7 @@ def execute_process(compiled: Compiled, target: ProcessTarget, workspace: Path, 
     run_dir = RunStore(workspace).run_dir(run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     record = RunRecord(run_id, target.name, target.process.type, compiled.manifest.name, compiled.digest,
-                       status="running", started=now(), pid=os.getpid(), dir=str(run_dir))
+                       status="running", started=now(), pid=os.getpid(), pid_start=own_start_time(), dir=str(run_dir))
     record.save()
     output = run_dir / target.process.output_dir
     try:

@@ -68,7 +68,10 @@ class RunSession:
         import os
 
         record, train = self.record, self.run.train
+        from caramba.engine.store.process import own_start_time
+
         record.status, record.started, record.finished, record.pid = "running", now(), None, os.getpid()
+        record.pid_start = own_start_time()
         record.reasons, record.steps = [], self.run.steps
         record.save()
         write_text(self.dir / "manifest.yml", yaml.safe_dump(self._manifest(), sort_keys=False))

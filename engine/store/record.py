@@ -1,8 +1,9 @@
 """``RunRecord``: what ``status.json`` says about one run, and the liveness rule.
 
 ``status.json`` (written atomically at every change) holds
-``{id, target, run, manifest_name, manifest_digest, status, started, finished, pid, step,
-steps, reasons, artifacts}``; ``status`` is one of :data:`STATUSES`. A record that says
+``{id, target, run, manifest_name, manifest_digest, status, started, finished, pid,
+pid_start, step, steps, reasons, artifacts}`` (``pid_start``: the process's start time, so a
+reused pid is never mistaken for the run); ``status`` is one of :data:`STATUSES`. A record that says
 ``running`` while its process is gone (killed, crashed, machine rebooted) is *reported*
 as ``failed`` with the reason "process died at step N; run again to resume" — the file
 is left as it is, so the next ``caramba run`` resumes from the checkpoints.
@@ -44,6 +45,19 @@ def pid_alive(pid: int | None) -> bool:
     return True
 
 
+def _same_process(pid: int | None, recorded_start: float | None) -> bool:
+    """True while the run's own process lives: the pid is alive and, when its start time was
+    recorded, still held by the process that started then (not a reused number)."""
+    if not pid_alive(pid):
+        return False
+    if recorded_start is None:
+        return True
+    from caramba.engine.store.process import start_time
+
+    started = start_time(pid)  # type: ignore[arg-type]
+    return started is not None and abs(started - recorded_start) <= 0.01
+
+
 @dataclass
 class RunRecord:
     """One run's status record (see the module docstring); ``dir`` is its run directory."""
@@ -57,6 +71,7 @@ class RunRecord:
     started: str | None = None
     finished: str | None = None
     pid: int | None = None
+    pid_start: float | None = None
     step: int = 0
     steps: int = 0
     reasons: list[str] = field(default_factory=list)
@@ -78,7 +93,7 @@ class RunRecord:
         """Read ``run_dir/status.json`` and apply the liveness rule."""
         data = json.loads((run_dir / STATUS_FILE).read_text())
         record = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__}, dir=str(run_dir))
-        if record.status == "running" and record.pid != os.getpid() and not pid_alive(record.pid):
+        if record.status == "running" and record.pid != os.getpid() and not _same_process(record.pid, record.pid_start):
             record.status = "failed"
             record.reasons = [*record.reasons, f"process died at step {record.step}; run again to resume"]
         return record

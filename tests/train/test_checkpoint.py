@@ -44,3 +44,15 @@ def test_missing_meta_and_no_leftover_temporaries(tmp_path: Path) -> None:
     (folder / "meta.json").unlink()
     with pytest.raises(CorruptCheckpoint, match="unreadable"):
         files.verify(folder)
+
+
+def test_resume_removes_stale_temporary_folders_of_a_killed_write(tmp_path: Path) -> None:
+    said: list[str] = []
+    ckpts = Checkpoints(tmp_path, RuntimeDefaults(save_every=1, keep_last=2), said.append)
+    ckpts.save(1, _model(1.0), {"step": 1}, {})
+    for stale in (".step_00000002.4242.tmp", ".step_00000001.4242.old"):  # what kill -9 mid-write leaves
+        (tmp_path / stale).mkdir()
+        (tmp_path / stale / "model.safetensors").write_bytes(b"half")
+    step, _ = ckpts.latest(_model(0.0), torch.device("cpu"))
+    assert step == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["step_00000001"]
+    assert any(".step_00000002.4242.tmp" in line for line in said)

@@ -4,12 +4,20 @@ Layout of ``step_00000100/``::
 
     model.safetensors   weights (shared/tied tensors stored once)
     state.pt            optimizer, loss scaler, RNG states, sampler position, trackers
+                        (tensors and plain values only: read with ``weights_only=True``)
     meta.json           {"step", "files": {name: sha256}, "metrics"} — written last
 
 The folder is assembled under a temporary name, every file fsynced, then renamed into
 place, so a crash leaves either the previous checkpoint or the complete new one. A
 checkpoint is *good* when ``meta.json`` parses and every listed file has its checksum;
 a truncated or bit-flipped file fails :func:`verify` and is skipped by the loader.
+
+Nothing is ever unpickled: weights are safetensors, and ``state.pt`` is read by
+:func:`read_state` with ``torch.load(weights_only=True)``, whose unpickler accepts only
+tensors, containers and primitives plus the classes of :data:`SAFE_GLOBALS` (none
+today). A ``state.pt`` holding anything else is a :class:`CorruptCheckpoint`, never
+executed. :func:`read_weights` loads weights alone (benchmarks of a checkpoint folder
+never touch ``state.pt``).
 """
 
 from __future__ import annotations
@@ -26,6 +34,9 @@ from safetensors.torch import load_model, save_model
 from torch import nn
 
 WEIGHTS, STATE, META = "model.safetensors", "state.pt", "meta.json"
+#: Classes the restricted unpickler of ``state.pt`` may build besides tensors and
+#: primitives (an allow-list: add a class here only if it is plain data).
+SAFE_GLOBALS: list[Any] = []
 
 
 class CorruptCheckpoint(ValueError):
@@ -88,11 +99,33 @@ def verify(folder: Path) -> dict[str, Any]:
     return {**meta, "step": step}
 
 
-def read(folder: Path, model: nn.Module, device: torch.device) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Verify, load the weights into ``model`` and return (meta, training state of ``state.pt``)."""
+def read_weights(folder: Path, model: nn.Module, device: torch.device) -> dict[str, Any]:
+    """Verify the checkpoint and load its safetensors weights into ``model``; return its meta."""
     meta = verify(folder)
     missing, unexpected = load_model(model, str(folder / WEIGHTS), strict=False, device=str(device))
     if missing or unexpected:
         raise CorruptCheckpoint(f"{folder.name}: weights do not match the model (missing {missing[:3]}, "
                                 f"unexpected {unexpected[:3]}); was the manifest's model changed?")
-    return meta, torch.load(folder / STATE, map_location="cpu", weights_only=False)
+    return meta
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    """``state.pt`` through the restricted unpickler (see the module docstring)."""
+    import pickle
+
+    try:
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CorruptCheckpoint(f"{path.parent.name}: {STATE} holds objects that are not plain training state "
+                                f"(refused, nothing executed: {first})") from None
+    if not isinstance(state, dict):
+        raise CorruptCheckpoint(f"{path.parent.name}: {STATE} is a {type(state).__name__}, not a training-state dict")
+    return state
+
+
+def read(folder: Path, model: nn.Module, device: torch.device) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify, load the weights into ``model`` and return (meta, training state of ``state.pt``)."""
+    meta = read_weights(folder, model, device)
+    return meta, read_state(folder / STATE)

@@ -7,6 +7,8 @@
 * ``latest()`` walks the step checkpoints newest first and returns the first that
   verifies; each one skipped is announced with the reason (e.g. a truncated file), so a
   crash during a write or a damaged disk costs the steps since the previous good one.
+* ``latest()`` first removes the half-written ``.step_*.tmp`` / ``.*.old`` folders a killed
+  process left behind (announcing each), so a ``kill -9`` never leaves litter for good.
 """
 
 from __future__ import annotations
@@ -62,8 +64,19 @@ class Checkpoints:
         files.write(self.root / "best", model, state, step, metrics)
         return True
 
+    def clear_stale(self) -> list[str]:
+        """Delete temporary folders of interrupted writes (``.<name>.<pid>.tmp|old``); return their names."""
+        if not self.root.is_dir():
+            return []
+        stale = sorted(p for p in self.root.iterdir() if p.is_dir() and p.name.startswith(".") and p.name.endswith((".tmp", ".old")))
+        for folder in stale:
+            shutil.rmtree(folder)
+            self.announce(f"removed {folder.name}: an unfinished checkpoint write of an interrupted process")
+        return [p.name for p in stale]
+
     def latest(self, model: nn.Module, device: torch.device) -> tuple[int, dict[str, Any]] | None:
         """Load the newest good checkpoint into ``model``; return (step, state) or None."""
+        self.clear_stale()
         for folder in reversed(self.steps()):
             try:
                 meta, state = files.read(folder, model, device)
