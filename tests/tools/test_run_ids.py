@@ -66,6 +66,9 @@ async def test_cancel_signals_only_this_workspaces_run_process(workspace: Path, 
     lookalike = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "-m", "caramba", "run", "x.yml"],
                                  cwd=tmp_path)  # a caramba-looking command line, but of another folder
     try:
+        deadline = time.time() + 10
+        while not psutil.Process(lookalike.pid).cmdline() and time.time() < deadline:
+            time.sleep(0.05)
         cases = {"t-train-00000001": (bystander.pid, None, "no recorded start time"),
                  "t-train-00000003": (bystander.pid, started, "not `caramba run`"),
                  "t-train-00000004": (lookalike.pid, psutil.Process(lookalike.pid).create_time(), "another workspace")}
