@@ -42,25 +42,29 @@ class Capabilities:
     torch_version: str
 
     def paths(self) -> dict[str, tuple[str, str]]:
-        """Operation category → (icon, implementation) on this machine."""
+        """Operation category → (icon, implementation) on this machine.
+
+        The categories with a caramba kernel (norms, GLU, RoPE, linear + cross-entropy) read
+        the kernel dispatch's plan (``caramba.kernels.dispatch``), decided once per process.
+        """
+        from caramba.kernels.dispatch import plan
+
+        kernels = plan().category_paths()
         if self.device == "cuda":
             attention = "PyTorch SDPA (flash / memory-efficient kernels)"
             compiled = "torch.compile (Inductor/Triton fused)" if self.compile else "PyTorch eager"
             icon = FAST if self.compile else COMPROMISED
+            kernel_rows = {category: (FAST if on_triton else icon, text) for category, (on_triton, text) in kernels.items()}
             return {
                 "attention": (FAST, attention),
-                "norms (RMSNorm/LayerNorm)": (icon, compiled),
-                "MLP / GLU": (icon, compiled),
-                "RoPE": (icon, compiled),
+                **kernel_rows,
                 "SSM scan": (icon, f"chunked parallel scan, {compiled}"),
                 "KV-cache quantisation": (COMPROMISED, "PyTorch block-wise q8/q4; decode dequantises the history (no fused kernel yet)"),
                 "optimizer": (FAST, "fused AdamW (CUDA)"),
             }
         return {
             "attention": (FAST, "PyTorch SDPA (CPU fused kernel)"),
-            "norms (RMSNorm/LayerNorm)": (FAST, "PyTorch fused F.rms_norm / F.layer_norm (CPU)"),
-            "MLP / GLU": (FAST, "PyTorch eager (MKL/oneDNN matmuls)"),
-            "RoPE": (FAST, "PyTorch eager"),
+            **{category: (FAST, text) for category, (_, text) in kernels.items()},
             "SSM scan": (FAST, "chunked parallel scan in PyTorch"),
             "KV-cache quantisation": (FAST, "PyTorch block-wise quantisation"),
             "optimizer": (FAST, "foreach AdamW (CPU)"),

@@ -1,10 +1,26 @@
-"""Triton kernels, chosen once at start-up by capability detection (``engine/capabilities``).
+"""Triton kernels behind one dispatch, chosen once at start-up by capability detection.
 
-This release ships no custom kernel: on every device the measured fast path is
-PyTorch's own (SDPA flash/memory-efficient attention, fused ``F.rms_norm``, fused AdamW
-on CUDA, and ``torch.compile``'s Inductor-generated Triton kernels when CUDA and Triton
-are present). ``caramba run`` logs the path each operation category takes. A kernel
-added here must come with its autograd function, a float64 reference test (run on the
-CPU under ``TRITON_INTERPRET=1``) and a benchmark table against the PyTorch path, and be
-selected in ``Capabilities.paths`` — never as a silent fallback.
+Every op has one name across four places (Liger-Kernel's convention):
+
+| op | kernel + autograd Function | entry the layers call | test | benchmark table |
+|---|---|---|---|---|
+| ``rms_norm`` | ``kernels/rms_norm/kernel.py`` | ``kernels.rms_norm.rms_norm`` | ``tests/kernels/test_rms_norm.py`` | ``rms_norm`` |
+| ``layer_norm`` | ``kernels/layer_norm/kernel.py`` | ``kernels.layer_norm.layer_norm`` | ``tests/kernels/test_layer_norm.py`` | ``layer_norm`` |
+| ``glu`` (SwiGLU, GEGLU) | ``kernels/glu/kernel.py`` | ``kernels.glu.glu`` | ``tests/kernels/test_glu.py`` | ``glu`` |
+| ``rope`` | ``kernels/rope/kernel.py`` | ``kernels.rope.rope`` | ``tests/kernels/test_rope.py`` | ``rope`` |
+| ``linear_cross_entropy`` | ``kernels/linear_cross_entropy/kernel.py`` | ``kernels.linear_cross_entropy.linear_cross_entropy`` | ``tests/kernels/test_linear_cross_entropy.py`` | ``linear_cross_entropy`` |
+
+``kernels.registry`` lists the ops (what each computes, its category, the minimum CUDA
+capability); ``kernels.dispatch`` decides once per process which ops take the Triton path
+(CUDA tensor, capability high enough, Triton importable) and which take PyTorch's, and
+says why — ``engine/capabilities`` logs it and the dry run prints it. Each entry's
+package ``__init__`` holds the PyTorch path and imports nothing from Triton; the
+``kernel.py`` beside it is imported only when the Triton path runs (or by its test, on the
+CPU under ``TRITON_INTERPRET=1``), so the package imports on machines without Triton.
+
+Every launch uses a configuration computed from the shape alone (block widths, warps,
+program counts): there is no autotuning anywhere, so two runs of one manifest launch the
+same kernels and ``apples_to_apples: true`` holds for the kernel path by construction.
+
+Imports point down only: the engine imports this package; nothing here imports the engine.
 """

@@ -64,7 +64,7 @@ class AttentionLayer(nn.Module):
         k = self._heads(self.k_proj(x), self.n_kv_heads)
         v = self._heads(self.v_proj(x), self.n_kv_heads)
         if self.rope is not None:
-            q, k = self.rope(q, start), self.rope(k, start)
+            q, k = self.rope.pair(q, k, start)
         if ctx is not None and ctx.cache is not None:
             k, v = ctx.cache.update(self, {"k": k, "v": v})
         out = causal_sdpa(q, k, v, self.causal, self.dropout if self.training else 0.0)

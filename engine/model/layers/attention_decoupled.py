@@ -92,7 +92,7 @@ class DecoupledAttention(nn.Module):
             k_geo = self._heads(self.k_geo(x), self.n_kv_heads)  # type: ignore[misc]
         v = self._heads(self.v_proj(x), self.n_kv_heads)
         if self.rope is not None:
-            q_geo, k_geo = self.rope(q_geo, start), self.rope(k_geo, start)
+            q_geo, k_geo = self.rope.pair(q_geo, k_geo, start)
         return q_sem, q_geo, k_sem, k_geo, v
 
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:

@@ -2,7 +2,9 @@
 
     y = W_down(act(W_gate x) ⊙ W_up x)
 
-with act = SiLU (SwiGLU, the Llama MLP), GELU (GEGLU) or ReLU (ReGLU).
+with act = SiLU (SwiGLU, the Llama MLP), GELU (GEGLU) or ReLU (ReGLU). SwiGLU and GEGLU
+call the ``glu`` dispatch for act(gate) ⊙ up (one fused Triton kernel on CUDA when
+capability detection chose it); ReGLU stays eager PyTorch.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from typing import Callable
 from torch import Tensor, nn
 
 from caramba.engine.model.context import ForwardContext
+from caramba.kernels.glu import glu
 
 
 class GatedMLP(nn.Module):
-    """y = W_down(act(W_gate x) ⊙ W_up x); subclasses fix ``act``."""
+    """y = W_down(act(W_gate x) ⊙ W_up x); subclasses fix ``act`` (and ``fused``, the
+    activation's name in the ``glu`` dispatch, or None when it has no fused kernel)."""
 
     act: Callable[[Tensor], Tensor] = staticmethod(nn.functional.silu)
+    fused: str | None = "silu"
 
     def __init__(self, d_model: int, d_ff: int, bias: bool = False) -> None:
         super().__init__()
@@ -31,6 +36,8 @@ class GatedMLP(nn.Module):
 
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(…, d_model) → (…, d_model)."""
+        if self.fused is not None:
+            return self.down(glu(self.gate(x), self.up(x), self.fused))
         return self.down(type(self).act(self.gate(x)) * self.up(x))
 
 
@@ -44,9 +51,11 @@ class GEGLULayer(GatedMLP):
     """GEGLU: act = GELU."""
 
     act = staticmethod(nn.functional.gelu)
+    fused = "gelu"
 
 
 class ReGLULayer(GatedMLP):
     """ReGLU: act = ReLU."""
 
     act = staticmethod(nn.functional.relu)
+    fused = None

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from caramba.engine.model.context import ForwardContext
+from caramba.kernels.rope import rope, tables
 
 
 def inverse_frequencies(head_dim: int, base: float, scaling: dict[str, Any] | None = None) -> Tensor:
@@ -50,6 +51,15 @@ class Rope(nn.Module):
         angles = torch.outer(positions, self.inv_freq.to(device))
         angles = torch.cat([angles, angles], dim=-1)
         return angles.cos(), angles.sin()
+
+    def pair(self, q: Tensor, k: Tensor, start: int = 0) -> tuple[Tensor, Tensor]:
+        """Rotate q (B, H, T, hd) and k (B, H_kv, T, hd) through the ``rope`` dispatch.
+
+        On CUDA with the Triton kernel chosen, q and k are rotated in place (attention
+        layers never need them unrotated); a tied k (``k is q``) is rotated once.
+        """
+        cos, sin = tables(self.inv_freq, start, q.shape[-2], q.device)
+        return rope(q, k, cos, sin)
 
     def forward(self, x: Tensor, start: int = 0) -> Tensor:
         """Rotate x of shape (B, H, T, head_dim) for positions start … start+T−1."""

@@ -1,0 +1,82 @@
+"""The dispatch: which ops take the Triton path on this machine, decided once per process.
+
+``choose(device, capability, triton)`` is the pure decision (tested on its own);
+``plan()`` runs it once on the detected machine and caches it. An op takes the Triton
+path when the device is CUDA, its compute capability reaches the op's minimum and Triton
+is importable; otherwise the PyTorch path, with the reason recorded. At call time an entry
+asks ``uses_triton(op, tensor)``: the Triton path runs only for CUDA tensors, so the same
+model still runs on the CPU or the meta device (the dry run) through PyTorch — the plan's
+lines say so, nothing is decided silently per call.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from dataclasses import dataclass, field
+
+import torch
+
+from caramba.kernels.registry import OPS, lookup
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """The per-op choice: ``triton`` holds the ops that run their Triton kernel on CUDA tensors."""
+
+    device: str
+    triton: frozenset[str]
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def uses_triton(self, op: str, tensor: torch.Tensor) -> bool:
+        """True when ``op`` was chosen for Triton and ``tensor`` lives on a CUDA device."""
+        return op in self.triton and tensor.is_cuda
+
+    def path(self, op: str) -> str:
+        """One line: the path ``op`` takes and why."""
+        record = lookup(op)
+        if op in self.triton:
+            text = "Triton kernel (fixed configs, no autotuning)"
+        else:
+            text = f"PyTorch ({self.reasons[op]})"
+        return text + (f"; not called yet by {record.unused_by}" if record.unused_by else "")
+
+    def category_paths(self) -> dict[str, tuple[bool, str]]:
+        """Category → (all its ops on Triton, 'op, op: path' for each distinct path in it)."""
+        grouped: dict[str, dict[str, list[str]]] = {}
+        for name, op in OPS.items():
+            grouped.setdefault(op.category, {}).setdefault(self.path(name), []).append(name)
+        return {category: (all(n in self.triton for names in paths.values() for n in names),
+                           "; ".join(f"{', '.join(names)}: {path}" for path, names in paths.items()))
+                for category, paths in grouped.items()}
+
+
+def choose(device: str, capability: tuple[int, int] | None, triton: bool) -> KernelPlan:
+    """Decide the path of every registered op (see the module docstring)."""
+    chosen: set[str] = set()
+    reasons: dict[str, str] = {}
+    for name, op in OPS.items():
+        if device != "cuda":
+            reasons[name] = f"{device} device: PyTorch's fused op is the fast path there"
+        elif not triton:
+            reasons[name] = "Triton is not importable on this CUDA machine"
+        elif capability is None or capability < op.min_capability:
+            need = f"{op.min_capability[0]}.{op.min_capability[1]}"
+            reasons[name] = f"compute capability {capability} is below the kernel's {need}"
+        else:
+            chosen.add(name)
+    return KernelPlan(device, frozenset(chosen), reasons)
+
+
+@functools.lru_cache(maxsize=1)
+def plan() -> KernelPlan:
+    """The plan of this process, detected on first use and then fixed."""
+    if torch.cuda.is_available():
+        capability = torch.cuda.get_device_capability(torch.cuda.current_device())
+        return choose("cuda", capability, importlib.util.find_spec("triton") is not None)
+    return choose("mps" if torch.backends.mps.is_available() else "cpu", None, False)
+
+
+def uses_triton(op: str, tensor: torch.Tensor) -> bool:
+    """Whether this call of ``op`` on ``tensor`` runs the Triton kernel (``plan().uses_triton``)."""
+    return plan().uses_triton(op, tensor)

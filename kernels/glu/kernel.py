@@ -1,0 +1,84 @@
+"""Gated activation of a GLU MLP, y = act(gate) ⊙ up, forward and backward in Triton.
+
+Math (Shazeer, 2020, "GLU Variants Improve Transformer"), element-wise in float32:
+
+    SiLU (SwiGLU): a(g) = g·σ(g),           a'(g) = σ(g)·(1 + g·(1 − σ(g)))
+    GELU (GEGLU):  a(g) = g·Φ(g),           a'(g) = Φ(g) + g·φ(g)
+                   with Φ(g) = (1 + erf(g/√2))/2, φ(g) = exp(−g²/2)/√(2π)  (exact GELU, F.gelu's default)
+
+    y = a(gate) ⊙ up;   dgate = dy ⊙ up ⊙ a'(gate);   dup = dy ⊙ a(gate)
+
+The forward reads two tensors and writes one; the backward recomputes a(gate) instead of
+saving it, reading three and writing two. Flat 1-D blocks of ``BLOCK`` elements (16-byte
+accesses per thread in bf16 at 4 warps per 1024 elements).
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+ACTIVATIONS = {"silu": 0, "gelu": 1}
+BLOCK, WARPS = 2048, 8
+
+
+@triton.jit
+def _activation(g, ACT: tl.constexpr):
+    """(a(g), a'(g)) in float32."""
+    if ACT == 0:
+        s = tl.sigmoid(g)
+        return g * s, s * (1.0 + g * (1.0 - s))
+    cdf = 0.5 * (1.0 + tl.math.erf(g * 0.7071067811865476))
+    return g * cdf, cdf + g * tl.exp(-0.5 * g * g) * 0.3989422804014327
+
+
+@triton.jit
+def _glu_forward_kernel(G, U, Y, n, ACT: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    g = tl.load(G + offs, mask=mask, other=0.0).to(tl.float32)
+    u = tl.load(U + offs, mask=mask, other=0.0).to(tl.float32)
+    a, _ = _activation(g, ACT)
+    tl.store(Y + offs, (a * u).to(Y.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def _glu_backward_kernel(DY, G, U, DG, DU, n, ACT: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    dy = tl.load(DY + offs, mask=mask, other=0.0).to(tl.float32)
+    g = tl.load(G + offs, mask=mask, other=0.0).to(tl.float32)
+    u = tl.load(U + offs, mask=mask, other=0.0).to(tl.float32)
+    a, da = _activation(g, ACT)
+    tl.store(DG + offs, (dy * u * da).to(DG.dtype.element_ty), mask=mask)
+    tl.store(DU + offs, (dy * a).to(DU.dtype.element_ty), mask=mask)
+
+
+class GLUFunction(torch.autograd.Function):
+    """Autograd wrapper: ``apply(gate, up, activation)`` → act(gate) ⊙ up (same shape and dtype)."""
+
+    @staticmethod
+    def forward(ctx, gate: Tensor, up: Tensor, activation: str) -> Tensor:
+        if gate.shape != up.shape or gate.dtype != up.dtype:
+            raise ValueError(f"glu: gate {tuple(gate.shape)} {gate.dtype} and up {tuple(up.shape)} {up.dtype} "
+                             "must have the same shape and dtype")
+        gate, up = gate.contiguous(), up.contiguous()
+        y = torch.empty_like(gate)
+        n = gate.numel()
+        _glu_forward_kernel[(triton.cdiv(n, BLOCK),)](gate, up, y, n, ACT=ACTIVATIONS[activation], BLOCK=BLOCK,
+                                                      num_warps=WARPS)
+        ctx.save_for_backward(gate, up)
+        ctx.act = ACTIVATIONS[activation]
+        return y
+
+    @staticmethod
+    def backward(ctx, dy: Tensor) -> tuple[Tensor, Tensor, None]:
+        gate, up = ctx.saved_tensors
+        dy = dy.contiguous()
+        dgate, dup = torch.empty_like(gate), torch.empty_like(up)
+        n = gate.numel()
+        _glu_backward_kernel[(triton.cdiv(n, BLOCK),)](dy, gate, up, dgate, dup, n, ACT=ctx.act, BLOCK=BLOCK,
+                                                       num_warps=WARPS)
+        return dgate, dup, None

@@ -1,0 +1,125 @@
+"""LayerNorm with an optional fused residual add and optional bias, forward and backward in Triton.
+
+Math (Ba et al., 2016, "Layer Normalization"), per row of width N:
+
+    h = x + r                       (r optional; h is rounded to x's dtype, as the unfused add)
+    μ = Σ h / N,  rstd = 1 / sqrt(Σ (h − μ)² / N + eps)
+    y = (h − μ) · rstd · g + b      (float32 arithmetic, stored in x's dtype)
+
+Backward, with ĥ = (h − μ) · rstd and u = dy ⊙ g:
+
+    dh = rstd · (u − Σu / N − ĥ · Σ(u ⊙ ĥ) / N)  (+ the gradient arriving at the returned h)
+    dg = Σ_rows dy ⊙ ĥ,   db = Σ_rows dy
+
+Same launch shape as ``rms_norm``: one row per program forward; a fixed number of programs
+per multiprocessor backward, each writing float32 partials of dg and db.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+from caramba.kernels.launch import reduction_programs, row_config
+from caramba.kernels.rms_norm.kernel import _rows
+
+
+@triton.jit
+def _layer_norm_forward_kernel(X, R, H, Y, W, B, MEAN, RSTD, stride_x, stride_r, stride_h, stride_y, N, eps,
+                               HAS_RESIDUAL: tl.constexpr, HAS_BIAS: tl.constexpr, BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    cols = tl.arange(0, BLOCK)
+    mask = cols < N
+    h = tl.load(X + row * stride_x + cols, mask=mask, other=0.0).to(tl.float32)
+    if HAS_RESIDUAL:
+        h += tl.load(R + row * stride_r + cols, mask=mask, other=0.0).to(tl.float32)
+        rounded = h.to(H.dtype.element_ty)
+        tl.store(H + row * stride_h + cols, rounded, mask=mask)
+        h = rounded.to(tl.float32)
+    mean = tl.sum(h, axis=0) / N
+    centred = tl.where(mask, h - mean, 0.0)
+    rstd = 1.0 / tl.sqrt(tl.sum(centred * centred, axis=0) / N + eps)
+    y = centred * rstd * tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
+    if HAS_BIAS:
+        y += tl.load(B + cols, mask=mask, other=0.0).to(tl.float32)
+    tl.store(Y + row * stride_y + cols, y.to(Y.dtype.element_ty), mask=mask)
+    tl.store(MEAN + row, mean)
+    tl.store(RSTD + row, rstd)
+
+
+@triton.jit
+def _layer_norm_backward_kernel(DY, DH, H, W, MEAN, RSTD, DX, DW, DB, stride_dy, stride_dh, stride_h, stride_dx,
+                                M, N, rows_per_program, HAS_DH: tl.constexpr, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    cols = tl.arange(0, BLOCK)
+    mask = cols < N
+    w = tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
+    dw = tl.zeros([BLOCK], dtype=tl.float32)
+    db = tl.zeros([BLOCK], dtype=tl.float32)
+    first = pid * rows_per_program
+    last = tl.minimum(first + rows_per_program, M)
+    for row in range(first, last):
+        row64 = tl.cast(row, tl.int64)
+        dy = tl.load(DY + row64 * stride_dy + cols, mask=mask, other=0.0).to(tl.float32)
+        h = tl.load(H + row64 * stride_h + cols, mask=mask, other=0.0).to(tl.float32)
+        hhat = tl.where(mask, (h - tl.load(MEAN + row64)) * tl.load(RSTD + row64), 0.0)
+        u = dy * w
+        dx = tl.load(RSTD + row64) * (u - tl.sum(u, axis=0) / N - hhat * (tl.sum(u * hhat, axis=0) / N))
+        if HAS_DH:
+            dx += tl.load(DH + row64 * stride_dh + cols, mask=mask, other=0.0).to(tl.float32)
+        tl.store(DX + row64 * stride_dx + cols, dx.to(DX.dtype.element_ty), mask=mask)
+        dw += dy * hhat
+        db += dy
+    tl.store(DW + pid * N + cols, dw, mask=mask)
+    tl.store(DB + pid * N + cols, db, mask=mask)
+
+
+class LayerNormFunction(torch.autograd.Function):
+    """Autograd wrapper: ``apply(x, weight, bias, eps, residual)`` → (y, h); h is None without residual."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, eps: float,
+                residual: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        shape, n = x.shape, x.shape[-1]
+        block, warps = row_config(n, "layer_norm")
+        x2 = _rows(x)
+        m = x2.shape[0]
+        y = torch.empty((m, n), dtype=x.dtype, device=x.device)
+        mean = torch.empty(m, dtype=torch.float32, device=x.device)
+        rstd = torch.empty(m, dtype=torch.float32, device=x.device)
+        if residual is not None:
+            r2 = _rows(residual)
+            h = torch.empty((m, n), dtype=x.dtype, device=x.device)
+        else:
+            r2, h = x2, x2
+        _layer_norm_forward_kernel[(m,)](x2, r2, h, y, weight, bias if bias is not None else weight, mean, rstd,
+                                         x2.stride(0), r2.stride(0), h.stride(0), y.stride(0), n, eps,
+                                         HAS_RESIDUAL=residual is not None, HAS_BIAS=bias is not None,
+                                         BLOCK=block, num_warps=warps)
+        ctx.save_for_backward(h, weight, mean, rstd)
+        ctx.has_residual, ctx.has_bias, ctx.shape = residual is not None, bias is not None, shape
+        ctx.bias_dtype = bias.dtype if bias is not None else None
+        if residual is None:
+            return y.view(shape), None
+        return y.view(shape), h.view(shape)
+
+    @staticmethod
+    def backward(ctx, dy: Tensor, dh_out: Tensor | None) -> tuple[Tensor | None, ...]:
+        h, weight, mean, rstd = ctx.saved_tensors
+        m, n = h.shape
+        block, warps = row_config(n, "layer_norm")
+        dy2 = _rows(dy)
+        dh2 = _rows(dh_out) if dh_out is not None else dy2
+        dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
+        programs = reduction_programs(h.device, m)
+        dw = torch.empty((programs, n), dtype=torch.float32, device=h.device)
+        db = torch.empty((programs, n), dtype=torch.float32, device=h.device)
+        _layer_norm_backward_kernel[(programs,)](dy2, dh2, h, weight, mean, rstd, dx, dw, db, dy2.stride(0),
+                                                 dh2.stride(0), h.stride(0), dx.stride(0), m, n,
+                                                 triton.cdiv(m, programs), HAS_DH=dh_out is not None,
+                                                 BLOCK=block, num_warps=warps)
+        dx = dx.view(ctx.shape)
+        dbias = db.sum(0).to(ctx.bias_dtype) if ctx.has_bias else None
+        return dx, dw.sum(0).to(weight.dtype), dbias, None, (dx if ctx.has_residual else None)

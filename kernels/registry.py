@@ -1,0 +1,63 @@
+"""The kernel registry: one record per op, validated when it is made.
+
+A record names the op (the name shared by its kernel, autograd Function, entry, test and
+benchmark), the operation category it belongs to in the start-up log and the dry run's
+kernel-path column, what it computes, the module holding its Triton kernel and the
+lowest CUDA compute capability its configurations assume (bf16 loads and the block
+shapes are written for Ampere and later). ``unused_by`` names, for an op the engine does
+not call yet, what runs instead — the dispatch's path line says so rather than implying
+the kernel is in use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class KernelOp:
+    """One op of the dispatch (see the module docstring)."""
+
+    name: str
+    category: str
+    computes: str
+    kernel_module: str
+    min_capability: tuple[int, int] = (8, 0)
+    unused_by: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"kernel op name {self.name!r} must be a Python identifier (it names the entry function)")
+        if not self.kernel_module.startswith("caramba.kernels."):
+            raise ValueError(f"kernel op {self.name!r}: its kernel must live under caramba.kernels, got {self.kernel_module!r}")
+
+    def load(self) -> ModuleType:
+        """Import the module holding the Triton kernel and its autograd Function."""
+        return importlib.import_module(self.kernel_module)
+
+
+NORMS, GLU, ROPE, LOSS = "norms (RMSNorm/LayerNorm)", "MLP / GLU", "RoPE", "linear + cross-entropy"
+
+OPS: dict[str, KernelOp] = {op.name: op for op in (
+    KernelOp("rms_norm", NORMS, "y = (x + r) / sqrt(mean((x + r)²) + eps) · g, residual sum returned",
+             "caramba.kernels.rms_norm.kernel"),
+    KernelOp("layer_norm", NORMS, "y = (h − mean h) / sqrt(var h + eps) · g + b with h = x + r, residual sum returned",
+             "caramba.kernels.layer_norm.kernel"),
+    KernelOp("glu", GLU, "y = act(gate) ⊙ up, act ∈ {SiLU (SwiGLU), GELU (GEGLU)}", "caramba.kernels.glu.kernel"),
+    KernelOp("rope", ROPE, "q, k rotated in place by position·θᵢ (rotate-half layout, any θ scaling)",
+             "caramba.kernels.rope.kernel"),
+    KernelOp("linear_cross_entropy", LOSS,
+             "mean CE of h·Wᵀ against targets (label smoothing, z-loss, ignore index), logits never materialised",
+             "caramba.kernels.linear_cross_entropy.kernel",
+             unused_by="the next_token objective, which still scores full logits with F.cross_entropy"),
+)}
+
+
+def lookup(name: str) -> KernelOp:
+    """The record of ``name``; an unknown name lists the valid ones."""
+    try:
+        return OPS[name]
+    except KeyError:
+        raise KeyError(f"no kernel op named {name!r}; the registered ops are: {', '.join(sorted(OPS))}") from None

@@ -1,0 +1,50 @@
+"""``rope``: rotary position embedding of q and k, as the attention layers call it.
+
+    q, k = rope(q, k, cos, sin)   # q (B, H, T, D), k (B, H_kv, T, D); cos/sin (T, D/2) float32
+
+On CUDA when dispatched, the Triton kernel rotates q and k **in place** (they must not be
+needed unrotated afterwards; the layers' projections are not) and returns them; the
+PyTorch path returns new tensors. Both compute the rotation in float32 (see ``kernel.py``).
+``tables(inv_freq, start, length)`` builds cos/sin for positions start … start+length−1.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from caramba.kernels.dispatch import uses_triton
+
+
+def tables(inv_freq: Tensor, start: int, length: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """cos, sin (length, D/2) in float32 of angle p·θᵢ for positions p = start … start+length−1."""
+    positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
+    angles = torch.outer(positions, inv_freq.to(device=device, dtype=torch.float32))
+    return angles.cos(), angles.sin()
+
+
+def rope_torch(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """The PyTorch path for one tensor: (x₁cos − x₂sin, x₂cos + x₁sin) in float32, cast back."""
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half].float(), x[..., half:].float()
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1).to(x.dtype)
+
+
+def rope(q: Tensor, k: Tensor, cos: Tensor, sin: Tensor) -> tuple[Tensor, Tensor]:
+    """Rotate q and k by their positions' angles (module docstring); ``k is q`` is rotated once."""
+    if k is q:
+        rotated = rope_one(q, cos, sin)
+        return rotated, rotated
+    return rope_one(q, cos, sin), rope_one(k, cos, sin)
+
+
+def rope_one(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """Rotate one (B, H, T, D) tensor: in place on the Triton path, a new tensor on PyTorch's."""
+    if uses_triton("rope", x):
+        from caramba.kernels.rope.kernel import RopeFunction, rotate
+
+        cos, sin = cos.float().contiguous(), sin.float().contiguous()
+        if not (torch.is_grad_enabled() and x.requires_grad):
+            return rotate(x, x, cos, sin)
+        return RopeFunction.apply(x, cos, sin)
+    return rope_torch(x, cos, sin)

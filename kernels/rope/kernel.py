@@ -1,0 +1,81 @@
+"""Rotary position embedding applied in place to q and k, forward and backward in Triton.
+
+Math (Su et al., 2021, "RoFormer"; rotate-half layout of Llama / Hugging Face): a head
+vector x of width D splits into halves (x₁, x₂), each pair i rotated by angle p·θᵢ:
+
+    y₁ = x₁·cos − x₂·sin,   y₂ = x₂·cos + x₁·sin          (cos, sin of p·θᵢ, float32)
+
+The rotation is orthogonal, so the backward rotates the incoming gradient by −p·θᵢ (the
+same kernel with sin negated). θᵢ carries any frequency scaling (linear, llama3): the
+kernel reads the (T, D/2) cos/sin tables the caller builds from its inverse frequencies.
+
+Inputs are (B, H, T, D) with any strides (the transposed views attention layers make);
+the forward writes back into q and k (no new activation memory) and marks them dirty
+for autograd. One program rotates ``BLOCK_T`` positions of one (batch, head).
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+from caramba.kernels.launch import next_power_of_2
+
+
+@triton.jit
+def _rope_kernel(X, Y, COS, SIN, sxb, sxh, sxt, sxd, syb, syh, syt, syd, H, T, HALF,
+                 BACKWARD: tl.constexpr, BLOCK_T: tl.constexpr, BLOCK_D: tl.constexpr):
+    bh = tl.program_id(0)
+    b, h = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
+    t = tl.program_id(1) * BLOCK_T + tl.arange(0, BLOCK_T)
+    d = tl.arange(0, BLOCK_D)
+    mask = (t < T)[:, None] & (d < HALF)[None, :]
+    x = X + b * sxb + h * sxh + t[:, None].to(tl.int64) * sxt + d[None, :] * sxd
+    x1 = tl.load(x, mask=mask, other=0.0).to(tl.float32)
+    x2 = tl.load(x + HALF * sxd, mask=mask, other=0.0).to(tl.float32)
+    table = t[:, None] * HALF + d[None, :]
+    cos = tl.load(COS + table, mask=mask, other=0.0)
+    sin = tl.load(SIN + table, mask=mask, other=0.0)
+    if BACKWARD:
+        sin = -sin
+    y = Y + b * syb + h * syh + t[:, None].to(tl.int64) * syt + d[None, :] * syd
+    tl.store(y, (x1 * cos - x2 * sin).to(Y.dtype.element_ty), mask=mask)
+    tl.store(y + HALF * syd, (x2 * cos + x1 * sin).to(Y.dtype.element_ty), mask=mask)
+
+
+def rotate(x: Tensor, out: Tensor, cos: Tensor, sin: Tensor, backward: bool = False) -> Tensor:
+    """Rotate x (B, H, T, D) into ``out`` (may be x itself) with float32 tables (T, D/2)."""
+    b, h, t, d = x.shape
+    half = d // 2
+    if d % 2 or cos.shape != (t, half) or sin.shape != (t, half):
+        raise ValueError(f"rope: head width {d} must be even and cos/sin {tuple(cos.shape)}/{tuple(sin.shape)} "
+                         f"must be ({t}, {half})")
+    block_d = next_power_of_2(half)
+    block_t = max(1, min(next_power_of_2(t), 4096 // block_d))
+    grid = (b * h, triton.cdiv(t, block_t))
+    _rope_kernel[grid](x, out, cos, sin, *x.stride(), *out.stride(), h, t, half, BACKWARD=backward,
+                       BLOCK_T=block_t, BLOCK_D=block_d, num_warps=4)
+    return out
+
+
+class RopeFunction(torch.autograd.Function):
+    """Autograd wrapper: ``apply(x, cos, sin)`` rotates x in place and returns it.
+
+    One tensor per call: autograd allows a Function that modifies a view (q and k are
+    transposed views) in place to return only that tensor.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+        cos, sin = cos.float().contiguous(), sin.float().contiguous()
+        rotate(x, x, cos, sin)
+        ctx.mark_dirty(x)
+        ctx.save_for_backward(cos, sin)
+        return x
+
+    @staticmethod
+    def backward(ctx, dy: Tensor) -> tuple[Tensor, None, None]:
+        cos, sin = ctx.saved_tensors
+        return rotate(dy, torch.empty_like(dy), cos, sin, backward=True), None, None

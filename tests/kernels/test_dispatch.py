@@ -1,0 +1,91 @@
+"""The kernel dispatch: the per-op choice, its log lines, and the layers calling it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from caramba.engine.capabilities import detect
+from caramba.engine.model.layers.attention import AttentionLayer
+from caramba.engine.model.layers.attention_decoupled import DecoupledAttention
+from caramba.engine.model.layers.glu import GEGLULayer, SwiGLULayer
+from caramba.engine.model.layers.norm import LayerNormLayer, RMSNormLayer
+from caramba.kernels import dispatch
+from caramba.kernels.dispatch import KernelPlan, choose
+from caramba.kernels.registry import OPS, lookup
+
+
+def test_cuda_with_triton_and_ampere_takes_every_kernel() -> None:
+    plan = choose("cuda", (9, 0), True)
+    assert plan.triton == frozenset(OPS)
+    assert "Triton kernel" in plan.path("rms_norm")
+
+
+@pytest.mark.parametrize("device,capability,triton,reason", [
+    ("cpu", None, False, "cpu device"),
+    ("cuda", (7, 5), True, "below the kernel's 8.0"),
+    ("cuda", (9, 0), False, "Triton is not importable"),
+])
+def test_other_machines_take_pytorch_and_say_why(device, capability, triton, reason) -> None:
+    plan = choose(device, capability, triton)
+    assert not plan.triton
+    assert all(reason in plan.path(op) for op in OPS)
+
+
+def test_triton_path_needs_a_cuda_tensor() -> None:
+    plan = choose("cuda", (9, 0), True)
+    assert not plan.uses_triton("rms_norm", torch.zeros(2))
+
+
+def test_unknown_op_lists_the_registered_ones() -> None:
+    with pytest.raises(KeyError, match="registered ops are: glu, layer_norm, linear_cross_entropy, rms_norm, rope"):
+        lookup("rmsnorm")
+
+
+def test_start_up_lines_and_dry_run_column_show_each_kernel_category() -> None:
+    lines = "\n".join(detect().describe())
+    for category in ("norms (RMSNorm/LayerNorm)", "MLP / GLU", "RoPE", "linear + cross-entropy"):
+        assert category in detect().paths()
+        assert category in lines
+    assert "not called yet by the next_token objective" in detect().paths()["linear + cross-entropy"][1]
+
+
+class _Everywhere(KernelPlan):
+    """A plan that sends every op to its Triton kernel, on CPU tensors too (the interpreter runs it)."""
+
+    def uses_triton(self, op: str, tensor: torch.Tensor) -> bool:
+        self.reasons.setdefault("asked", []).append(op)  # type: ignore[attr-defined]
+        return op in self.triton
+
+
+def _forward_backward(layer: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    x = x.clone().requires_grad_()
+    y = layer(x)
+    (y * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
+    grads = [x.grad] + [p.grad.clone() for p in layer.parameters() if p.grad is not None]
+    layer.zero_grad(set_to_none=True)
+    return y.detach(), grads
+
+
+@pytest.mark.parametrize("make,op", [
+    (lambda: RMSNormLayer(40), "rms_norm"), (lambda: LayerNormLayer(40), "layer_norm"),
+    (lambda: SwiGLULayer(40, 56), "glu"), (lambda: GEGLULayer(40, 56), "glu"),
+    (lambda: AttentionLayer(40, 4, 2, rope_scaling={"type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                                    "high_freq_factor": 4.0, "original_max_position_embeddings": 8}), "rope"),
+    (lambda: DecoupledAttention(40, 4, sem_dim=16, geo_dim=32, tie_qk=True), "rope"),
+], ids=["rms_norm", "layer_norm", "swiglu", "geglu", "attention_rope", "dba_tied_rope"])
+def test_layers_call_the_dispatch_and_match_the_pytorch_path(make, op, monkeypatch) -> None:
+    torch.manual_seed(0)
+    layer = make()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    x = torch.randn(2, 9, 40)
+    ref_y, ref_grads = _forward_backward(layer, x)
+    everywhere = _Everywhere("cuda", frozenset(OPS), {})
+    monkeypatch.setattr(dispatch, "plan", lambda: everywhere)
+    y, grads = _forward_backward(layer, x)
+    assert op in everywhere.reasons["asked"], f"the layer never asked the dispatch for {op}"
+    torch.testing.assert_close(y, ref_y, rtol=1e-4, atol=1e-5)
+    for got, want in zip(grads, ref_grads, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
