@@ -17,16 +17,21 @@ from caramba.kernels.dispatch import uses_triton
 
 
 def tables(inv_freq: Tensor, start: int, length: int, device: torch.device) -> tuple[Tensor, Tensor]:
-    """cos, sin (length, D/2) in float32 of angle p·θᵢ for positions p = start … start+length−1."""
-    positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
-    angles = torch.outer(positions, inv_freq.to(device=device, dtype=torch.float32))
+    """cos, sin (length, D/2) of angle p·θᵢ for positions p = start … start+length−1.
+
+    In float32, or float64 when ``inv_freq`` is (a model cast to float64 keeps its precision).
+    """
+    dtype = torch.promote_types(inv_freq.dtype, torch.float32)
+    positions = torch.arange(start, start + length, device=device, dtype=dtype)
+    angles = torch.outer(positions, inv_freq.to(device=device, dtype=dtype))
     return angles.cos(), angles.sin()
 
 
 def rope_torch(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """The PyTorch path for one tensor: (x₁cos − x₂sin, x₂cos + x₁sin) in float32, cast back."""
+    """The PyTorch path for one tensor: (x₁cos − x₂sin, x₂cos + x₁sin) in float32 (float64 stays float64)."""
     half = x.shape[-1] // 2
-    x1, x2 = x[..., :half].float(), x[..., half:].float()
+    compute = torch.promote_types(x.dtype, torch.float32)
+    x1, x2 = x[..., :half].to(compute), x[..., half:].to(compute)
     return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1).to(x.dtype)
 
 
