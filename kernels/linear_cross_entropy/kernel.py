@@ -7,14 +7,16 @@ For hidden states h (N, D), a head W (V, D), targets y (N,) and n = #{i : yᵢ �
     loss = Σ_{yᵢ ≠ ignore} ℓᵢ / n                              F.cross_entropy; λ the z-loss of PaLM)
     ∂ℓᵢ/∂zᵢⱼ = softmaxᵢⱼ·(1 + 2λ·lseᵢ) − ε/V − (1 − ε)·[j = yᵢ]
 
-The tokens are processed in chunks of C: logits of one chunk (C, V) are computed by a
-matmul in h's dtype, one Triton program per row reduces them online (running max and sum
-over blocks of the vocabulary, float32) and overwrites them with ∂loss/∂z, then two
-matmuls turn that into the chunk's rows of ∂loss/∂h and add its share of ∂loss/∂W. So the
-whole gradient is ready after the forward, the backward only scales it by the incoming
-gradient, and peak extra memory is one chunk of logits plus ∂loss/∂W (accumulated in W's
-dtype when it equals h's — as Liger-Kernel's fused linear cross-entropy does — else in
-float32). Ignored rows contribute nothing; when every row is ignored the loss is 0.
+The tokens are processed in chunks of C: the logits of one chunk (C, V) are computed by a
+matmul in h's dtype into one reused buffer; a first Triton kernel reduces each row's
+vocabulary in ``SPLITS`` slices at once (online max, Σ exp, Σ z and the target's logit,
+in float32), a second combines the slices into lse, writes ℓᵢ/n and overwrites the logits
+with ∂loss/∂z; then two matmuls turn that into the chunk's rows of ∂loss/∂h and add its
+share of ∂loss/∂W. So the whole gradient is ready after the forward, the backward only
+scales it by the incoming gradient, and peak extra memory is one chunk of logits plus
+∂loss/∂W (accumulated in W's dtype when it equals h's — as Liger-Kernel's fused linear
+cross-entropy does — else in float32). Ignored rows contribute nothing; when every row is
+ignored the loss is 0.
 """
 
 from __future__ import annotations
@@ -26,44 +28,75 @@ from torch import Tensor
 
 from caramba.kernels.launch import next_power_of_2
 
-BLOCK_V = 4096
+BLOCK_V = 4096  # vocabulary entries per loop step (fewer for a smaller vocabulary)
+SPLITS = 8  # programs per row at most: each reduces, then differentiates, one slice of the vocabulary
 
 
 @triton.jit
-def _cross_entropy_rows_kernel(Z, stride_z, TARGETS, LOSS, COUNT, V, ignore_index, smoothing, z_loss,
-                               BLOCK: tl.constexpr):
+def _cross_entropy_partial_kernel(Z, stride_z, PARTIAL, TARGETS, V, span, BLOCK: tl.constexpr, SPLITS: tl.constexpr):
+    """Per (row, split): max m, Σ exp(z − m), Σ z and the target's logit (0 if elsewhere) over the split's span."""
     row = tl.program_id(0).to(tl.int64)
-    z_row = Z + row * stride_z
+    split = tl.program_id(1)
     target = tl.load(TARGETS + row)
+    z_row = Z + row * stride_z
     cols = tl.arange(0, BLOCK)
+    running_max = tl.full([BLOCK], -1e30, tl.float32)
+    running_sum = tl.zeros([BLOCK], tl.float32)
+    total = tl.zeros([BLOCK], tl.float32)
+    picked = tl.zeros([BLOCK], tl.float32)
+    first = split * span
+    for start in range(first, first + span, BLOCK):
+        idx = start + cols
+        mask = (idx < V) & (idx < first + span)
+        z = tl.load(z_row + idx, mask=mask, other=float("-inf")).to(tl.float32)
+        new_max = tl.maximum(running_max, z)
+        running_sum = running_sum * tl.exp(running_max - new_max) + tl.exp(z - new_max)
+        running_max = new_max
+        total += tl.where(mask, z, 0.0)
+        picked += tl.where(mask & (idx == target), z, 0.0)
+    top = tl.max(running_max, axis=0)
+    out = PARTIAL + (row * SPLITS + split) * 4
+    tl.store(out, top)
+    tl.store(out + 1, tl.sum(running_sum * tl.exp(running_max - top), axis=0))
+    tl.store(out + 2, tl.sum(total, axis=0))
+    tl.store(out + 3, tl.sum(picked, axis=0))
+
+
+@triton.jit
+def _cross_entropy_grad_kernel(Z, stride_z, PARTIAL, TARGETS, LOSS, COUNT, V, span, ignore_index, smoothing, z_loss,
+                               BLOCK: tl.constexpr, SPLITS: tl.constexpr):
+    """Per (row, split): combine the row's partials into lse, write ∂loss/∂z over the span; split 0 writes ℓ/n."""
+    row = tl.program_id(0).to(tl.int64)
+    split = tl.program_id(1)
+    z_row = Z + row * stride_z
+    cols = tl.arange(0, BLOCK)
+    target = tl.load(TARGETS + row)
+    first = split * span
     if target == ignore_index:
-        for start in range(0, V, BLOCK):
-            tl.store(z_row + start + cols, tl.zeros([BLOCK], tl.float32).to(Z.dtype.element_ty),
-                     mask=start + cols < V)
-        tl.store(LOSS + row, 0.0)
+        for start in range(first, first + span, BLOCK):
+            idx = start + cols
+            tl.store(z_row + idx, tl.zeros([BLOCK], tl.float32).to(Z.dtype.element_ty),
+                     mask=(idx < V) & (idx < first + span))
+        if split == 0:
+            tl.store(LOSS + row, 0.0)
     else:
-        running_max = tl.full([BLOCK], -1e30, tl.float32)
-        running_sum = tl.zeros([BLOCK], tl.float32)
-        total = tl.zeros([BLOCK], tl.float32)
-        for start in range(0, V, BLOCK):
-            mask = start + cols < V
-            z = tl.load(z_row + start + cols, mask=mask, other=float("-inf")).to(tl.float32)
-            new_max = tl.maximum(running_max, z)
-            running_sum = running_sum * tl.exp(running_max - new_max) + tl.exp(z - new_max)
-            running_max = new_max
-            total += tl.where(mask, z, 0.0)
-        top = tl.max(running_max, axis=0)
-        lse = top + tl.log(tl.sum(running_sum * tl.exp(running_max - top), axis=0))
-        z_target = tl.load(z_row + target).to(tl.float32)
+        parts = PARTIAL + row * SPLITS * 4 + tl.arange(0, SPLITS) * 4
+        maxima = tl.load(parts)
+        top = tl.max(maxima, axis=0)
+        lse = top + tl.log(tl.sum(tl.load(parts + 1) * tl.exp(maxima - top), axis=0))
         inv_n = 1.0 / tl.maximum(tl.load(COUNT).to(tl.float32), 1.0)
-        loss = lse - (1.0 - smoothing) * z_target - smoothing / V * tl.sum(total, axis=0) + z_loss * lse * lse
         scale = 1.0 + 2.0 * z_loss * lse
-        for start in range(0, V, BLOCK):
-            mask = start + cols < V
-            z = tl.load(z_row + start + cols, mask=mask, other=0.0).to(tl.float32)
-            grad = tl.exp(z - lse) * scale - smoothing / V - tl.where(start + cols == target, 1.0 - smoothing, 0.0)
-            tl.store(z_row + start + cols, (grad * inv_n).to(Z.dtype.element_ty), mask=mask)
-        tl.store(LOSS + row, loss * inv_n)
+        for start in range(first, first + span, BLOCK):
+            idx = start + cols
+            mask = (idx < V) & (idx < first + span)
+            z = tl.load(z_row + idx, mask=mask, other=0.0).to(tl.float32)
+            grad = tl.exp(z - lse) * scale - smoothing / V - tl.where(idx == target, 1.0 - smoothing, 0.0)
+            tl.store(z_row + idx, (grad * inv_n).to(Z.dtype.element_ty), mask=mask)
+        if split == 0:
+            z_target = tl.sum(tl.load(parts + 3), axis=0)  # recorded by the first kernel, before any overwrite
+            total = tl.sum(tl.load(parts + 2), axis=0)
+            loss = lse - (1.0 - smoothing) * z_target - smoothing / V * total + z_loss * lse * lse
+            tl.store(LOSS + row, loss * inv_n)
 
 
 def default_chunk(tokens: int, vocab: int, width: int) -> int:
@@ -77,25 +110,40 @@ def default_chunk(tokens: int, vocab: int, width: int) -> int:
 
 def fused_forward(h: Tensor, weight: Tensor, targets: Tensor, ignore_index: int, smoothing: float, z_loss: float,
                   chunk: int) -> tuple[Tensor, Tensor, Tensor]:
-    """(loss, ∂loss/∂h, ∂loss/∂W) for h (N, D), weight (V, D), targets (N,) — see the module docstring."""
+    """(loss, ∂loss/∂h, ∂loss/∂W) for h (N, D), weight (V, D), targets (N,) — see the module docstring.
+
+    One (chunk, V) buffer serves every chunk; ∂loss/∂W is written by the first chunk's
+    matmul and accumulated by the others (no zero fill).
+    """
     n_tokens, vocab = h.shape[0], weight.shape[0]
     w = weight if weight.dtype == h.dtype else weight.to(h.dtype)
+    in_place = weight.dtype == h.dtype
     grad_h = torch.empty_like(h)
-    accumulate_in_place = weight.dtype == h.dtype
-    grad_w = torch.zeros_like(weight) if accumulate_in_place else torch.zeros(weight.shape, dtype=torch.float32,
-                                                                              device=weight.device)
+    grad_w = torch.empty(weight.shape, dtype=weight.dtype if in_place else torch.float32, device=h.device)
     losses = torch.empty(n_tokens, dtype=torch.float32, device=h.device)
     count = (targets != ignore_index).sum()
-    for start in range(0, n_tokens, chunk):
-        stop = min(start + chunk, n_tokens)
-        h_chunk = h[start:stop]
-        logits = h_chunk @ w.T  # (C, V) in h's dtype; overwritten with ∂loss/∂z by the kernel
-        _cross_entropy_rows_kernel[(stop - start,)](logits, logits.stride(0), targets[start:stop], losses[start:stop],
-                                                    count, vocab, ignore_index, smoothing, z_loss, BLOCK=BLOCK_V,
-                                                    num_warps=16)
+    rows = max(1, min(chunk, n_tokens))
+    buffer = torch.empty((rows, vocab), dtype=h.dtype, device=h.device)
+    block = min(BLOCK_V, next_power_of_2(vocab))
+    splits = next_power_of_2(min(SPLITS, triton.cdiv(vocab, block)))
+    partial = torch.empty((rows, splits, 4), dtype=torch.float32, device=h.device)
+    span = triton.cdiv(triton.cdiv(vocab, splits), block) * block
+    for start in range(0, n_tokens, rows):
+        stop = min(start + rows, n_tokens)
+        h_chunk, logits, grid = h[start:stop], buffer[: stop - start], (stop - start, splits)
+        torch.mm(h_chunk, w.T, out=logits)  # (C, V) in h's dtype; overwritten with ∂loss/∂z below
+        _cross_entropy_partial_kernel[grid](logits, logits.stride(0), partial, targets[start:stop], vocab, span,
+                                            BLOCK=block, SPLITS=splits, num_warps=8)
+        _cross_entropy_grad_kernel[grid](logits, logits.stride(0), partial, targets[start:stop], losses[start:stop],
+                                         count, vocab, span, ignore_index, smoothing, z_loss, BLOCK=block,
+                                         SPLITS=splits, num_warps=8)
         torch.mm(logits, w, out=grad_h[start:stop])
-        if accumulate_in_place:
+        if in_place and start == 0:
+            torch.mm(logits.T, h_chunk, out=grad_w)
+        elif in_place:
             grad_w.addmm_(logits.T, h_chunk)
+        elif start == 0:
+            grad_w.copy_(logits.T @ h_chunk)
         else:
             grad_w += (logits.T @ h_chunk).float()
     return losses.sum(), grad_h, grad_w.to(weight.dtype)
@@ -124,4 +172,5 @@ class LinearCrossEntropyFunction(torch.autograd.Function):
                                "once (do not use retain_graph through this loss)")
         ctx.used = True
         grad_h, grad_w = ctx.saved_tensors
-        return grad_h * grad_loss.to(grad_h.dtype), grad_w.mul_(grad_loss.to(grad_w.dtype)), None, None, None, None, None
+        return (grad_h.mul_(grad_loss.to(grad_h.dtype)), grad_w.mul_(grad_loss.to(grad_w.dtype)),
+                None, None, None, None, None)
