@@ -109,7 +109,7 @@ class LayerNormFunction(torch.autograd.Function):
     def backward(ctx, dy: Tensor, dh_out: Tensor | None) -> tuple[Tensor | None, ...]:
         h, weight, mean, rstd = ctx.saved_tensors
         m, n = h.shape
-        block, warps = row_config(n, "layer_norm")
+        block, warps = row_config(n, "layer_norm backward")
         dy2 = _rows(dy)
         dh2 = _rows(dh_out) if dh_out is not None else dy2
         dx = torch.empty((m, n), dtype=h.dtype, device=h.device)

@@ -11,7 +11,9 @@ kernel reads the (T, D/2) cos/sin tables the caller builds from its inverse freq
 
 Inputs are (B, H, T, D) with any strides (the transposed views attention layers make);
 the forward writes back into q and k (no new activation memory) and marks them dirty
-for autograd. One program rotates ``BLOCK_T`` positions of one (batch, head).
+for autograd. One program rotates every head of one (batch, position): it reads that
+position's cos/sin once, and in the layers' (B, T, H, D) storage its H·D values are
+contiguous.
 """
 
 from __future__ import annotations
@@ -26,21 +28,20 @@ from caramba.kernels.launch import next_power_of_2
 
 @triton.jit
 def _rope_kernel(X, Y, COS, SIN, sxb, sxh, sxt, sxd, syb, syh, syt, syd, H, T, HALF,
-                 BACKWARD: tl.constexpr, BLOCK_T: tl.constexpr, BLOCK_D: tl.constexpr):
-    bh = tl.program_id(0)
-    b, h = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
-    t = tl.program_id(1) * BLOCK_T + tl.arange(0, BLOCK_T)
+                 BACKWARD: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_D: tl.constexpr):
+    pid = tl.program_id(0)
+    b, t = (pid // T).to(tl.int64), (pid % T).to(tl.int64)
+    h = tl.arange(0, BLOCK_H)[:, None].to(tl.int64)
     d = tl.arange(0, BLOCK_D)
-    mask = (t < T)[:, None] & (d < HALF)[None, :]
-    x = X + b * sxb + h * sxh + t[:, None].to(tl.int64) * sxt + d[None, :] * sxd
+    mask = (h < H) & (d < HALF)[None, :]
+    x = X + b * sxb + t * sxt + h * sxh + d[None, :] * sxd
     x1 = tl.load(x, mask=mask, other=0.0).to(tl.float32)
     x2 = tl.load(x + HALF * sxd, mask=mask, other=0.0).to(tl.float32)
-    table = t[:, None] * HALF + d[None, :]
-    cos = tl.load(COS + table, mask=mask, other=0.0)
-    sin = tl.load(SIN + table, mask=mask, other=0.0)
+    cos = tl.load(COS + t * HALF + d, mask=d < HALF, other=0.0)[None, :]
+    sin = tl.load(SIN + t * HALF + d, mask=d < HALF, other=0.0)[None, :]
     if BACKWARD:
         sin = -sin
-    y = Y + b * syb + h * syh + t[:, None].to(tl.int64) * syt + d[None, :] * syd
+    y = Y + b * syb + t * syt + h * syh + d[None, :] * syd
     tl.store(y, (x1 * cos - x2 * sin).to(Y.dtype.element_ty), mask=mask)
     tl.store(y + HALF * syd, (x2 * cos + x1 * sin).to(Y.dtype.element_ty), mask=mask)
 
@@ -52,11 +53,9 @@ def rotate(x: Tensor, out: Tensor, cos: Tensor, sin: Tensor, backward: bool = Fa
     if d % 2 or cos.shape != (t, half) or sin.shape != (t, half):
         raise ValueError(f"rope: head width {d} must be even and cos/sin {tuple(cos.shape)}/{tuple(sin.shape)} "
                          f"must be ({t}, {half})")
-    block_d = next_power_of_2(half)
-    block_t = max(1, min(next_power_of_2(t), 4096 // block_d))
-    grid = (b * h, triton.cdiv(t, block_t))
-    _rope_kernel[grid](x, out, cos, sin, *x.stride(), *out.stride(), h, t, half, BACKWARD=backward,
-                       BLOCK_T=block_t, BLOCK_D=block_d, num_warps=4)
+    block_h, block_d = next_power_of_2(h), next_power_of_2(half)
+    _rope_kernel[(b * t,)](x, out, cos, sin, *x.stride(), *out.stride(), h, t, half, BACKWARD=backward,
+                           BLOCK_H=block_h, BLOCK_D=block_d, num_warps=4 if block_h * block_d <= 2048 else 8)
     return out
 
 

@@ -13,6 +13,7 @@ from caramba.engine.model.layers.norm import LayerNormLayer, RMSNormLayer
 from caramba.kernels import dispatch
 from caramba.kernels.dispatch import KernelPlan, choose
 from caramba.kernels.registry import OPS, lookup
+from tests.kernels.conftest import DEVICE
 
 
 def test_cuda_with_triton_and_ampere_takes_every_kernel() -> None:
@@ -61,7 +62,7 @@ class _Everywhere(KernelPlan):
 def _forward_backward(layer: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
     x = x.clone().requires_grad_()
     y = layer(x)
-    (y * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
+    (y * torch.linspace(-1, 1, y.numel(), device=y.device).view_as(y)).sum().backward()
     grads = [x.grad] + [p.grad.clone() for p in layer.parameters() if p.grad is not None]
     layer.zero_grad(set_to_none=True)
     return y.detach(), grads
@@ -80,7 +81,8 @@ def test_layers_call_the_dispatch_and_match_the_pytorch_path(make, op, monkeypat
     with torch.no_grad():
         for p in layer.parameters():
             p.add_(torch.randn_like(p) * 0.1)
-    x = torch.randn(2, 9, 40)
+    layer, x = layer.to(DEVICE), torch.randn(2, 9, 40, device=DEVICE)
+    monkeypatch.setattr(dispatch, "plan", lambda: choose("cpu", None, False))  # every op on PyTorch's path
     ref_y, ref_grads = _forward_backward(layer, x)
     everywhere = _Everywhere("cuda", frozenset(OPS), {})
     monkeypatch.setattr(dispatch, "plan", lambda: everywhere)
