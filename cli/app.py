@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from caramba.cli import brainstorm, codegraph, compare, data, generate, hf, mcp, presets, run, runs, validate
+from caramba.cli import brainstorm, codegraph, compare, data, generate, hf, mcp, memory, presets, run, runs, validate
 
 app = typer.Typer(
     name="caramba",
@@ -26,7 +26,7 @@ app.command()(presets.schema)
 
 # Commands contributed by other components: each module exposes register(app) and keeps
 # its heavy imports inside its command bodies.
-for _module in (codegraph, data, runs, generate, compare, mcp, brainstorm, hf):
+for _module in (codegraph, data, runs, generate, compare, mcp, brainstorm, hf, memory):
     _module.register(app)
 
 

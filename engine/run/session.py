@@ -26,6 +26,7 @@ from caramba.engine.run import build
 from caramba.engine.run.environment import environment
 from caramba.engine.run.errors import RunInputError
 from caramba.engine.store.atomic import write_json, write_text
+from caramba.engine.store.hooks import run_ended
 from caramba.engine.store.record import RunRecord
 from caramba.engine.train.job import TrainJob, TrainResult
 from caramba.engine.train.precision import Precision
@@ -122,6 +123,7 @@ class RunSession:
         colour = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}[status]
         self.announce(f"[bold {colour}]{status}[/]: {record.id}" + "".join(f"\n  ✘ {escape(r)}" for r in reasons))
         self._log.file.close()
+        run_ended(record)
         return record
 
     def _init_from(self, model: torch.nn.Module, announce: bool = False) -> None:
