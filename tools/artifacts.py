@@ -7,7 +7,6 @@ These tools read those files; every name is confined to the run's directory.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -16,17 +15,15 @@ from typing import Annotated, Any
 
 import yaml
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, ImageContent, TextContent
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from caramba.tools.artifact_read import IMAGES, TABLE_ROWS, refusal, serve
 from caramba.tools.runs import RunIdArg
 from caramba.tools.security import Workspace, walk
 from caramba.tools.status import RunStatus, StatusReader
 
-TEXT_LIMIT = 200_000  # characters of one artifact returned as text
-TABLE_ROWS = 50
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
 
 class Table(BaseModel):
@@ -50,6 +47,9 @@ class ArtifactInfo(BaseModel):
     media_type: str
     size: int = Field(description="bytes on disk")
     truncated: bool = Field(description="true when the text was cut at the limit")
+    columns: list[str] | None = Field(default=None, description="a CSV table's header")
+    rows: list[list[str]] | None = Field(default=None, description=f"a CSV table's first {TABLE_ROWS} rows")
+    total_rows: int | None = Field(default=None, description="a CSV table's row count")
 
 
 class Comparison(BaseModel):
@@ -88,19 +88,13 @@ def register(server: MCPServer, ws: Workspace, reader: StatusReader) -> None:
             description="artifact name from run_status/get_run_results (e.g. perplexity.csv, loss.png), relative to the "
                         "run's artifacts folder; metrics.jsonl, status.json, manifest.yml and log.txt are also readable")],
                       ) -> Annotated[CallToolResult, ArtifactInfo]:
-        """Read one file of a run: CSV, JSON, TeX and other text come back as text, PNG plots
-        as image content. Use it to quote a table in a paper or to look at a plot."""
+        """Read one file of a run: CSV tables come back as text plus columns and rows, JSON,
+        TeX and other text as text, PNG/JPEG plots as image content. Checkpoints and other
+        binary files are refused. Use it to quote a table in a paper or to look at a plot."""
         path = _artifact_path(run_dir(run_id), name)
-        data = path.read_bytes()
-        media = MIME.get(path.suffix.lower())
-        if media:
-            info = ArtifactInfo(run_id=run_id, name=name, media_type=media, size=len(data), truncated=False)
-            content: list[Any] = [ImageContent(type="image", data=base64.b64encode(data).decode(), mime_type=media)]
-        else:
-            text = data.decode("utf-8", errors="replace")
-            info = ArtifactInfo(run_id=run_id, name=name, media_type="text/plain", size=len(data), truncated=len(text) > TEXT_LIMIT)
-            content = [TextContent(type="text", text=text[:TEXT_LIMIT])]
-        return CallToolResult(content=content, structured_content=info.model_dump(mode="json"))
+        content, fields = serve(path, name)
+        info = ArtifactInfo(run_id=run_id, name=name, **fields)
+        return CallToolResult(content=content, structured_content=info.model_dump(mode="json", exclude_none=True))
 
     @server.tool()
     def compare_runs(run_ids: Annotated[list[str], Field(min_length=2, description="two or more run ids")]) -> Comparison:
@@ -125,7 +119,10 @@ def register(server: MCPServer, ws: Workspace, reader: StatusReader) -> None:
     @server.resource("caramba://runs/{run_id}/artifacts/{name}", description="a run's artifact (text or PNG bytes)")
     def artifact_resource(run_id: str, name: str) -> str | bytes:
         path = _artifact_path(run_dir(run_id), name)
-        return path.read_bytes() if path.suffix.lower() in MIME else path.read_text(errors="replace")
+        why = refusal(path, name)
+        if why is not None:
+            raise ResourceError(why)
+        return path.read_bytes() if path.suffix.lower() in IMAGES else path.read_text(errors="replace")
 
 
 def _artifact_path(folder: Path, name: str) -> Path:

@@ -11,7 +11,10 @@ survive the client and the server: their state is read back from the run store.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
+
+import anyio
 
 import yaml
 from mcp.server.mcpserver import Context, MCPServer
@@ -23,7 +26,7 @@ from caramba.engine.store import RunStore
 from caramba.engine.store.atomic import write_text
 from caramba.engine.store.process import ForeignProcess
 from caramba.tools.checking import inspect_manifest
-from caramba.tools.launcher import Launcher
+from caramba.tools.launcher import Launch, Launcher
 from caramba.tools.manifests import ManifestArg, TargetArg
 from caramba.tools.security import Workspace, relocate
 from caramba.tools.status import TERMINAL, RunStatus, StatusReader
@@ -73,15 +76,7 @@ def register(server: MCPServer, ws: Workspace, launcher: Launcher) -> None:
         path = folder / f"{compiled.digest[:16]}.yml"
         write_text(path, yaml.safe_dump(relocate(compiled.resolved, compiled.base_dir, folder), sort_keys=False))
         ids = run_ids(compile_manifest(str(path)), name)  # what the run process computes from that file
-        with RunStore(ws.root).lock():  # check and spawn atomically across every server of this workspace
-            busy = [s.id for s in map(reader.status_or_none, ids) if s is not None and s.status in ("queued", "running")]
-            if busy:
-                raise ToolError(f"runs {', '.join(busy)} are already in progress; follow them with run_status or cancel_run")
-            active = reader.active_processes()
-            if active >= limits.max_concurrent_runs:
-                raise ToolError(f"refused: {active} run process(es) already running, the workspace limit mcp.max_concurrent_runs "
-                                f"is {limits.max_concurrent_runs}; wait for one to finish (list_runs) or cancel one")
-            launch = launcher.spawn(path, name, ids, compiled.digest)
+        launch = await anyio.to_thread.run_sync(_launch_locked, ws, reader, launcher, path, name, ids, compiled.digest)
         if wait:
             await _follow(reader, ids, ctx)
         return RunLaunch(launch_id=launch.launch_id, run_ids=ids, target=name, manifest_path=launch.manifest,
@@ -124,6 +119,23 @@ def register(server: MCPServer, ws: Workspace, launcher: Launcher) -> None:
                 return status
             await asyncio.sleep(0.1)
         return reader.status(run_id)
+
+
+def _launch_locked(ws: Workspace, reader: StatusReader, launcher: Launcher, path: Path, name: str, ids: list[str],
+                   digest: str) -> Launch:
+    """Check that the runs are not in progress and the concurrency limit, then spawn — all
+    under the run store's file lock, so servers sharing the workspace cannot both pass the
+    check (runs in a worker thread: waiting for the lock never blocks the event loop)."""
+    limits = ws.config.mcp
+    with RunStore(ws.root).lock():
+        busy = [s.id for s in map(reader.status_or_none, ids) if s is not None and s.status in ("queued", "running")]
+        if busy:
+            raise ToolError(f"runs {', '.join(busy)} are already in progress; follow them with run_status or cancel_run")
+        active = reader.active_processes()
+        if active >= limits.max_concurrent_runs:
+            raise ToolError(f"refused: {active} run process(es) already running, the workspace limit mcp.max_concurrent_runs "
+                            f"is {limits.max_concurrent_runs}; wait for one to finish (list_runs) or cancel one")
+        return launcher.spawn(path, name, ids, digest)
 
 
 def _target_name(manifest: Manifest, target: str | None) -> str:

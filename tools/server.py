@@ -5,6 +5,9 @@ tests (in-process ``Client(server)``). The server's working directory becomes th
 workspace, so manifest text resolves relative paths (data files, ``extends``) against
 the workspace, exactly as ``caramba run`` started there would.
 
+Every tool is registered through :class:`caramba.tools.errors.CarambaServer`, so no
+failure reaches a client as a bare "Error executing tool" (each has a reason and a hint).
+
 Stdio rule: nothing here prints to stdout (it carries the protocol); logs go to stderr.
 """
 
@@ -20,6 +23,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from caramba import __version__
 from caramba.tools import artifacts, manifests, memory, runs
+from caramba.tools.errors import CarambaServer
 from caramba.tools.launcher import Launcher
 from caramba.tools.security import Workspace
 from caramba.tools.status import StatusReader
@@ -41,7 +45,7 @@ def build_server(root: Path, watchdog: bool = True) -> MCPServer:
     if watchdog:
         launcher.start_watchdog()
     reader = StatusReader(ws.root, launcher)
-    server = MCPServer("caramba", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
+    server = CarambaServer("caramba", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
     manifests.register(server, ws)
     runs.register(server, ws, launcher)
     artifacts.register(server, ws, reader)

@@ -58,6 +58,17 @@ def _same_process(pid: int | None, recorded_start: float | None) -> bool:
     return started is not None and abs(started - recorded_start) <= 0.01
 
 
+def _check_types(record: "RunRecord") -> None:
+    """Raise ``TypeError`` when ``status.json`` held values of the wrong kind."""
+    if record.status not in STATUSES:
+        raise TypeError(f"status {record.status!r} is not one of {STATUSES}")
+    if not (record.pid is None or type(record.pid) is int) or not isinstance(record.step, int) \
+            or not isinstance(record.reasons, list) or not isinstance(record.artifacts, list):
+        raise TypeError("pid, step, reasons or artifacts has the wrong type")
+    if not (record.pid_start is None or isinstance(record.pid_start, (int, float))):
+        raise TypeError("pid_start is not a number")
+
+
 @dataclass
 class RunRecord:
     """One run's status record (see the module docstring); ``dir`` is its run directory."""
@@ -90,9 +101,17 @@ class RunRecord:
 
     @classmethod
     def load(cls, run_dir: Path) -> "RunRecord":
-        """Read ``run_dir/status.json`` and apply the liveness rule."""
-        data = json.loads((run_dir / STATUS_FILE).read_text())
-        record = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__}, dir=str(run_dir))
+        """Read ``run_dir/status.json`` and apply the liveness rule. A file that is not a
+        status record (hand-edited, damaged) reads as a ``failed`` record that says so, so
+        one bad run never hides the others from ``runs list``."""
+        try:
+            data = json.loads((run_dir / STATUS_FILE).read_text())
+            record = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__}, dir=str(run_dir))
+            _check_types(record)
+        except (ValueError, TypeError, UnicodeDecodeError) as exc:
+            return cls(run_dir.name, "?", "?", "?", "?", status="failed", dir=str(run_dir),
+                       reasons=[f"{STATUS_FILE} is unreadable ({type(exc).__name__}: {str(exc)[:120]}); run the manifest "
+                                "again to rewrite it"])
         if record.status == "running" and record.pid != os.getpid() and not _same_process(record.pid, record.pid_start):
             record.status = "failed"
             record.reasons = [*record.reasons, f"process died at step {record.step}; run again to resume"]
