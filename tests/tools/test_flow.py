@@ -46,7 +46,7 @@ async def test_generate_validate_fix_dry_run_run_results(workspace: Path) -> Non
 
         csv = await client.call_tool("read_artifact", {"run_id": run_id, "name": "perplexity.csv"})
         assert not csv.is_error and "run_id" in csv.content[0].text
-        assert csv.structured_content["media_type"] == "text/plain"
+        assert csv.structured_content["media_type"] == "text/csv" and "run_id" in csv.structured_content["columns"]
         png_name = next(a for a in status["artifacts"] if a.endswith(".png"))
         png = await client.call_tool("read_artifact", {"run_id": run_id, "name": png_name})
         assert png.content[0].type == "image" and png.structured_content["media_type"] == "image/png"
