@@ -22,14 +22,17 @@ def run(
     from caramba.engine.compiler import ManifestInvalid, compile_manifest
 
     try:
-        compiled = compile_manifest(manifest_source(manifest), set_)
+        compiled = compile_manifest(manifest_source(manifest), set_, Path.cwd())
     except ManifestInvalid as exc:
         for error in exc.errors:
             err_console.print(f"[bold red]✘[/] {_escape(error.render())}")
         fail(f"{manifest} is not a valid manifest ({len(exc.errors)} error(s))", f"run: caramba validate {manifest}")
-    names = [t.name for t in compiled.manifest.targets] + list(compiled.manifest.entrypoints)
-    if target is not None and target not in names:
-        fail(f"no target or entrypoint {target!r} in {manifest}", f"choose one of: {', '.join(names)}")
+    from caramba.engine.manifest.selection import TargetChoiceError, select_target
+
+    try:
+        target = select_target(compiled.manifest, target).name
+    except TargetChoiceError as exc:
+        fail(f"{manifest}: {exc.message}", exc.hint)
     _configure_logging(format_)
     if dry_run:
         from caramba.engine.plan import dry_run as plan_fn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,11 +18,11 @@ def validate(
     set_: Annotated[list[str], typer.Option("--set", help="override a field: a.b[0].c=value (YAML-typed)")] = [],
     format_: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
-    """Check a manifest (schema, references, dimensions, runs, comparability); exit 2 if invalid."""
+    """Check a manifest (schema, limits, dimensions, runs, files, data, comparability) in this workspace; exit 2 if invalid."""
     from caramba.engine.compiler import check
     from caramba.engine.compiler.errors import STAGES
 
-    report = check(manifest_source(manifest), set_)
+    report = check(manifest_source(manifest), set_, Path.cwd())
     if format_ == "json":
         print_json({k: v for k, v in report.to_json().items() if k in ("ok", "errors")})
     else:

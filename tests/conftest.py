@@ -25,3 +25,14 @@ PRESETS = REPO / "presets"
 def complete_example() -> str:
     """The text of the complete-example preset."""
     return (PRESETS / "complete_example.yml").read_text()
+
+
+@pytest.fixture
+def data_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A workspace (the current directory) holding the `data.npy` the presets read:
+    validation checks that a manifest's data files exist in the workspace."""
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "data.npy", np.random.default_rng(0).integers(0, 256, size=20_000).astype(np.uint16))
+    return tmp_path

@@ -3,8 +3,8 @@
 ``inspect_manifest`` is what every manifest-taking tool calls first. It confines the
 ``manifest`` argument to the workspace, refuses ``python:`` references that are not
 allow-listed (before anything could import them) and ``extends`` links that leave the
-workspace, compiles with :func:`caramba.engine.compiler.check`, and finally refuses
-data or checkpoint paths outside the workspace. The result has the JSON shape of
+workspace, and compiles with :func:`caramba.engine.compiler.check` for the workspace
+(which resolves every path field once and refuses paths outside it). The result has the JSON shape of
 ``caramba validate --format json``.
 """
 
@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from caramba.engine.compiler import Compiled, ManifestError, ManifestInvalid, check
 from caramba.engine.compiler.extends import resolve_extends
-from caramba.tools.security import Workspace, document_of, extends_errors, path_errors, python_ref_errors
+from caramba.tools.security import Workspace, document_of, extends_errors, python_ref_errors
 
 
 class ManifestIssue(BaseModel):
@@ -29,7 +29,7 @@ class ManifestIssue(BaseModel):
     message: str = Field(description="what is wrong, including what was expected")
     hint: str = Field(description="how to fix it")
     file: str = Field(description="the file the value came from ('<text>' for manifest text)")
-    stage: str = Field(description="checklist stage: syntax, schema, references, dimensions, runs, comparability")
+    stage: str = Field(description="checklist stage: syntax, schema, references, limits, dimensions, runs, files, data, comparability")
 
 
 class ValidationResult(BaseModel):
@@ -78,10 +78,9 @@ def inspect_manifest(ws: Workspace, manifest: str, sets: list[str] | None = None
         inspection.errors += python_ref_errors(ws, document)
         if inspection.errors:
             return inspection
-    report = check(source, sets or [])
+    report = check(source, sets or [], ws.root)  # paths resolved and confined by the compiler
     inspection.errors += report.errors
     if report.compiled is not None:
-        inspection.errors += path_errors(ws, report.compiled.resolved, report.compiled.base_dir, document)
         inspection.compiled = report.compiled if not inspection.errors else None
     return inspection
 

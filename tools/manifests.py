@@ -18,7 +18,7 @@ from caramba.tools.generate import Attention, BenchmarkKind, Description, from_d
 from caramba.tools.security import Workspace
 
 ManifestArg = Annotated[str, Field(description="manifest YAML text, a .yml path relative to the workspace, or a preset name")]
-TargetArg = Annotated[str | None, Field(description="target or entrypoint name; default: entrypoints.default, else every target")]
+TargetArg = Annotated[str | None, Field(description="target or entrypoint name; default: entrypoints.default, else the only target")]
 
 
 class PresetInfo(BaseModel):
@@ -146,14 +146,14 @@ def register(server: MCPServer, ws: Workspace) -> None:
         memory (weights, gradients, optimizer, activations), KV-cache bytes per token per cache
         kind, tokens and runs, and the kernel path of each operation. Use it before
         run_manifest to see what a run will cost. Fails with the errors if the manifest is invalid."""
+        from caramba.engine.manifest.selection import TargetChoiceError
         from caramba.engine.plan import dry_run
 
         compiled = inspect_manifest(ws, manifest).require()
         try:
             plans = dry_run(compiled, target)
-        except KeyError:
-            names = [t.name for t in compiled.manifest.targets] + list(compiled.manifest.entrypoints)
-            raise ToolError(f"no target or entrypoint {target!r}; choose one of: {', '.join(names)}") from None
+        except TargetChoiceError as exc:
+            raise ToolError(str(exc)) from None
         return DryRunResult(manifest_digest=compiled.digest, targets=[json_safe(p.to_json()) for p in plans])
 
 

@@ -139,18 +139,18 @@ def _launch_locked(ws: Workspace, reader: StatusReader, launcher: Launcher, path
 
 
 def _target_name(manifest: Manifest, target: str | None) -> str:
-    """The experiment target a run applies to (entrypoints resolved)."""
-    names = [t.name for t in manifest.experiments()]
-    if target is None:
-        if "default" in manifest.entrypoints:
-            return manifest.entrypoints["default"]
-        if len(names) == 1:
-            return names[0]
-        raise ToolError(f"the manifest has several targets and no default entrypoint; pass target= one of {', '.join(names)}")
-    resolved = manifest.entrypoints.get(target, target)
-    if resolved not in names:
-        raise ToolError(f"no experiment target or entrypoint {target!r}; choose one of: {', '.join(names + list(manifest.entrypoints))}")
-    return resolved
+    """The experiment target that runs for ``target`` (``select_target``: the same choice as
+    ``caramba run`` and the dry run)."""
+    from caramba.engine.manifest.selection import TargetChoiceError, select_target
+
+    try:
+        chosen = select_target(manifest, target)
+    except TargetChoiceError as exc:
+        raise ToolError(str(exc)) from None
+    if chosen.type != "experiment":
+        raise ToolError(f"target {chosen.name!r} is a process (agent workflow), not an experiment; pass target= one of "
+                        f"{', '.join(t.name for t in manifest.experiments())}")
+    return chosen.name
 
 
 async def _follow(reader: StatusReader, ids: list[str], ctx: Context) -> None:

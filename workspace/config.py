@@ -59,10 +59,31 @@ class MemorySettings(_Strict):
     llm_concurrency: int = Field(default=4, ge=1, le=64, description="LLM calls in flight at once while extracting facts from text")
 
 
+class LimitSettings(_Strict):
+    """Upper bounds every manifest must respect, checked at validation (raise them here).
+
+    They keep a valid manifest from asking for unbounded work: a dry run or a run never
+    starts when a count, a width or an estimate is beyond its limit.
+    """
+
+    max_repeat: int = Field(default=4096, ge=1, description="largest repeat / n_cycles / benchmark repeats")
+    max_layers: int = Field(default=10_000, ge=1, description="largest number of layers after repeats are expanded")
+    max_width: int = Field(default=1 << 17, ge=1, description="largest width (d_model, d_ff, d_in, d_out, *_dim, heads, experts)")
+    max_vocab: int = Field(default=1 << 22, ge=1, description="largest vocabulary or class count")
+    max_sequence: int = Field(default=1 << 20, ge=1, description="largest block_size, max_seq_len, prompt/generation/sequence length")
+    max_batch: int = Field(default=1 << 16, ge=1, description="largest batch size, evaluation/benchmark batch count or example count")
+    max_steps: int = Field(default=10_000_000, ge=1, description="largest steps (optimiser, warm-up, convergence)")
+    max_params: float = Field(default=1e11, gt=0, description="largest estimated parameter count of a model")
+    max_activation_bytes: float = Field(default=float(1 << 40), gt=0, description="largest estimated activation memory of one training step")
+
+
 class WorkspaceConfig(_Strict):
     """Everything ``caramba.yml`` may hold."""
 
     python_allowlist: list[str] = Field(default_factory=list, description="module prefixes `python:module:Symbol` may name")
+    data_roots: list[str] = Field(default_factory=list, description="folders outside the workspace that manifests may read data from "
+                                                                      "(absolute, or relative to the workspace)")
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-STAGES = ("syntax", "schema", "references", "dimensions", "runs", "comparability")
+STAGES = ("syntax", "schema", "references", "limits", "dimensions", "runs", "files", "data", "comparability")
 
 
 @dataclass(frozen=True)

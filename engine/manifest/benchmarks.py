@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
+from caramba.engine.manifest.paths import BenchmarkModel, TokenFilePath
 from caramba.engine.model.config.base import StrictModel
 
 CacheKind = Literal["fp16", "bf16", "fp32", "q8", "q4"]
@@ -32,7 +33,7 @@ class PerplexityBenchmark(StrictModel):
     """Token-weighted NLL/PPL over non-overlapping (or strided) windows of held-out tokens."""
 
     type: Literal["perplexity"] = "perplexity"
-    dataset: str | None = Field(default=None, description="token file (default: the target's data, validation split)")
+    dataset: TokenFilePath | None = Field(default=None, description="token file (default: the target's data, validation split)")
     block_size: int = Field(ge=1, description="window length")
     batch_size: int = Field(default=1, ge=1, description="windows per forward")
     num_batches: int | None = Field(default=None, ge=1, description="cap on batches (default: the whole split)")
@@ -80,5 +81,5 @@ class Benchmark(StrictModel):
 
     id: str = Field(min_length=1, description="name of the benchmark (the `benchmark` column of its type's CSV)")
     config: BenchmarkConfig
-    models: list[str] = Field(default=["student"], min_length=1, description="student, teacher, or checkpoint paths")
+    models: list[BenchmarkModel] = Field(default=["student"], min_length=1, description="student, teacher, or checkpoint paths")
     repeats: int = Field(default=1, ge=1, description="repetitions (mean and spread reported, never the best)")

@@ -6,13 +6,14 @@ from typing import Literal
 
 from pydantic import Field
 
+from caramba.engine.manifest.paths import TokenizerPath
 from caramba.engine.model.config.base import StrictModel
 
 
 class DataDefaults(StrictModel):
     """How data is tokenised and split."""
 
-    tokenizer: str = Field(default="byte", description="byte (embedded), tiktoken, gpt2, llama, or a path to a tokenizer.json")
+    tokenizer: TokenizerPath = Field(default="byte", description="byte (embedded), tiktoken, gpt2, llama, or a path to a tokenizer.json")
     val_frac: float = Field(default=0.05, ge=0.0, lt=1.0, description="fraction of each token file held out for validation (the tail)")
 
 

@@ -10,6 +10,7 @@ from caramba.engine.manifest.benchmarks import Benchmark
 from caramba.engine.manifest.init_from import InitFromConfig
 from caramba.engine.manifest.train import TrainConfig
 from caramba.engine.manifest.verify import VerifyConfig
+from caramba.engine.manifest.paths import RunFolder
 from caramba.engine.model.config.base import StrictModel
 from caramba.engine.registry import catalog as _catalog  # noqa: F401  (fills the registry first)
 from caramba.engine.registry.unions import UNIONS
@@ -56,7 +57,7 @@ class BrainstormProcess(StrictModel):
     rounds: int = Field(default=2, ge=1, description="discussion rounds")
     model: str | None = Field(default=None, description="LiteLLM model string for every persona (overrides persona files)")
     budget_usd: float | None = Field(default=None, gt=0, description="stop cleanly once the session costs this much")
-    output_dir: str = Field(default="brainstorm", description="output folder, relative to the run directory")
+    output_dir: RunFolder = Field(default="brainstorm", description="output folder, relative to the run directory")
 
 
 class DevelopmentProcess(StrictModel):
@@ -65,7 +66,7 @@ class DevelopmentProcess(StrictModel):
     type: Literal["development"] = "development"
     name: str = Field(default="development", description="process name")
     goal: str = Field(min_length=1, description="what to build or test")
-    output_dir: str = Field(default="development", description="output folder")
+    output_dir: RunFolder = Field(default="development", description="output folder")
 
 
 class PaperWriteProcess(StrictModel):
@@ -74,7 +75,7 @@ class PaperWriteProcess(StrictModel):
     type: Literal["paper_write"] = "paper_write"
     name: str = Field(default="paper_write", description="process name")
     writer: str = Field(default="writer", description="team role that writes")
-    output_dir: str = Field(default="paper", description="output folder")
+    output_dir: RunFolder = Field(default="paper", description="output folder")
 
 
 ProcessConfig = Annotated[Union[BrainstormProcess, DevelopmentProcess, PaperWriteProcess], Field(discriminator="type")]
@@ -86,7 +87,7 @@ class ProcessTarget(StrictModel):
     type: Literal["process"] = "process"
     name: str = Field(pattern=NAME_PATTERN, description="unique target name")
     description: str = Field(default="", description="what this process does")
-    team: dict[str, str] = Field(default_factory=dict, description="role → persona name")
+    team: dict[str, Annotated[str, Field(pattern=NAME_PATTERN)]] = Field(default_factory=dict, description="role → persona name (personas/<name>.yml; a name, not a path)")
     process: ProcessConfig
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from caramba.engine.manifest.paths import CheckpointPath
 from caramba.engine.model.config.base import StrictModel
 
 DEVICE_PATTERN = r"^(cpu|cuda(:\d+)?|mps|auto)$"
@@ -72,7 +73,7 @@ class TrainConfig(StrictModel):
     param_groups: list[ParamGroupConfig] = Field(default_factory=list, description="per-parameter-group overrides")
     freeze: list[str] = Field(default_factory=list, description="regexes of parameter names to freeze")
     early_stopping: EarlyStoppingConfig | None = Field(default=None, description="stop on a plateau")
-    teacher_ckpt: str | None = Field(default=None, description="teacher checkpoint: a local HF directory or hf://org/name")
+    teacher_ckpt: CheckpointPath | None = Field(default=None, description="teacher checkpoint: a local HF directory or hf://org/name")
     convergence_target: float | None = Field(default=None, gt=0, description="stop once the training loss is below this")
     convergence_patience: int = Field(default=1, ge=1, description="consecutive steps below the target before stopping")
     convergence_max_steps: int | None = Field(default=None, ge=1, description="hard step cap when converging")

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field
 
+from caramba.engine.manifest.paths import TokenizerPath
 from caramba.engine.model.config.base import StrictModel
 
 
@@ -42,7 +43,7 @@ class FidelityVerify(StrictModel):
 class EvalTokenizer(StrictModel):
     """Tokenizer used to encode prompts and decode answers."""
 
-    type: str = Field(default="byte", description="byte, tiktoken, gpt2, llama or a tokenizer.json path")
+    type: TokenizerPath = Field(default="byte", description="byte, tiktoken, gpt2, llama or a tokenizer.json path")
 
 
 class EvalThresholds(StrictModel):

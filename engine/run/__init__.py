@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from caramba.engine.compiler import Compiled
+from caramba.engine.manifest.selection import TargetChoiceError, select_target
 from caramba.engine.manifest.targets import ExperimentTarget
 from caramba.engine.run.errors import RunInputError
 from caramba.engine.store.ids import run_ids
@@ -28,14 +29,12 @@ __all__ = ["RunInputError", "execute"]
 
 
 def pick_target(compiled: Compiled, target: str | None) -> ExperimentTarget:
-    """The experiment target named by ``target`` (or ``entrypoints.default``, or the first)."""
-    manifest = compiled.manifest
-    name = target or manifest.entrypoints.get("default") or manifest.targets[0].name
+    """The experiment target that runs for ``target`` (``select_target``: the one rule of the
+    CLI, the dry run and the MCP tools)."""
     try:
-        chosen = manifest.target(name)
-    except KeyError:
-        names = [t.name for t in manifest.targets] + list(manifest.entrypoints)
-        raise RunInputError(f"no target or entrypoint {name!r}; choose one of: {', '.join(names)}") from None
+        chosen = select_target(compiled.manifest, target)
+    except TargetChoiceError as exc:
+        raise RunInputError(str(exc)) from None
     if not isinstance(chosen, ExperimentTarget):
         raise RunInputError(f"target {chosen.name!r} is a process (agent workflow), not an experiment; "
                             f"run it with its process command (e.g. `caramba {chosen.process.type}`)")
@@ -55,12 +54,25 @@ class _Cancel:
         self.requested = True
 
 
+def _bound(compiled: Compiled, workspace: Path) -> Compiled:
+    """``compiled`` with its paths resolved for ``workspace`` (the files the run will open were
+    checked at validation; a manifest compiled without a workspace is checked now)."""
+    from caramba.engine.compiler import ManifestInvalid
+    from caramba.engine.compiler.compile import bind_workspace
+
+    try:
+        return bind_workspace(compiled, workspace)
+    except ManifestInvalid as exc:
+        raise RunInputError("the manifest does not fit this workspace:\n" + "\n".join(e.render() for e in exc.errors)) from None
+
+
 def execute(compiled: Compiled, target: str | None, workspace: Path, console: Console | None = None) -> list[RunRecord]:
     """Run every run of the target in order (see the module docstring); returns their records."""
     from caramba.engine.run.process import execute_process, process_target
     from caramba.engine.run.session import RunSession
 
     console = console or Console(highlight=False)
+    compiled = _bound(compiled, workspace)
     if (process := process_target(compiled, target)) is not None:  # agent workflow: caramba.processes
         return [execute_process(compiled, process, workspace, console)]
     chosen = pick_target(compiled, target)

@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from caramba.engine.compiler import Compiled
+from caramba.engine.manifest.selection import TargetChoiceError, select_target
 from caramba.engine.manifest.targets import ProcessTarget
 from caramba.engine.store.hooks import run_ended
 from caramba.engine.store.ids import resolved_target, run_hash
@@ -33,13 +34,11 @@ def now() -> str:
 
 
 def process_target(compiled: Compiled, target: str | None) -> ProcessTarget | None:
-    """The process target named by ``target`` (or the default), or None for anything else."""
-    manifest = compiled.manifest
-    name = target or manifest.entrypoints.get("default") or manifest.targets[0].name
+    """The process target that runs for ``target`` (``select_target``), or None for anything else."""
     try:
-        chosen = manifest.target(name)
-    except KeyError:
-        return None  # pick_target reports the unknown name
+        chosen = select_target(compiled.manifest, target)
+    except TargetChoiceError:
+        return None  # pick_target reports the unknown or ambiguous name
     return chosen if isinstance(chosen, ProcessTarget) else None
 
 

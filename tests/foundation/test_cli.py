@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 from typer.testing import CliRunner
 
 from caramba.cli.app import app
@@ -37,9 +38,13 @@ def test_presets_lists_descriptions() -> None:
     assert "complete_example" in rows and rows["complete_example"]
 
 
-def test_init_writes_a_valid_copy_and_refuses_to_overwrite(tmp_path: Path) -> None:
+def test_init_writes_a_valid_copy_and_refuses_to_overwrite(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the workspace; validation checks its data file
     out = tmp_path / "mine.yml"
     assert runner.invoke(app, ["init", "--template", "complete_example", "--out", str(out)]).exit_code == 0
+    missing = runner.invoke(app, ["validate", str(out)])
+    assert missing.exit_code == 2 and "caramba data prepare" in missing.output
+    np.save(tmp_path / "data.npy", (np.arange(5000) % 256).astype(np.uint16))
     assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
     again = runner.invoke(app, ["init", "--template", "complete_example", "--out", str(out)])
     assert again.exit_code == 2 and "already exists" in again.output
@@ -58,6 +63,6 @@ def test_schema_is_a_json_schema_with_registered_types() -> None:
     assert "AttentionLayer" in layers and layers["AttentionLayer"]["summary"]
 
 
-def test_run_with_unknown_target_is_a_clean_error() -> None:
+def test_run_with_unknown_target_is_a_clean_error(data_workspace: Path) -> None:
     result = runner.invoke(app, ["run", "complete_example", "--dry-run", "--target", "nope"])
     assert result.exit_code == 2 and "full_pipeline" in result.output

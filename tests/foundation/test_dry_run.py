@@ -50,7 +50,7 @@ def test_dry_run_allocates_nothing() -> None:
     assert plan.runs[0].memory_bytes["total"] > 1e9  # … and planned, while nothing was allocated
 
 
-def test_dry_run_cli_json() -> None:
+def test_dry_run_cli_json(data_workspace: Path) -> None:
     result = CliRunner().invoke(app, ["run", "complete_example", "--dry-run", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

@@ -6,6 +6,7 @@ from collections import Counter
 
 from caramba.engine.compiler.checks import Issue
 from caramba.engine.manifest import Manifest
+from caramba.engine.manifest.selection import ambiguity
 from caramba.engine.manifest.targets import ExperimentTarget
 
 
@@ -21,6 +22,8 @@ def check_runs(manifest: Manifest) -> list[Issue]:
         if target not in names:
             issues.append(Issue(("entrypoints", key), f"entrypoint {key!r} names target {target!r}, which does not exist",
                                 f"use one of: {', '.join(names)}"))
+    if (problem := ambiguity(manifest)) is not None:
+        issues.append(Issue(("targets",), problem, f"add `entrypoints: {{default: {names[0]}}}` (--target still picks another)"))
     for t_index, target in enumerate(manifest.targets):
         if isinstance(target, ExperimentTarget):
             issues += _experiment(manifest, t_index, target)
@@ -61,6 +64,10 @@ def _experiment(manifest: Manifest, t_index: int, target: ExperimentTarget) -> l
             for c_index, case in enumerate(run.verify.cases):
                 if case.kind == "choice_logprob" and not case.choices:
                     issues.append(Issue((*where, "verify", "cases", c_index, "choices"), "choice_logprob needs choices", "add choices: [a, b, …]"))
+        if train.early_stopping and manifest.defaults.logging.eval_every == 0:
+            issues.append(Issue((*where, "train", "early_stopping"), "early stopping watches evaluations during training, but "
+                                "defaults.logging.eval_every is 0 (evaluate only at the end)",
+                                "set defaults.logging.eval_every to the steps between evaluations (e.g. 100), or remove early_stopping"))
         if train.early_stopping and train.early_stopping.metric == "val_loss" and manifest.defaults.data.val_frac == 0:
             issues.append(Issue((*where, "train", "early_stopping", "metric"), "val_loss needs a validation split but defaults.data.val_frac is 0",
                                 "set defaults.data.val_frac > 0, or monitor train_loss"))

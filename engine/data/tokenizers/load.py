@@ -83,7 +83,7 @@ class TiktokenTokenizer:
         return self._enc.decode(ids)
 
 
-def _tiktoken_cached() -> bool:
+def tiktoken_cached() -> bool:
     """True when tiktoken's cache already holds the GPT-2 files (it reads the same folder)."""
     cache = Path(os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR")
                  or Path(tempfile.gettempdir()) / "data-gym-cache")
@@ -97,7 +97,7 @@ def load_tokenizer(spec: str, base_dir: Path | None = None) -> Tokenizer:
     if spec in ("tiktoken", "gpt2"):
         if importlib.util.find_spec("tiktoken") is None:
             raise TokenizerUnavailable("tokenizer 'tiktoken' needs the tiktoken package: pip install tiktoken")
-        if not _tiktoken_cached():
+        if not tiktoken_cached():
             raise TokenizerUnavailable(
                 "tiktoken's GPT-2 files are not in its local cache and caramba does not download; on a machine with "
                 "network run `python -c \"import tiktoken; tiktoken.get_encoding('gpt2')\"` once (or copy the cache, "

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from caramba.engine.manifest.paths import TokenFilePath
 from caramba.engine.model.config.base import StrictModel
 from caramba.engine.model.config.init import SystemConfig
 
@@ -21,7 +22,7 @@ class EmptyConfig(StrictModel):
 class TokenDatasetConfig(StrictModel):
     """``dataset.tokens``: a flat file of token ids (.npy or raw .bin), read through memmap."""
 
-    path: str = Field(min_length=1, description="token file (.npy, or .bin with `dtype`), relative to the manifest")
+    path: TokenFilePath = Field(min_length=1, description="token file (.npy, or .bin with `dtype`), relative to the manifest")
     block_size: int = Field(ge=1, description="tokens per training sequence")
     dtype: Literal["uint16", "uint32", "int32", "int64"] | None = Field(
         default=None, description="element type of a .bin file (a .npy file carries its own)")

@@ -1,0 +1,60 @@
+"""Which target runs: one rule, used by the CLI, the dry run, the run and the MCP tools.
+
+``select_target(manifest, name)``:
+
+* a ``name`` is an entrypoint (resolved first) or a target name; anything else is an
+  error listing the valid names;
+* without a name, ``entrypoints.default`` runs; a manifest with a single target runs
+  that target; a manifest with several targets and no ``default`` entrypoint is
+  ambiguous, which validation already refuses (``ambiguity``), so the fronts never
+  meet it with a valid manifest.
+
+Exactly one target runs per call; running another is ``--target NAME`` (CLI) or
+``target=NAME`` (MCP tools).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from caramba.engine.manifest.manifest import Manifest
+    from caramba.engine.manifest.targets import Target
+
+
+class TargetChoiceError(ValueError):
+    """The requested target does not exist, or none was requested and several could run."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(f"{message}; {hint}")
+        self.message, self.hint = message, hint
+
+
+def choices(manifest: "Manifest") -> list[str]:
+    """Every name a caller may pass: target names, then entrypoint names."""
+    names = [t.name for t in manifest.targets]
+    return names + [e for e in manifest.entrypoints if e not in names]
+
+
+def ambiguity(manifest: "Manifest") -> str | None:
+    """Why the default choice is ambiguous (several targets, no ``default``), or None."""
+    if len(manifest.targets) > 1 and "default" not in manifest.entrypoints:
+        names = ", ".join(t.name for t in manifest.targets)
+        return f"the manifest has {len(manifest.targets)} targets ({names}) and no default entrypoint, so which one runs is ambiguous"
+    return None
+
+
+def select_target(manifest: "Manifest", name: str | None = None) -> "Target":
+    """The one target that runs for ``name`` (see the module docstring)."""
+    if name is None:
+        problem = ambiguity(manifest)
+        if problem is not None:
+            first = manifest.targets[0].name
+            raise TargetChoiceError(problem, f"add `entrypoints: {{default: {first}}}` or pass a target name "
+                                             f"(one of: {', '.join(choices(manifest))})")
+        name = "default" if "default" in manifest.entrypoints else manifest.targets[0].name
+    resolved = manifest.entrypoints.get(name, name)
+    for target in manifest.targets:
+        if target.name == resolved:
+            return target
+    raise TargetChoiceError(f"no target or entrypoint {name!r}", f"choose one of: {', '.join(choices(manifest))}")
