@@ -13,7 +13,9 @@ from typing import Any
 import yaml
 
 from caramba.engine.compiler.errors import ManifestError, ManifestInvalid, format_path, parse_path
-from caramba.engine.compiler.source import Document, Position
+from caramba.engine.compiler.source import MAX_DEPTH, Document, Position, load_value
+
+MAX_SET_CHARS = 100_000
 
 
 def _bad(spec: str, message: str, hint: str) -> ManifestError:
@@ -30,7 +32,7 @@ def apply_overrides(document: Document, specs: list[str]) -> None:
             continue
         try:
             path = parse_path(key.strip())
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            value = _value(raw)
         except (ValueError, yaml.YAMLError) as exc:
             errors.append(_bad(spec, str(exc).splitlines()[0], "paths look like a.b[0].c; quote text values"))
             continue
@@ -44,6 +46,30 @@ def apply_overrides(document: Document, specs: list[str]) -> None:
         document.positions[path] = Position("--set")
     if errors:
         raise ManifestInvalid(errors)
+
+
+def _value(raw: str) -> Any:
+    """The YAML value of an override, through the manifest reader's own limits (size, depth,
+    node count, huge integers), so no value can crash the parser."""
+    if not raw.strip():
+        return ""
+    if len(raw) > MAX_SET_CHARS:
+        raise ValueError(f"the value is {len(raw)} characters; an override holds at most {MAX_SET_CHARS}")
+    try:
+        return load_value(_flow(raw), "--set")
+    except ManifestInvalid as exc:
+        raise ValueError(exc.errors[0].message) from None
+
+
+def _flow(raw: str) -> str:
+    """Guard the depth before PyYAML's recursive parser sees the text (it recurses per bracket)."""
+    depth = deepest = 0
+    for char in raw:
+        depth += (char in "[{") - (char in "]}")
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise ValueError(f"the value nests {deepest} levels deep; the limit is {MAX_DEPTH}")
+    return raw
 
 
 def _assign(data: Any, path: tuple[object, ...], value: Any) -> str | None:

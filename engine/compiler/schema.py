@@ -54,7 +54,10 @@ def _real_path(data: Any, loc: tuple[Any, ...]) -> Path:
     """Drop the union-tag segments pydantic inserts into ``loc`` (they are not in the data)."""
     path: list[object] = []
     node = data
-    for part in loc:
+    for index, part in enumerate(loc):
+        after = loc[index + 1] if index + 1 < len(loc) else None
+        if isinstance(node, dict) and _is_tag(node, part) and isinstance(after, str) and after in node and after != part:
+            continue  # the union tag (`type: process`), although `process` is also a key here
         if isinstance(node, dict) and part in node:
             node = node[part]
             path.append(part)

@@ -99,6 +99,22 @@ def load(raw: bytes | str, file: str = "<text>") -> Document:
     return Document(data, builder.positions, file)
 
 
+def load_value(text: str, file: str = "--set") -> Any:
+    """One YAML value of any type (an override's value), with the same limits and errors as
+    :func:`load`; raises :class:`ManifestInvalid`."""
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise _fail(file, f"YAML syntax error: {getattr(exc, 'problem', None) or exc}", "quote text values") from None
+    if node is None:
+        return None
+    builder = _Builder(file)
+    value = builder.build(node, ())
+    if builder.errors:
+        raise ManifestInvalid(builder.errors)
+    return value
+
+
 class _Builder:
     """Walks a composed YAML node tree into plain data, recording positions."""
 
@@ -130,7 +146,11 @@ class _Builder:
         except yaml.YAMLError as exc:
             self.errors.append(ManifestError("syntax", format_path(path), f"bad YAML value: {exc}",
                                              "quote the value if it is meant as text", self.file, *self._line_col(node)))
-            return None
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits (Python's conversion limit)
+            self.errors.append(ManifestError("syntax", format_path(path), f"unreadable value: {str(exc).split(';')[0]}",
+                                             "use a number of sensible size, or quote the value if it is meant as text",
+                                             self.file, *self._line_col(node)))
+        return None
 
     def _line_col(self, node: yaml.Node) -> tuple[int, int]:
         return node.start_mark.line + 1, node.start_mark.column + 1
