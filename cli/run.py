@@ -27,10 +27,10 @@ def run(
         for error in exc.errors:
             err_console.print(f"[bold red]✘[/] {_escape(error.render())}")
         fail(f"{manifest} is not a valid manifest ({len(exc.errors)} error(s))", f"run: caramba validate {manifest}")
-    from caramba.engine.manifest.selection import TargetChoiceError, select_target
+    from caramba.engine.manifest.selection import TargetChoiceError, select_targets
 
     try:
-        target = select_target(compiled.manifest, target).name
+        names = [t.name for t in select_targets(compiled.manifest, target)]
     except TargetChoiceError as exc:
         fail(f"{manifest}: {exc.message}", exc.hint)
     _configure_logging(format_)
@@ -38,7 +38,7 @@ def run(
         from caramba.engine.plan import dry_run as plan_fn
         from caramba.engine.plan.render import render
 
-        plans = plan_fn(compiled, target)
+        plans = plan_fn(compiled, target)  # the same targets as `names` (select_targets)
         if format_ == "json":
             print_json({"ok": True, "manifest_digest": compiled.digest, "targets": [p.to_json() for p in plans]})
         else:
@@ -49,13 +49,15 @@ def run(
     from caramba.memory.hook import install
 
     out = err_console if format_ == "json" else console
-    arms = _comparison_arms(compiled, target)
+    arms = target is None and compiled.manifest.comparison is not None
+    if arms:
+        console.print(f"comparison: running arms {', '.join(names)} (pick one with --target)")
     try:
         install(Path.cwd())  # every run that ends here is written to the workspace's memory
     except ManifestInvalid as exc:
         fail(str(exc), "fix caramba.yml (see `memory:` in README's workspace settings)")
     try:
-        records = [r for name in arms or [target] for r in execute(compiled, name, Path.cwd(), out)]
+        records = [r for name in names for r in execute(compiled, name, Path.cwd(), out)]
     except RunInputError as exc:
         fail(str(exc), "fix the input named above and run again (finished steps are kept)")
     if format_ == "json":
@@ -64,15 +66,6 @@ def run(
         raise typer.Exit(1)
     if arms:
         _compare(compiled, quiet=format_ == "json")
-
-
-def _comparison_arms(compiled: object, target: str | None) -> list[str]:
-    """The arms to run: every arm of the manifest's ``comparison:`` when no --target is given, else none."""
-    spec = compiled.manifest.comparison  # type: ignore[attr-defined]
-    if target is not None or spec is None:
-        return []
-    console.print(f"comparison: running arms {', '.join(spec.arms)} (pick one with --target)")
-    return list(spec.arms)
 
 
 def _compare(compiled: object, quiet: bool) -> None:

@@ -8,7 +8,7 @@ import torch
 
 from caramba.engine.capabilities import detect, resolve_device
 from caramba.engine.compiler import Compiled
-from caramba.engine.manifest.selection import select_target
+from caramba.engine.manifest.selection import select_targets
 from caramba.engine.manifest.targets import ExperimentTarget, ProcessTarget
 from caramba.engine.model.build import build_system
 from caramba.engine.model.init import describe
@@ -19,10 +19,10 @@ CACHE_BYTES = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "q8": 1.0 + 2 / 32, "q4": 
 
 
 def dry_run(compiled: Compiled, target: str | None = None) -> list[TargetPlan]:
-    """The plan of the target that runs for ``target`` (``select_target``: the same choice as
+    """The plans of the targets that run for ``target`` (``select_targets``: the same choice as
     ``caramba run`` and the MCP tools); raises ``TargetChoiceError`` for an unknown name."""
     manifest = compiled.manifest
-    chosen = [select_target(manifest, target)]
+    chosen = select_targets(manifest, target)
     resolved = {t["name"]: t for t in compiled.resolved["targets"]}
     return [_plan(t, resolved[t.name]) for t in chosen]
 
