@@ -27,21 +27,18 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from caramba.engine.manifest.paths import CheckpointPath, InputPath
 from caramba.engine.model.config.base import StrictModel
-
-PATH = {"format": "workspace-path"}  # marks path fields for the workspace-path type of validation
 
 
 class InitFromConfig(StrictModel):
     """Where a run's starting weights come from (see the module docstring)."""
 
-    hf: str | None = Field(default=None, min_length=1, description="Hugging Face checkpoint folder or hf://org/name",
-                           json_schema_extra=PATH)
+    hf: CheckpointPath | None = Field(default=None, min_length=1, description="Hugging Face checkpoint folder or hf://org/name")
     run: str | None = Field(default=None, min_length=1, description="previous, a run id of this target, or a run-store id")
     target: str | None = Field(default=None, min_length=1, description="the target whose run `run` names (default: this one)")
     checkpoint: Literal["final", "best"] = Field(default="final", description="which checkpoint of `run`")
-    path: str | None = Field(default=None, min_length=1, description="a .safetensors file or a folder with model.safetensors",
-                             json_schema_extra=PATH)
+    path: InputPath | None = Field(default=None, min_length=1, description="a .safetensors file or a folder with model.safetensors")
     strict: bool = Field(default=True, description="every parameter loaded with equal shapes, nothing left over")
     key_map: dict[str, str] = Field(default_factory=dict, description="regex → replacement applied to the source's keys")
 

@@ -5,7 +5,7 @@ Runs after ``resolve_paths`` (every path field resolved, confined, present). Her
 * a token file has a readable header, is long enough for one training window after the
   validation split, and its vocabulary bound is found (``engine/data/token_bounds.py``)
   for the ``data`` check;
-* a teacher checkpoint folder holds a Hugging Face ``config.json``;
+* a teacher or ``init_from.hf`` checkpoint folder holds a Hugging Face ``config.json``;
 * an ``eval`` gate's tokenizer can be loaded without a download (``llama`` needs a file,
   ``tiktoken`` needs its local cache).
 """
@@ -36,10 +36,10 @@ def check_files(manifest: Manifest, resolved: dict[FieldPath, Path], cache_dir: 
         if target.data.ref == "dataset.tokens" and data_at in resolved:
             issues += _tokens(target, data_at, resolved[data_at], val_frac, cache_dir, bounds, t_index)
         for r_index, run in enumerate(target.runs):
-            at = (*base, "runs", r_index, "train", "teacher_ckpt")
-            if at in resolved and not (resolved[at] / "config.json").is_file():
-                issues.append(Issue(at, f"{resolved[at]} is not a Hugging Face checkpoint folder (no config.json)",
-                                    "give a folder holding config.json and *.safetensors (e.g. from `caramba export-hf`)"))
+            for at in ((*base, "runs", r_index, "train", "teacher_ckpt"), (*base, "runs", r_index, "init_from", "hf")):
+                if at in resolved and not (resolved[at] / "config.json").is_file():
+                    issues.append(Issue(at, f"{resolved[at]} is not a Hugging Face checkpoint folder (no config.json)",
+                                        "give a folder holding config.json and *.safetensors (e.g. from `caramba export-hf`)"))
             verify = run.verify
             if verify is not None and verify.type == "eval":
                 problem = tokenizer_problem(verify.tokenizer.type)
