@@ -16,6 +16,7 @@ def manifest_for(model: dict[str, Any], source: str, name: str) -> dict[str, Any
     The run starts from the imported weights (``init_from: model.safetensors``, strict),
     not from a fresh initialisation."""
     vocab = model["embedder"]["vocab_size"]
+    block = min(256, model["embedder"].get("max_seq_len") or 256)  # a position table caps the window (GPT-2)
     return {
         "version": 2, "name": name,
         "notes": f"Imported from the Hugging Face checkpoint {source}; weights in model.safetensors (caramba names).",
@@ -23,11 +24,11 @@ def manifest_for(model: dict[str, Any], source: str, name: str) -> dict[str, Any
         "targets": [{
             "type": "experiment", "name": "finetune", "description": f"fine-tune {source} (vocab {vocab})", "backend": "torch",
             "task": "task.language_modeling",
-            "data": {"ref": "dataset.tokens", "config": {"path": "data.npy", "block_size": 256}},
+            "data": {"ref": "dataset.tokens", "config": {"path": "data.npy", "block_size": block}},
             "system": {"ref": "system.language_model", "config": {"model": model}},
             "objective": "objective.next_token_ce", "trainer": "trainer.standard",
             "runs": [{"id": "finetune", "seed": 0, "steps": 100, "init_from": {"path": "model.safetensors"},
-                      "train": {"batch_size": 4, "block_size": 256, "lr": 1e-5, "device": "auto"}}],
+                      "train": {"batch_size": 4, "block_size": block, "lr": 1e-5, "device": "auto"}}],
         }],
         "entrypoints": {"default": "finetune"},
     }
