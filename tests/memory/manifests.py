@@ -39,5 +39,5 @@ def two_arms(steps: dict[str, list[tuple[int, int]]]) -> str:
                      for seed, n in runs],
         })
     manifest = {"version": 2, "name": "attn", "defaults": {"data": {"val_frac": 0.1}, "logging": {"instrument": "plain"}},
-                "targets": targets}
+                "targets": targets, "entrypoints": {"default": next(iter(steps))}}  # several targets name their default
     return yaml.safe_dump(manifest, sort_keys=False)
