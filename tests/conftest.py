@@ -17,6 +17,15 @@ os.environ.setdefault("GRAPHITI_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# Triton reads TRITON_INTERPRET when a function is decorated, i.e. when triton is first
+# imported, and tests of other areas import it long before tests/kernels/ runs (through
+# torch.compile and the kernel dispatch's capability check). So the kernels' CPU
+# interpreter mode is switched on here, at the very start of the session.
+import torch  # noqa: E402  (after the offline switches above)
+
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
 REPO = Path(__file__).resolve().parents[1]
 PRESETS = REPO / "presets"
 
