@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> BenchResults:
     fp16 = {(r["model"], r["seq_len"]): r["kv_bytes"] for r in results.rows["memory"] if r["kind"] in ("fp16", "bf16")}
     for r in results.rows["memory"]:
         base = fp16.get((r["model"], r["seq_len"]))
-        r["vs_fp16"] = base / r["kv_bytes"] if base else None
+        r["kv_vs_fp16"] = r["kv_bytes"] / base if base else None
     return results
 
 

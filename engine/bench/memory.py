@@ -10,7 +10,13 @@ into a fresh cache of that kind with capacity L, then
   size sampled every millisecond from ``/proc/self/statm`` on the CPU;
   ``peak_delta_bytes`` is that peak minus the reading just before the prefill.
 
-``vs_fp16`` is the fp16 cache's bytes over this kind's at the same point (1.0 for fp16).
+* ``weight_bytes``: the model's parameters and buffers (distinct storages, tied weights once);
+  ``tensor_bytes`` = ``weight_bytes`` + the cache's allocated bytes: the device memory the
+  model's own tensors hold at that context, measured from the live tensors — unlike the
+  peak, not the whole process (on a GPU ``cuda_allocated_bytes`` adds the allocator's count).
+
+``kv_vs_fp16`` is this kind's cache bytes over the fp16 cache's at the same point (0.53 for
+q8: the q8 cache takes 0.53 of the fp16 bytes; 1.0 for fp16).
 """
 
 from __future__ import annotations
@@ -91,7 +97,20 @@ def measure_point(model: nn.Module, vocab: int, length: int, batch: int, policy:
         row.update(peak_bytes=peak, peak_delta_bytes=peak - before, peak_method=method)
     if config.measure_kvcache:
         row.update(kv_bytes=cache.nbytes(), kv_bytes_per_token=cache.nbytes() / (batch * length))
+        weights = weight_bytes(model)
+        row.update(weight_bytes=weights, tensor_bytes=weights + cache.allocated_nbytes())
+        if device.type == "cuda":
+            row["cuda_allocated_bytes"] = torch.cuda.memory_allocated(device)
     return row
+
+
+def weight_bytes(model: nn.Module) -> int:
+    """Bytes of the model's parameters and buffers, each distinct storage counted once (tied weights once)."""
+    seen: dict[tuple[str, int], int] = {}
+    for tensor in [*model.parameters(), *model.buffers()]:
+        storage = tensor.untyped_storage()
+        seen[(str(tensor.device), storage.data_ptr())] = storage.nbytes()
+    return sum(seen.values())
 
 
 def memory(model: nn.Module, vocab: int, config: MemoryBenchmark, device: torch.device, advance: Any = None) -> list[Row]:
@@ -108,9 +127,10 @@ def memory(model: nn.Module, vocab: int, config: MemoryBenchmark, device: torch.
         fp16 = {(r["batch"], r["seq_len"]): r["kv_bytes"] for r in rows if r["kind"] == "fp16"}
         for r in rows:
             base = fp16.get((r["batch"], r["seq_len"]))
-            r["vs_fp16"] = base / r["kv_bytes"] if base else None
+            r["kv_vs_fp16"] = r["kv_bytes"] / base if base else None
     return rows
 
 
 MEMORY_KEYS = ["benchmark", "model", "kind", "cache", "batch", "seq_len"]
-MEMORY_METRICS = ["kv_bytes", "kv_bytes_per_token", "vs_fp16", "peak_bytes", "peak_delta_bytes"]
+MEMORY_METRICS = ["kv_bytes", "kv_bytes_per_token", "kv_vs_fp16", "weight_bytes", "tensor_bytes", "peak_bytes",
+                  "peak_delta_bytes"]

@@ -97,3 +97,15 @@ def two_arms(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def anyio_backend() -> str:
     """MCP clients in these tests run on asyncio."""
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def four_arms(two_arms: Path) -> Path:
+    """The same workspace after `caramba run cmp4.yml`: 4 arms (mha, gqa, dba, mqa) × 3 seeds = 12 runs.
+
+    mha and gqa are the same targets as in ``two_arms``, so their 6 runs are recognised as
+    identical work and only dba and mqa train.
+    """
+    from tests.bench.comparisons import make_comparison
+
+    return make_comparison(two_arms, ["mha", "gqa", "dba", "mqa"], [1, 2, 3], name="cmp4")

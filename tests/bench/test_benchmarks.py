@@ -101,7 +101,8 @@ def test_seed_blocks_write_every_artifact(seed_run: tuple[list[str], Path]) -> N
     assert all(r["tokens"] == 4 * 64 and r["ppl"] > 1 for r in perplexity)
     memory = read_csv(out / "memory.csv")
     assert len(memory) == 2 * 2 * 3 and all(r["peak_method"] == "rss_sampled_1ms" for r in memory)
-    assert all(r["vs_fp16"] > 1.85 for r in memory if r["kind"] == "q8")
+    assert all(r["kv_vs_fp16"] < 1 / 1.85 for r in memory if r["kind"] == "q8")
+    assert all(r["tensor_bytes"] == r["weight_bytes"] + r["kv_bytes"] for r in memory), "capacity = length: no spare"
 
 
 def test_a_failing_benchmark_is_reported_and_the_others_are_kept(seed_run: tuple[list[str], Path]) -> None:
@@ -122,6 +123,8 @@ def test_every_file_records_the_run_and_manifest(seed_run: tuple[list[str], Path
     for path in out.iterdir():
         if path.suffix == ".png":
             assert read_png_data(path)["runs"] == [{"run_id": run_id, "manifest_digest": digest}]
+        elif path.suffix == ".pdf":
+            assert f"run {run_id}, manifest sha256 {digest}".encode() in path.read_bytes(), path.name
         else:
             text = path.read_text()
             assert run_id in text and digest in text, path.name

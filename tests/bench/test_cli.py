@@ -54,7 +54,9 @@ def test_generate_and_compare(workspace: Path, monkeypatch: pytest.MonkeyPatch) 
     assert [p["run_id"] for p in report["provenance"]] == ids and report["status"] == "succeeded"
     memory = (workspace / "cmp" / "memory.csv").read_text()
     assert all(run_id in memory for run_id in ids)
-    assert (workspace / "cmp" / "memory_scaling.png").is_file() and (workspace / "cmp" / "memory.tex").is_file()
+    assert (workspace / "cmp" / "memory.tex").is_file() and (workspace / "cmp" / "arms.csv").is_file()
+    assert all((workspace / "cmp" / f"{stem}.{ext}").is_file() for stem in ("memory_vs_context", "final_metrics")
+               for ext in ("png", "pdf"))
 
 
 def test_generate_reports_unknown_runs(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -78,7 +78,7 @@ def test_compare_by_manifest_or_run_ids_gives_the_same_statistics(two_arms: Path
     text = invoke(two_arms, "compare", "cmp.yml", "--out", "by_manifest")
     assert "mha: " in text and "gqa: " in text and "n = 3" in text and "gqa − mha" in text
     assert "significant at 95%" in text and "artifacts →" in text
-    ids = sorted(p.name for p in (two_arms / ".caramba" / "runs").iterdir())
+    ids = [d.name for arm in ("gqa", "mha") for d in seeds_of(two_arms, arm)]
     by_ids = json.loads(invoke(two_arms, "compare", *ids, "--out", "by_ids", "--format", "json"))
     by_manifest = json.loads((two_arms / "by_manifest" / "comparison.json").read_text())
     assert {a["name"] for a in by_ids["arms"]} == {"mha", "gqa"}

@@ -1,25 +1,20 @@
-"""PNG plots of benchmark rows (matplotlib, Agg backend: no display needed).
+"""Plots of one run's benchmark rows (PNG + PDF), drawn with the house style (``style.py``).
 
 Each PNG carries its provenance and the exact numbers it draws as PNG text chunks:
 ``caramba:runs`` (run ids and manifest hashes) and ``caramba:data`` (JSON: for each
 series its label and x/y values), so a reader — or a test — can check that the picture
-shows the data it claims, and the figure's footer prints the run ids too.
+shows the data it claims; the figure's footer names the runs too. A vector PDF of the
+same figure is written next to each PNG.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from caramba.engine.store.atomic import write_bytes  # noqa: E402
+from caramba.engine.bench.artifacts import style
 
 Row = dict[str, Any]
 Series = dict[str, list[float]]
@@ -52,80 +47,89 @@ def series(rows: list[Row], x: str, y: str, keys: list[str]) -> dict[str, Series
 
 
 def save(fig: Any, path: Path, data: dict[str, Any], provenance: list[tuple[str, str]]) -> Path:
-    """Write ``fig`` as PNG with the provenance footer and the plotted data as text chunks."""
-    runs = ", ".join(f"{r} ({d[:12]})" for r, d in provenance)
-    fig.text(0.01, 0.005, f"caramba · {runs}", fontsize=6, color="0.4", ha="left", va="bottom")
-    buffer = io.BytesIO()
-    meta = {"caramba:runs": json.dumps([{"run_id": r, "manifest_digest": d} for r, d in provenance]),
-            "caramba:data": json.dumps(data), "Software": "caramba"}
-    fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight", metadata=meta)
-    plt.close(fig)
-    return write_bytes(path, buffer.getvalue())
+    """Write ``fig`` as PNG (data and provenance as text chunks) and PDF; returns the PNG path."""
+    return style.save(fig, path, data, provenance)[0]
 
 
 def line_panels(path: Path, rows: list[Row], x: str, panels: list[tuple[str, str]], keys: list[str], xlabel: str,
                 title: str, provenance: list[tuple[str, str]], logx: bool = True) -> Path:
     """One subplot per (y key, y label), one line per series of ``keys``; y keys → series in the PNG data."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    fig, axes = style.figure(len(panels))
     data: dict[str, Any] = {}
-    for ax, (y, ylabel) in zip(axes[0], panels):
+    handles: dict[str, Any] = {}
+    for ax, (y, ylabel) in zip(axes, panels):
         data[y] = series(rows, x, y, keys)
-        for label, s in data[y].items():
-            ax.plot(s["x"], s["y"], marker="o", label=label)
+        for i, (label, s) in enumerate(data[y].items()):
+            look = style.look(i)
+            (handles[label],) = ax.plot(s["x"], s["y"], color=look["color"], linestyle=look["linestyle"],
+                                        marker=look["marker"], markersize=4, label=label)
         if logx:
-            ax.set_xscale("log", base=2)
-        ax.set_xlabel(xlabel)
+            style.context_axis(ax, sorted({int(v) for s in data[y].values() for v in s["x"]}))
+        style.auto_log(ax, [v for s in data[y].values() for v in s["y"]])
+        ax.set_xlabel(xlabel + (", log scale" if logx else ""))
         ax.set_ylabel(ylabel)
-        ax.grid(True, alpha=0.3)
-        if data[y]:
-            ax.legend(fontsize=7)
     fig.suptitle(title)
+    style.legend_below(fig, list(handles.values()), list(handles))
     return save(fig, path, data, provenance)
 
 
 def bars(path: Path, rows: list[Row], value: str, keys: list[str], ylabel: str, title: str,
          provenance: list[tuple[str, str]]) -> Path:
-    """One bar per row (label from ``keys``) with its ``<value>_std`` as an error bar."""
+    """One point per row (label from ``keys``) with ± its ``<value>_std`` across repeats as an error bar."""
     labels = [label_of(r, keys) for r in rows]
     values = [float(r[value]) for r in rows]
     errors = [float(r.get(f"{value}_std") or 0.0) for r in rows]
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(rows) + 2), 4))
-    ax.bar(range(len(rows)), values, yerr=errors, capsize=4, color="tab:blue")
-    ax.set_xticks(range(len(rows)), labels, rotation=20, ha="right", fontsize=8)
+    fig, (ax,) = style.figure(1, width=max(3.5, 0.6 * len(rows) + 2))
+    for i, (v, e) in enumerate(zip(values, errors)):
+        look = style.look(i)
+        ax.errorbar([i], [v], yerr=[e], fmt=look["marker"], color=look["color"], capsize=4, markersize=6)
+    rotate = len(rows) > 3 or max(len(t) for t in labels) > 12
+    ax.set_xticks(range(len(rows)), labels, rotation=30 if rotate else 0, ha="right" if rotate else "center")
+    ax.set_xlim(-0.6, len(rows) - 0.4)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.grid(True, axis="y", alpha=0.3)
+    ax.grid(False, axis="x")
     return save(fig, path, {value: {"labels": labels, "y": values, "std": errors}}, provenance)
 
 
 def training_curves(path: Path, metrics: list[Row], provenance: list[tuple[str, str]], run_key: str | None = None) -> Path:
-    """Loss-like metrics (keys containing ``loss`` or ``ppl``) against step, train and eval rows."""
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    """Training loss and validation loss (nats/token) against step, one panel each, log scale when the range calls for it."""
+    panels = [("train", "loss", "training loss"), ("eval", "val_loss", "validation loss")]
     data: dict[str, Series] = {}
     for row in metrics:
-        for key, value in row.items():
-            if ("loss" in key or "ppl" in key) and isinstance(value, (int, float)) and "step" in row:
+        for kind, key, _ in panels:
+            value = row.get(key)
+            if row.get("kind", "train") == kind and isinstance(value, (int, float)) and "step" in row:
                 prefix = f"{row[run_key]} · " if run_key else ""
-                s = data.setdefault(f"{prefix}{row.get('kind', 'train')}/{key}", {"x": [], "y": []})
+                s = data.setdefault(f"{prefix}{kind}/{key}", {"x": [], "y": []})
                 s["x"].append(float(row["step"]))
                 s["y"].append(float(value))
-    for label, s in data.items():
-        ax.plot(s["x"], s["y"], label=label, marker="o" if len(s["x"]) < 20 else None)
-    ax.set_xlabel("step")
-    ax.set_ylabel("value")
-    ax.set_title("Training curves")
-    ax.grid(True, alpha=0.3)
-    if data:
-        ax.legend(fontsize=7)
+    shown = [p for p in panels if any(label.endswith(f"{p[0]}/{p[1]}") for label in data)]
+    fig, axes = style.figure(max(len(shown), 1))
+    handles: dict[str, Any] = {}
+    for ax, (kind, key, name) in zip(axes, shown):
+        mine = {label: s for label, s in data.items() if label.endswith(f"{kind}/{key}")}
+        for i, (label, s) in enumerate(mine.items()):
+            look = style.look(i)
+            (handles[label.rsplit(" · ", 1)[0] if run_key else name],) = ax.plot(
+                s["x"], s["y"], color=look["color"], linestyle=look["linestyle"],
+                marker=look["marker"] if len(s["x"]) < 20 else None, markersize=4)
+        logged = style.auto_log(ax, [v for s in mine.values() for v in s["y"]])
+        ax.set_xlabel("step (optimiser updates)")
+        ax.set_ylabel(style.label(name, "nats/token") + (", log scale" if logged else ""))
+        ax.set_title(name)
+    if run_key:
+        style.legend_below(fig, list(handles.values()), list(handles))
     return save(fig, path, {"curves": data}, provenance)
 
 
 def read_png_data(path: Path) -> dict[str, Any]:
-    """The ``caramba:data`` and ``caramba:runs`` chunks of a PNG written by :func:`save`."""
+    """The ``caramba:data``, ``caramba:runs`` and ``caramba:overlaps`` chunks of a PNG written by :func:`save`."""
     from PIL import Image
 
     with Image.open(path) as image:
         image.verify()
     with Image.open(path) as image:
         text = dict(getattr(image, "text", {}))
-    return {"data": json.loads(text["caramba:data"]), "runs": json.loads(text["caramba:runs"])}
+    return {"data": json.loads(text["caramba:data"]), "runs": json.loads(text["caramba:runs"]),
+            "overlaps": json.loads(text.get("caramba:overlaps", "[]"))}

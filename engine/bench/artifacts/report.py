@@ -32,22 +32,23 @@ def _plots(out: Path, results: BenchResults) -> list[Path]:
     if latency:
         keys = [*run, "model", "cache", "batch", "gen_len"]
         made.append(plots.line_panels(out / "latency_vs_context.png", latency, "prompt_len",
-                                      [("prefill_ms", "prefill ms (median)"), ("decode_ms_per_token", "decode ms / token (median)")],
+                                      [("prefill_ms", "prefill (ms, median)"), ("decode_ms_per_token", "decode (ms/token, median)")],
                                       keys, "prompt length (tokens)", "Latency vs context", prov))
         made.append(plots.line_panels(out / "tokens_per_s_vs_context.png", latency, "prompt_len",
-                                      [("tokens_per_s", "decode tokens / s (median)")], keys, "prompt length (tokens)",
+                                      [("tokens_per_s", "decode throughput (tokens/s, median)")], keys, "prompt length (tokens)",
                                       "Decode throughput vs context", prov))
     memory = [{**r, "kv_mib": r["kv_bytes"] / MIB if r.get("kv_bytes") is not None else None,
-               "peak_mib": r["peak_bytes"] / MIB if r.get("peak_bytes") is not None else None}
+               "tensor_mib": r["tensor_bytes"] / MIB if r.get("tensor_bytes") is not None else None}
               for r in results.rows.get("memory", [])]
     if memory:
         made.append(plots.line_panels(out / "memory_scaling.png", memory, "seq_len",
-                                      [("kv_mib", "KV cache MiB (measured)"), ("peak_mib", "peak MiB (measured)")],
+                                      [("kv_mib", "KV cache (MiB, measured)"),
+                                       ("tensor_mib", "model tensors: weights + KV (MiB)")],
                                       [*run, "model", "cache", "batch"], "sequence length (tokens)", "Memory scaling", prov))
     perplexity = results.rows.get("perplexity", [])
     if perplexity:
         made.append(plots.bars(out / "perplexity_comparison.png", perplexity, "ppl", [*run, "model", "benchmark"],
-                               "perplexity", "Perplexity comparison", prov))
+                               "perplexity (held-out)", "Perplexity (± sd over repeats)", prov))
     if results.metrics:
         made.append(plots.training_curves(out / "training_curves.png", results.metrics, prov,
                                           "run_id" if results.compare else None))
@@ -73,8 +74,12 @@ def _markdown(results: BenchResults, files: list[Path]) -> str:
     return "\n".join(lines)
 
 
-def write_artifacts(out: Path, results: BenchResults) -> list[str]:
-    """Write every artifact into ``out``; returns the paths written (``report.json`` last)."""
+def write_artifacts(out: Path, results: BenchResults, plots_too: bool = True) -> list[str]:
+    """Write every artifact into ``out``; returns the paths written (``report.json`` last).
+
+    ``plots_too=False`` writes the tables and reports only (a comparison draws its own
+    per-arm figures instead of one series per run).
+    """
     out.mkdir(parents=True, exist_ok=True)
     run_id, digest = results.provenance[0] if len(results.provenance) == 1 else ("compare", "several")
     files: list[Path] = []
@@ -85,7 +90,8 @@ def write_artifacts(out: Path, results: BenchResults) -> list[str]:
             files.append(write_csv(out / f"{kind}.csv", rows, run_id, digest))
             files.append(write_latex(out / f"{kind}.tex", spec, _stamped(rows, run_id, digest), results.provenance,
                                      f"{run_id}-{kind}"))
-    files += _plots(out, results)
+    if plots_too:
+        files += [f for png in _plots(out, results) for f in (png, png.with_suffix(".pdf"))]
     files.append(write_text(out / "report.md", _markdown(results, files)))
     report: dict[str, Any] = {
         "status": results.status, "provenance": [{"run_id": r, "manifest_digest": d} for r, d in results.provenance],

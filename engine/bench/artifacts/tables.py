@@ -49,10 +49,10 @@ SPECS: dict[str, TableSpec] = {
         Column("model", "model"), Column("cache", "cache"), Column("batch", "B"), Column("prompt_len", "prompt"),
         Column("gen_len", "gen"), Column("prefill_ms", "prefill ms", "{:.2f}"), Column("ttft_ms", "TTFT ms", "{:.2f}"),
         Column("decode_ms_per_token", "decode ms/tok", "{:.3f}"), Column("tokens_per_s", "tok/s", "{:,.1f}"))),
-    "memory": TableSpec("memory", "Memory: measured KV-cache bytes and peak", (
+    "memory": TableSpec("memory", "Memory: measured KV-cache bytes and the model's tensors (weights + KV)", (
         Column("model", "model"), Column("cache", "cache"), Column("batch", "B"), Column("seq_len", "tokens"),
-        Column("kv_bytes", "KV MiB", "{:.3f}", MIB), Column("vs_fp16", "vs fp16", "{:.2f}x"),
-        Column("peak_bytes", "peak MiB", "{:.1f}", MIB))),
+        Column("kv_bytes", "KV MiB", "{:.3f}", MIB), Column("kv_vs_fp16", "KV / fp16", "{:.2f}"),
+        Column("tensor_bytes", "tensors MiB", "{:.2f}", MIB))),
 }
 
 

@@ -17,8 +17,8 @@ from caramba.engine.bench.results import TYPES, BenchResults
 from caramba.engine.bench.runner import training_metrics
 
 
-def compare_runs(run_dirs: list[Path], out: Path) -> list[str]:
-    """Write the comparison of the runs in ``run_dirs`` into ``out``; returns the files written."""
+def compare_runs(run_dirs: list[Path], out: Path, plots_too: bool = True) -> list[str]:
+    """Write the side-by-side tables (and, with ``plots_too``, plots) of ``run_dirs`` into ``out``; the files written."""
     if len(run_dirs) < 2:
         raise ValueError("compare needs at least two runs, e.g. `caramba compare BASELINE_ID DBA_ID`")
     results = BenchResults(provenance=[])
@@ -38,4 +38,4 @@ def compare_runs(run_dirs: list[Path], out: Path) -> list[str]:
         results.failures += [{**f, "benchmark": f"{run_id}: {f['benchmark']}"} for f in meta.get("failures", [])]
         results.metrics += [{**row, "run_id": run_id} for row in training_metrics(run_dir)]
         results.meta[run_id] = meta.get("meta", {}).get("device_name", "?")
-    return write_artifacts(out, results)
+    return write_artifacts(out, results, plots_too)
