@@ -5,7 +5,8 @@ this process on the same inputs, bf16, at the shapes of issue 20:
 
 * ``rms_norm`` / ``layer_norm``: 16384 × 4096;  ``glu`` (SwiGLU): 8192 × 11008;
 * ``rope``: q (4, 32, 4096, 128), k (4, 8, 4096, 128) (Llama-3-8B heads, 4 × 4096 tokens);
-* ``linear_cross_entropy``: 8192 tokens × 2048 → 128,256 vocab.
+* ``linear_cross_entropy``: 8192 tokens × 2048 → 128,256 vocab;
+* ``dba_prefill``: one GQA vs one DBA (null key/value + gate) attention layer at 4k and 16k.
 
 Times are the lower of two medians of ``triton.testing.do_bench`` (CUDA events). "fwd+bwd" is one forward
 and one backward producing every input gradient (``torch.autograd.grad``); for ``rope``,
@@ -78,7 +79,7 @@ def liger(name: str) -> object | str:
 
 def table(title: str, rows: list[dict[str, object]]) -> None:
     """Print one op's table; speed-up is eager's fwd+bwd time over the row's."""
-    eager = next((r["fwd+bwd ms"] for r in rows if r["impl"] == "eager"), None)
+    eager = next((r["fwd+bwd ms"] for r in rows if r["impl"] in ("eager", "GQA") and "error" not in r), None)
     print(f"\n## {title}")
     head = ["impl", "fwd ms", "fwd TB/s", "fwd+bwd ms", "fwd+bwd TB/s", "peak GiB", "× eager"]
     print("| " + " | ".join(head) + " |")
@@ -250,6 +251,48 @@ def linear_cross_entropy_op(chunks: list[int]) -> list[dict[str, object]]:
     return rows
 
 
+def dba_prefill_op(contexts: list[int]) -> list[dict[str, object]]:
+    """Prefill (forward) and fwd+bwd of one attention layer: GQA vs DBA (null key/value + gate) at batch 1.
+
+    The dba_vs_gqa benchmark's GPU shapes: d_model 1024, 16 heads, 4 KV heads; DBA sem_dim =
+    geo_dim = 256, v_dim = d_model. "DBA explicit mask" is the previous null-key path (a
+    (T, T+1) boolean mask), kept here as the before-number; "DBA" is the current layer.
+    """
+    import types
+
+    from caramba.engine.model.layers.attention import AttentionLayer
+    from caramba.engine.model.layers.attention_decoupled import DecoupledAttention
+
+    def explicit_mask(self, q, k, v, dropout):  # the previous _with_null, verbatim in effect
+        b, t_q, t_k = q.shape[0], q.shape[-2], k.shape[-2]
+        k = torch.cat([self.null_k.to(k.dtype).expand(b, -1, -1, -1), k], dim=-2)
+        v = torch.cat([self.null_v.to(v.dtype).expand(b, -1, -1, -1), v], dim=-2)
+        mask = torch.ones(t_q, t_k + 1, dtype=torch.bool, device=q.device)
+        mask[:, 1:] = torch.ones(t_q, t_k, dtype=torch.bool, device=q.device).tril(diagonal=t_k - t_q)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=1.0, enable_gqa=q.shape[1] != k.shape[1])
+
+    rows: list[dict[str, object]] = []
+    for t in contexts:
+        gqa = AttentionLayer(1024, 16, 4).cuda().to(DT)
+        dba = DecoupledAttention(1024, 16, sem_dim=256, geo_dim=256, n_kv_heads=4, null_attn=True, gate=True).cuda().to(DT)
+        old = DecoupledAttention(1024, 16, sem_dim=256, geo_dim=256, n_kv_heads=4, null_attn=True, gate=True).cuda().to(DT)
+        old._with_null = types.MethodType(explicit_mask, old)
+        x = torch.randn(1, t, 1024, device="cuda", dtype=DT, requires_grad=True)
+        dy = torch.randn_like(x)
+        for impl, layer in (("GQA", gqa), ("DBA", dba), ("DBA explicit mask", old)):
+            def forward(layer=layer):
+                with torch.no_grad():
+                    return layer(x)
+            both = (lambda layer=layer: torch.autograd.grad(layer(x), [x, *layer.parameters()], dy))
+            try:
+                f, fb = ms(forward), ms(both)
+                rows.append({"op": f"dba_prefill T={t}", "impl": impl, "fwd ms": f, "fwd TB/s": float("nan"),
+                             "fwd+bwd ms": fb, "fwd+bwd TB/s": float("nan"), "peak GiB": peak(both)})
+            except Exception as exc:  # one implementation failing must not hide the others' numbers
+                rows.append({"op": f"dba_prefill T={t}", "impl": impl, "error": f"failed: {type(exc).__name__}: {str(exc)[:100]}"})
+    return rows
+
+
 def _first(out: object) -> torch.Tensor:
     """Liger's fused linear CE returns the loss alone or a tuple starting with it, by version."""
     return out[0] if isinstance(out, tuple) else out  # type: ignore[return-value]
@@ -257,8 +300,9 @@ def _first(out: object) -> torch.Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ops", default="rms_norm,layer_norm,glu,rope,linear_cross_entropy")
-    parser.add_argument("--chunks", default="0,512,1024", help="linear_cross_entropy rows per chunk (0: default)")
+    parser.add_argument("--ops", default="rms_norm,layer_norm,glu,rope,linear_cross_entropy,dba_prefill")
+    parser.add_argument("--contexts", default="4096,16384", help="dba_prefill context lengths")
+    parser.add_argument("--chunks", default="0,512", help="linear_cross_entropy rows per chunk (0: default)")
     parser.add_argument("--csv", type=Path, default=None, help="also write every row here")
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
@@ -279,10 +323,15 @@ def main(argv: list[str] | None = None) -> int:
             result = rope_op()
         elif op == "linear_cross_entropy":
             result = linear_cross_entropy_op([int(c) for c in args.chunks.split(",")])
+        elif op == "dba_prefill":
+            result = dba_prefill_op([int(c) for c in args.contexts.split(",")])
         else:
-            raise SystemExit(f"unknown op {op!r}; valid: rms_norm, layer_norm, glu, rope, linear_cross_entropy")
-        title = op + (" (TB/s columns are TFLOP/s; fwd is part of fwd+bwd)" if op == "linear_cross_entropy" else "")
-        table(title, result)
+            raise SystemExit(f"unknown op {op!r}; valid: rms_norm, layer_norm, glu, rope, linear_cross_entropy, "
+                             "dba_prefill")
+        title = op + {"linear_cross_entropy": " (TB/s columns are TFLOP/s; fwd is part of fwd+bwd)",
+                      "dba_prefill": " (one layer, batch 1; × eager column: GQA time over the row's)"}.get(op, "")
+        for name in dict.fromkeys(r["op"] for r in result):  # one table per op (per context for dba_prefill)
+            table(title.replace(op, str(name), 1), [r for r in result if r["op"] == name])
         rows += result
         torch.cuda.empty_cache()
     if args.csv:

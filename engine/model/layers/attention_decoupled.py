@@ -114,13 +114,25 @@ class DecoupledAttention(nn.Module):
         return self.o_proj(out.transpose(1, 2).reshape(b, t, -1))
 
     def _with_null(self, q: Tensor, k: Tensor, v: Tensor, dropout: float) -> Tensor:
-        """Prepend the learned null key/value (visible to every query) and attend once."""
+        """Prepend the learned null key/value (visible to every query) and attend once.
+
+        Prefill (causal, as many queries as keys) also prepends a zero query row: SDPA's
+        square causal mask (``is_causal``, which its flash / memory-efficient kernels apply
+        block-wise) then shows each query exactly the null key and its causal prefix, and
+        the extra row's output is dropped — no (T, T+1) mask is built or read. Decode (one
+        query) needs no mask; a chunk after cached history takes an explicit mask.
+        """
         b, t_q, t_k = q.shape[0], q.shape[-2], k.shape[-2]
         assert self.null_k is not None and self.null_v is not None
         k = torch.cat([self.null_k.to(k.dtype).expand(b, -1, -1, -1), k], dim=-2)
         v = torch.cat([self.null_v.to(v.dtype).expand(b, -1, -1, -1), v], dim=-2)
+        gqa = q.shape[1] != k.shape[1]
+        sdpa = nn.functional.scaled_dot_product_attention
+        if not self.causal or t_q == 1:
+            return sdpa(q, k, v, dropout_p=dropout, scale=1.0, enable_gqa=gqa)
+        if t_q == t_k:
+            q = torch.cat([q.new_zeros(b, q.shape[1], 1, q.shape[-1]), q], dim=-2)
+            return sdpa(q, k, v, is_causal=True, dropout_p=dropout, scale=1.0, enable_gqa=gqa)[..., 1:, :]
         mask = torch.ones(t_q, t_k + 1, dtype=torch.bool, device=q.device)
-        if self.causal:
-            mask[:, 1:] = torch.ones(t_q, t_k, dtype=torch.bool, device=q.device).tril(diagonal=t_k - t_q)
-        return nn.functional.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, dropout_p=dropout, scale=1.0, enable_gqa=q.shape[1] != k.shape[1])
+        mask[:, 1:] = torch.ones(t_q, t_k, dtype=torch.bool, device=q.device).tril(diagonal=t_k - t_q)
+        return sdpa(q, k, v, attn_mask=mask, dropout_p=dropout, scale=1.0, enable_gqa=gqa)
