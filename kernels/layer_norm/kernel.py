@@ -11,9 +11,8 @@ Backward, with ĥ = (h − μ) · rstd and u = dy ⊙ g:
     dh = rstd · (u − Σu / N − ĥ · Σ(u ⊙ ĥ) / N)  (+ the gradient arriving at the returned h)
     dg = Σ_rows dy ⊙ ĥ,   db = Σ_rows dy
 
-Same launch shape as ``rms_norm``: one row per program forward; backward, about four
-programs per multiprocessor stepping through their rows ``BLOCK_M`` at a time, each
-writing float32 partials of dg and db.
+Same launch shape as ``rms_norm``: one row per program for the forward and for dx; dg
+and db come from the shared column reduction in ``kernels/norm_weight_grad.py``.
 """
 
 from __future__ import annotations
@@ -23,7 +22,8 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from caramba.kernels.launch import row_config, row_split, tile_config
+from caramba.kernels.launch import row_config
+from caramba.kernels.norm_weight_grad import norm_weight_grads
 from caramba.kernels.rms_norm.kernel import _rows
 
 
@@ -51,35 +51,20 @@ def _layer_norm_forward_kernel(X, R, H, Y, W, B, MEAN, RSTD, stride_x, stride_r,
 
 
 @triton.jit
-def _layer_norm_backward_kernel(DY, DH, H, W, MEAN, RSTD, DX, DW, DB, stride_dy, stride_dh, stride_h, stride_dx,
-                                M, N, rows_per_program, HAS_DH: tl.constexpr, BLOCK_M: tl.constexpr,
-                                BLOCK: tl.constexpr):
-    pid = tl.program_id(0)
+def _layer_norm_backward_kernel(DY, DH, H, W, MEAN, RSTD, DX, stride_dy, stride_dh, stride_h, stride_dx, N,
+                                HAS_DH: tl.constexpr, BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
     cols = tl.arange(0, BLOCK)
-    col_mask = cols < N
-    w = tl.load(W + cols, mask=col_mask, other=0.0).to(tl.float32)[None, :]
-    dw = tl.zeros([BLOCK], dtype=tl.float32)
-    db = tl.zeros([BLOCK], dtype=tl.float32)
-    first = pid * rows_per_program
-    for start in range(first, first + rows_per_program, BLOCK_M):
-        rows = start + tl.arange(0, BLOCK_M)
-        row_mask = rows < M
-        mask = row_mask[:, None] & col_mask[None, :]
-        r = rows.to(tl.int64)[:, None]
-        dy = tl.load(DY + r * stride_dy + cols[None, :], mask=mask, other=0.0).to(tl.float32)
-        h = tl.load(H + r * stride_h + cols[None, :], mask=mask, other=0.0).to(tl.float32)
-        mean = tl.load(MEAN + rows, mask=row_mask, other=0.0)[:, None]
-        rstd = tl.load(RSTD + rows, mask=row_mask, other=0.0)[:, None]
-        hhat = tl.where(mask, (h - mean) * rstd, 0.0)
-        u = dy * w
-        dx = rstd * (u - (tl.sum(u, axis=1) / N)[:, None] - hhat * (tl.sum(u * hhat, axis=1) / N)[:, None])
-        if HAS_DH:
-            dx += tl.load(DH + r * stride_dh + cols[None, :], mask=mask, other=0.0).to(tl.float32)
-        tl.store(DX + r * stride_dx + cols[None, :], dx.to(DX.dtype.element_ty), mask=mask)
-        dw += tl.sum(dy * hhat, axis=0)
-        db += tl.sum(dy, axis=0)
-    tl.store(DW + pid * N + cols, dw, mask=col_mask)
-    tl.store(DB + pid * N + cols, db, mask=col_mask)
+    mask = cols < N
+    dy = tl.load(DY + row * stride_dy + cols, mask=mask, other=0.0).to(tl.float32)
+    h = tl.load(H + row * stride_h + cols, mask=mask, other=0.0).to(tl.float32)
+    rstd = tl.load(RSTD + row)
+    hhat = tl.where(mask, (h - tl.load(MEAN + row)) * rstd, 0.0)
+    u = dy * tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
+    dx = rstd * (u - tl.sum(u, axis=0) / N - hhat * (tl.sum(u * hhat, axis=0) / N))
+    if HAS_DH:
+        dx += tl.load(DH + row * stride_dh + cols, mask=mask, other=0.0).to(tl.float32)
+    tl.store(DX + row * stride_dx + cols, dx.to(DX.dtype.element_ty), mask=mask)
 
 
 class LayerNormFunction(torch.autograd.Function):
@@ -115,17 +100,14 @@ class LayerNormFunction(torch.autograd.Function):
     def backward(ctx, dy: Tensor, dh_out: Tensor | None) -> tuple[Tensor | None, ...]:
         h, weight, mean, rstd = ctx.saved_tensors
         m, n = h.shape
-        block, block_m, warps = tile_config(n, "layer_norm backward")
+        block, warps = row_config(n, "layer_norm backward")
         dy2 = _rows(dy)
         dh2 = _rows(dh_out) if dh_out is not None else dy2
         dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-        programs, per_program = row_split(h.device, m, block_m)
-        dw = torch.empty((programs, n), dtype=torch.float32, device=h.device)
-        db = torch.empty((programs, n), dtype=torch.float32, device=h.device)
-        _layer_norm_backward_kernel[(programs,)](dy2, dh2, h, weight, mean, rstd, dx, dw, db, dy2.stride(0),
-                                                 dh2.stride(0), h.stride(0), dx.stride(0), m, n, per_program,
-                                                 HAS_DH=dh_out is not None, BLOCK_M=block_m, BLOCK=block,
-                                                 num_warps=warps)
+        _layer_norm_backward_kernel[(m,)](dy2, dh2, h, weight, mean, rstd, dx, dy2.stride(0), dh2.stride(0),
+                                          h.stride(0), dx.stride(0), n, HAS_DH=dh_out is not None, BLOCK=block,
+                                          num_warps=warps)
+        dw, db = norm_weight_grads(dy2, h, mean, rstd, bias=ctx.has_bias)
         dx = dx.view(ctx.shape)
-        dbias = db.sum(0).to(ctx.bias_dtype) if ctx.has_bias else None
-        return dx, dw.sum(0).to(weight.dtype), dbias, None, (dx if ctx.has_residual else None)
+        dbias = db.to(ctx.bias_dtype) if db is not None else None
+        return dx, dw.to(weight.dtype), dbias, None, (dx if ctx.has_residual else None)

@@ -11,11 +11,9 @@ Backward, with ĥ = h · rstd and u = dy ⊙ g:
     dh = rstd · (u − ĥ · Σ(u ⊙ ĥ) / N)  (+ the gradient arriving at the returned h)
     dg = Σ_rows dy ⊙ ĥ
 
-The forward keeps one row per program; the backward runs about four programs per
-multiprocessor, each stepping through its rows a tile of ``BLOCK_M`` rows at a time (so
-several rows' loads are in flight) and writing one float32 partial of dg that PyTorch
-sums (the partial-sum shape of Liger-Kernel's ``_rms_norm_backward_kernel``; the code
-here is ours).
+The forward and the dx kernel keep one row per program; dg is a separate column
+reduction (``kernels/norm_weight_grad.py``), so neither serialises rows on a shared
+accumulator.
 """
 
 from __future__ import annotations
@@ -25,7 +23,8 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from caramba.kernels.launch import row_config, row_split, tile_config
+from caramba.kernels.launch import row_config
+from caramba.kernels.norm_weight_grad import norm_weight_grads
 
 
 @triton.jit
@@ -47,30 +46,18 @@ def _rms_norm_forward_kernel(X, R, H, Y, W, RSTD, stride_x, stride_r, stride_h, 
 
 
 @triton.jit
-def _rms_norm_backward_kernel(DY, DH, H, W, RSTD, DX, DW, stride_dy, stride_dh, stride_h, stride_dx, M, N,
-                              rows_per_program, HAS_DH: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK: tl.constexpr):
-    pid = tl.program_id(0)
+def _rms_norm_backward_kernel(DY, DH, H, W, RSTD, DX, stride_dy, stride_dh, stride_h, stride_dx, N,
+                              HAS_DH: tl.constexpr, BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
     cols = tl.arange(0, BLOCK)
-    col_mask = cols < N
-    w = tl.load(W + cols, mask=col_mask, other=0.0).to(tl.float32)[None, :]
-    dw = tl.zeros([BLOCK], dtype=tl.float32)
-    first = pid * rows_per_program
-    for start in range(first, first + rows_per_program, BLOCK_M):
-        rows = start + tl.arange(0, BLOCK_M)
-        row_mask = rows < M
-        mask = row_mask[:, None] & col_mask[None, :]
-        r = rows.to(tl.int64)[:, None]
-        dy = tl.load(DY + r * stride_dy + cols[None, :], mask=mask, other=0.0).to(tl.float32)
-        h = tl.load(H + r * stride_h + cols[None, :], mask=mask, other=0.0).to(tl.float32)
-        rstd = tl.load(RSTD + rows, mask=row_mask, other=0.0)[:, None]
-        hhat = h * rstd
-        u = dy * w
-        dx = rstd * (u - hhat * (tl.sum(u * hhat, axis=1) / N)[:, None])
-        if HAS_DH:
-            dx += tl.load(DH + r * stride_dh + cols[None, :], mask=mask, other=0.0).to(tl.float32)
-        tl.store(DX + r * stride_dx + cols[None, :], dx.to(DX.dtype.element_ty), mask=mask)
-        dw += tl.sum(dy * hhat, axis=0)
-    tl.store(DW + pid * N + cols, dw, mask=col_mask)
+    mask = cols < N
+    dy = tl.load(DY + row * stride_dy + cols, mask=mask, other=0.0).to(tl.float32)
+    hhat = tl.load(H + row * stride_h + cols, mask=mask, other=0.0).to(tl.float32) * tl.load(RSTD + row)
+    u = dy * tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
+    dx = tl.load(RSTD + row) * (u - hhat * (tl.sum(u * hhat, axis=0) / N))
+    if HAS_DH:
+        dx += tl.load(DH + row * stride_dh + cols, mask=mask, other=0.0).to(tl.float32)
+    tl.store(DX + row * stride_dx + cols, dx.to(DX.dtype.element_ty), mask=mask)
 
 
 def _rows(t: Tensor) -> Tensor:
@@ -107,16 +94,12 @@ class RMSNormFunction(torch.autograd.Function):
     def backward(ctx, dy: Tensor, dh_out: Tensor | None) -> tuple[Tensor | None, ...]:
         h, weight, rstd = ctx.saved_tensors
         m, n = h.shape
-        block, block_m, warps = tile_config(n, "rms_norm backward")
+        block, warps = row_config(n, "rms_norm backward")
         dy2 = _rows(dy)
         dh2 = _rows(dh_out) if dh_out is not None else dy2
         dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-        programs, per_program = row_split(h.device, m, block_m)
-        dw = torch.empty((programs, n), dtype=torch.float32, device=h.device)
-        _rms_norm_backward_kernel[(programs,)](dy2, dh2, h, weight, rstd, dx, dw, dy2.stride(0), dh2.stride(0),
-                                               h.stride(0), dx.stride(0), m, n, per_program,
-                                               HAS_DH=dh_out is not None, BLOCK_M=block_m, BLOCK=block,
-                                               num_warps=warps)
+        _rms_norm_backward_kernel[(m,)](dy2, dh2, h, weight, rstd, dx, dy2.stride(0), dh2.stride(0), h.stride(0),
+                                        dx.stride(0), n, HAS_DH=dh_out is not None, BLOCK=block, num_warps=warps)
         dx = dx.view(ctx.shape)
-        dweight = dw.sum(0).to(weight.dtype)
+        dweight = norm_weight_grads(dy2, h, None, rstd, bias=False)[0].to(weight.dtype)
         return dx, dweight, None, (dx if ctx.has_residual else None)
