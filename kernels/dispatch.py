@@ -34,12 +34,10 @@ class KernelPlan:
 
     def path(self, op: str) -> str:
         """One line: the path ``op`` takes and why."""
-        record = lookup(op)
+        lookup(op)
         if op in self.triton:
-            text = "Triton kernel (fixed configs, no autotuning)"
-        else:
-            text = f"PyTorch ({self.reasons[op]})"
-        return text + (f"; not called yet by {record.unused_by}" if record.unused_by else "")
+            return "Triton kernel (fixed configs, no autotuning)"
+        return f"PyTorch ({self.reasons[op]})"
 
     def category_paths(self) -> dict[str, tuple[bool, str]]:
         """Category → (all its ops on Triton, 'op, op: path' for each distinct path in it)."""

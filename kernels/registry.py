@@ -4,9 +4,7 @@ A record names the op (the name shared by its kernel, autograd Function, entry, 
 benchmark), the operation category it belongs to in the start-up log and the dry run's
 kernel-path column, what it computes, the module holding its Triton kernel and the
 lowest CUDA compute capability its configurations assume (bf16 loads and the block
-shapes are written for Ampere and later). ``unused_by`` names, for an op the engine does
-not call yet, what runs instead — the dispatch's path line says so rather than implying
-the kernel is in use.
+shapes are written for Ampere and later).
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ class KernelOp:
     computes: str
     kernel_module: str
     min_capability: tuple[int, int] = (8, 0)
-    unused_by: str = ""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -50,8 +47,7 @@ OPS: dict[str, KernelOp] = {op.name: op for op in (
              "caramba.kernels.rope.kernel"),
     KernelOp("linear_cross_entropy", LOSS,
              "mean CE of h·Wᵀ against targets (label smoothing, z-loss, ignore index), logits never materialised",
-             "caramba.kernels.linear_cross_entropy.kernel",
-             unused_by="the next_token objective, which still scores full logits with F.cross_entropy"),
+             "caramba.kernels.linear_cross_entropy.kernel"),
 )}
 
 

@@ -11,7 +11,10 @@ Every layer and topology has the signature ``forward(x, ctx=None)``. Topologies 
 * ``stats`` collects scalar diagnostics (e.g. MoE dropped-token counts);
 * ``state`` (a dict, or None) lets recurrent layers (SSM) carry their state across calls,
   keyed by ``id(layer)``: ``RecurrentTopology`` provides one per sequence;
-* ``edge_index`` (2, E) holds the graph of graph layers (source → target node ids).
+* ``edge_index`` (2, E) holds the graph of graph layers (source → target node ids);
+* ``head`` names the head module whose projection an objective fuses with its loss
+  (``kernels.linear_cross_entropy``): that layer stores its input in ``features`` and
+  returns it unprojected, so the (tokens × vocab) logits are never made.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class ForwardContext:
     stats: dict[str, float] = field(default_factory=dict)
     state: dict[int, Any] | None = None
     edge_index: Tensor | None = None
+    head: Any = None
+    features: Tensor | None = None
 
     def aux_loss(self) -> Tensor | None:
         """Sum of the auxiliary losses layers reported (None when there are none)."""

@@ -39,7 +39,14 @@ def linear_cross_entropy(h: Tensor, weight: Tensor, targets: Tensor, ignore_inde
         raise ValueError(f"linear_cross_entropy: label_smoothing must be in [0, 1) and z_loss ≥ 0, "
                          f"got {label_smoothing} and {z_loss}")
     if uses_triton("linear_cross_entropy", h):
-        from caramba.kernels.linear_cross_entropy.kernel import LinearCrossEntropyFunction
-
-        return LinearCrossEntropyFunction.apply(h, weight, targets, ignore_index, label_smoothing, z_loss, chunk)
+        return _fused(h, weight, targets, ignore_index, label_smoothing, z_loss, chunk)
     return linear_cross_entropy_torch(h, weight, targets, ignore_index, label_smoothing, z_loss)
+
+
+@torch.compiler.disable
+def _fused(h: Tensor, weight: Tensor, targets: Tensor, ignore_index: int, label_smoothing: float, z_loss: float,
+           chunk: int | None) -> Tensor:
+    """The Triton path, kept out of torch.compile's graph: its chunk loop is itself the fusion."""
+    from caramba.kernels.linear_cross_entropy.kernel import LinearCrossEntropyFunction
+
+    return LinearCrossEntropyFunction.apply(h, weight, targets, ignore_index, label_smoothing, z_loss, chunk)

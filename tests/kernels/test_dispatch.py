@@ -48,7 +48,6 @@ def test_start_up_lines_and_dry_run_column_show_each_kernel_category() -> None:
     for category in ("norms (RMSNorm/LayerNorm)", "MLP / GLU", "RoPE", "linear + cross-entropy"):
         assert category in detect().paths()
         assert category in lines
-    assert "not called yet by the next_token objective" in detect().paths()["linear + cross-entropy"][1]
 
 
 class _Everywhere(KernelPlan):
@@ -91,3 +90,37 @@ def test_layers_call_the_dispatch_and_match_the_pytorch_path(make, op, monkeypat
     torch.testing.assert_close(y, ref_y, rtol=1e-4, atol=1e-5)
     for got, want in zip(grads, ref_grads, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_next_token_objective_fuses_head_and_loss_when_dispatched(monkeypatch) -> None:
+    """With linear_cross_entropy dispatched, the objective never builds logits and gets the same loss and grads."""
+    from caramba.engine.model.layers.linear import LinearLayer
+    from caramba.engine.model.systems.transformer import TransformerModel
+    from caramba.engine.model.topologies.stacked import StackedTopology
+    from caramba.engine.train.objectives.next_token import NextTokenObjective
+
+    torch.manual_seed(0)
+    model = TransformerModel({"type": "token", "vocab_size": 300, "d_model": 24},
+                             StackedTopology([RMSNormLayer(24), LinearLayer(24, 300)])).to(DEVICE)
+    inputs = torch.randint(0, 300, (2, 11), device=DEVICE)
+    targets = torch.randint(0, 300, (2, 11), device=DEVICE)
+    targets[0, :3] = -100
+    batch = {"inputs": inputs, "targets": targets}
+
+    def run() -> tuple[torch.Tensor, list[torch.Tensor]]:
+        model.zero_grad(set_to_none=True)
+        result = NextTokenObjective()(model, batch)
+        result.loss.backward()
+        return result.loss.detach(), [p.grad.clone() for p in model.parameters()]
+
+    monkeypatch.setattr(dispatch, "plan", lambda: choose("cpu", None, False))
+    ref_loss, ref_grads = run()
+    logits_made: list[int] = []
+    hook = model.topology.layers[-1].proj.register_forward_hook(lambda *_: logits_made.append(1))
+    monkeypatch.setattr(dispatch, "plan", lambda: _Everywhere("cuda", frozenset(OPS), {}))
+    loss, grads = run()
+    hook.remove()
+    assert not logits_made, "the fused path must not run the head's projection"
+    torch.testing.assert_close(loss, ref_loss, rtol=1e-5, atol=1e-6)
+    for got, want in zip(grads, ref_grads, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)

@@ -20,5 +20,8 @@ class LinearLayer(nn.Module):
         return self.proj.weight
 
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
-        """(…, d_in) → (…, d_out)."""
+        """(…, d_in) → (…, d_out); as ``ctx.head``, x itself (kept in ``ctx.features``, see ForwardContext)."""
+        if ctx is not None and ctx.head is self:
+            ctx.features = x
+            return x
         return self.proj(x)

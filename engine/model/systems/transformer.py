@@ -35,6 +35,23 @@ class TransformerModel(nn.Module):
         """(B, T) token ids → (B, T, vocab) logits."""
         return self.topology(self.embedder(ids, ctx), ctx)
 
+    def features(self, ids: Tensor, ctx: ForwardContext) -> tuple[Tensor, nn.Linear]:
+        """(B, T) ids → (the head's input (B, T, d), the head's ``nn.Linear``), logits not computed.
+
+        For objectives that fuse the head with their loss. Raises RuntimeError when the
+        head (the topology's last ``LinearLayer``) is not the topology's final operation.
+        """
+        head = _last_linear(self.topology)
+        ctx.head, ctx.features = head, None
+        try:
+            out = self.topology(self.embedder(ids, ctx), ctx)
+        finally:
+            ctx.head = None
+        if ctx.features is None or out is not ctx.features:
+            raise RuntimeError("the fused head + loss needs the topology's last LinearLayer to be its final operation; "
+                               "this topology transforms the head's output further")
+        return out, head.proj
+
 
 def _last_linear(module: nn.Module) -> Any:
     from caramba.engine.model.layers.linear import LinearLayer

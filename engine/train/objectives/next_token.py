@@ -6,6 +6,11 @@ a plain token-level cross-entropy; targets equal to ``ignore_index`` contribute 
 (the synthetic tasks use that to score only the answer positions). Auxiliary losses
 that layers append to ``ForwardContext.aux_losses`` (MoE load balancing) are added with
 weight ``aux_weight``. Logits are scored in float32 whatever the compute dtype.
+
+When the kernel dispatch runs ``linear_cross_entropy`` on Triton (CUDA) and the model can
+hand over its head's input (``TransformerModel.features``; a head without bias), the head
+and the loss are fused: the logits are never materialised (``kernels.linear_cross_entropy``,
+chunked; same loss and gradients). Otherwise the model's logits are scored as above.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from torch import Tensor, nn
 
 from caramba.engine.model.context import ForwardContext
 from caramba.engine.train.objective import ObjectiveResult
+from caramba.kernels.dispatch import uses_triton
+from caramba.kernels.linear_cross_entropy import linear_cross_entropy
 
 
 class NextTokenObjective:
@@ -26,9 +33,17 @@ class NextTokenObjective:
     def __call__(self, model: nn.Module, batch: dict[str, Tensor]) -> ObjectiveResult:
         """Forward ``inputs`` and score the logits (B, T, V) against ``targets`` (B, T)."""
         ctx = ForwardContext()
-        logits = model(batch["inputs"], ctx)
         targets = batch["targets"]
-        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=self.ignore_index)
+        if uses_triton("linear_cross_entropy", batch["inputs"]) and hasattr(model, "features"):
+            hidden, head = model.features(batch["inputs"], ctx)
+            if head.bias is not None:
+                raise ValueError("the fused head + cross-entropy supports a head without bias; set the head's bias: false")
+            ce = linear_cross_entropy(hidden.reshape(-1, hidden.shape[-1]), head.weight, targets.reshape(-1),
+                                      ignore_index=self.ignore_index)
+        else:
+            logits = model(batch["inputs"], ctx)
+            ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1),
+                                 ignore_index=self.ignore_index)
         metrics: dict[str, float | Tensor] = {"ce": ce.detach()}
         loss = ce
         aux = ctx.aux_loss()
