@@ -59,14 +59,12 @@ class Capabilities:
                 "attention": (FAST, attention),
                 **kernel_rows,
                 "SSM scan": (icon, f"chunked parallel scan, {compiled}"),
-                "KV-cache quantisation": (COMPROMISED, "PyTorch block-wise q8/q4; decode dequantises the history (no fused kernel yet)"),
                 "optimizer": (FAST, "fused AdamW (CUDA)"),
             }
         return {
             "attention": (FAST, "PyTorch SDPA (CPU fused kernel)"),
             **{category: (FAST, text) for category, (_, text) in kernels.items()},
             "SSM scan": (FAST, "chunked parallel scan in PyTorch"),
-            "KV-cache quantisation": (FAST, "PyTorch block-wise quantisation"),
             "optimizer": (FAST, "foreach AdamW (CPU)"),
         }
 

@@ -34,9 +34,9 @@ class KernelPlan:
 
     def path(self, op: str) -> str:
         """One line: the path ``op`` takes and why."""
-        lookup(op)
+        record = lookup(op)
         if op in self.triton:
-            return "Triton kernel (fixed configs, no autotuning)"
+            return "Triton kernel (fixed configs, no autotuning)" + (f" for {record.scope}" if record.scope else "")
         return f"PyTorch ({self.reasons[op]})"
 
     def category_paths(self) -> dict[str, tuple[bool, str]]:

@@ -4,7 +4,8 @@ A record names the op (the name shared by its kernel, autograd Function, entry, 
 benchmark), the operation category it belongs to in the start-up log and the dry run's
 kernel-path column, what it computes, the module holding its Triton kernel and the
 lowest CUDA compute capability its configurations assume (bf16 loads and the block
-shapes are written for Ampere and later).
+shapes are written for Ampere and later). ``scope`` says where the kernel applies when it
+covers only part of its category (the path line carries it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class KernelOp:
     computes: str
     kernel_module: str
     min_capability: tuple[int, int] = (8, 0)
+    scope: str = ""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -36,6 +38,7 @@ class KernelOp:
 
 
 NORMS, GLU, ROPE, LOSS = "norms (RMSNorm/LayerNorm)", "MLP / GLU", "RoPE", "linear + cross-entropy"
+KV_DECODE = "KV-cache quantisation"
 
 OPS: dict[str, KernelOp] = {op.name: op for op in (
     KernelOp("rms_norm", NORMS, "y = (x + r) / sqrt(mean((x + r)²) + eps) · g, residual sum returned",
@@ -48,6 +51,9 @@ OPS: dict[str, KernelOp] = {op.name: op for op in (
     KernelOp("linear_cross_entropy", LOSS,
              "mean CE of h·Wᵀ against targets (label smoothing, z-loss, ignore index), logits never materialised",
              "caramba.kernels.linear_cross_entropy.kernel"),
+    KernelOp("kv_decode", KV_DECODE, "one decode step of (GQA) attention over q8/q4 codes dequantised in registers",
+             "caramba.kernels.kv_decode.kernel",
+             scope="decode steps of standard/GQA attention; prefill and DBA decode dequantise the history in PyTorch"),
 )}
 
 

@@ -15,6 +15,8 @@ import os
 import pytest
 import torch
 
+from caramba.kernels.dispatch import KernelPlan
+
 if not torch.cuda.is_available():
     os.environ["TRITON_INTERPRET"] = "1"
 
@@ -41,6 +43,18 @@ def assert_close(name: str, got: torch.Tensor, ref: torch.Tensor, dtype: torch.d
                 f"reference {ref64.flatten()[w]:.6g}" for w in worst]
         pytest.fail(f"{name} ({dtype}): max |diff| {diff.max().item():.3g} > bound {bound:.3g}; "
                     f"{int((diff > bound).sum())} of {diff.numel()} elements out of bound\n" + "\n".join(rows))
+
+
+class Everywhere(KernelPlan):
+    """A plan that sends every op to its Triton kernel, CPU tensors too (the interpreter runs them there).
+
+    Build it as ``Everywhere("cuda", frozenset(OPS), {})``; the ops the code asked about
+    are recorded in ``reasons["asked"]``, so a test can check that a layer consulted the dispatch.
+    """
+
+    def uses_triton(self, op: str, tensor: torch.Tensor) -> bool:
+        self.reasons.setdefault("asked", []).append(op)  # type: ignore[attr-defined]
+        return op in self.triton
 
 
 @pytest.fixture

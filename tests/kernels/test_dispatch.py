@@ -11,9 +11,9 @@ from caramba.engine.model.layers.attention_decoupled import DecoupledAttention
 from caramba.engine.model.layers.glu import GEGLULayer, SwiGLULayer
 from caramba.engine.model.layers.norm import LayerNormLayer, RMSNormLayer
 from caramba.kernels import dispatch
-from caramba.kernels.dispatch import KernelPlan, choose
+from caramba.kernels.dispatch import choose
 from caramba.kernels.registry import OPS, lookup
-from tests.kernels.conftest import DEVICE
+from tests.kernels.conftest import DEVICE, Everywhere
 
 
 def test_cuda_with_triton_and_ampere_takes_every_kernel() -> None:
@@ -39,7 +39,7 @@ def test_triton_path_needs_a_cuda_tensor() -> None:
 
 
 def test_unknown_op_lists_the_registered_ones() -> None:
-    with pytest.raises(KeyError, match="registered ops are: glu, layer_norm, linear_cross_entropy, rms_norm, rope"):
+    with pytest.raises(KeyError, match="registered ops are: glu, kv_decode, layer_norm, linear_cross_entropy, rms_norm, rope"):
         lookup("rmsnorm")
 
 
@@ -48,14 +48,6 @@ def test_start_up_lines_and_dry_run_column_show_each_kernel_category() -> None:
     for category in ("norms (RMSNorm/LayerNorm)", "MLP / GLU", "RoPE", "linear + cross-entropy"):
         assert category in detect().paths()
         assert category in lines
-
-
-class _Everywhere(KernelPlan):
-    """A plan that sends every op to its Triton kernel, on CPU tensors too (the interpreter runs it)."""
-
-    def uses_triton(self, op: str, tensor: torch.Tensor) -> bool:
-        self.reasons.setdefault("asked", []).append(op)  # type: ignore[attr-defined]
-        return op in self.triton
 
 
 def _forward_backward(layer: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -83,7 +75,7 @@ def test_layers_call_the_dispatch_and_match_the_pytorch_path(make, op, monkeypat
     layer, x = layer.to(DEVICE), torch.randn(2, 9, 40, device=DEVICE)
     monkeypatch.setattr(dispatch, "plan", lambda: choose("cpu", None, False))  # every op on PyTorch's path
     ref_y, ref_grads = _forward_backward(layer, x)
-    everywhere = _Everywhere("cuda", frozenset(OPS), {})
+    everywhere = Everywhere("cuda", frozenset(OPS), {})
     monkeypatch.setattr(dispatch, "plan", lambda: everywhere)
     y, grads = _forward_backward(layer, x)
     assert op in everywhere.reasons["asked"], f"the layer never asked the dispatch for {op}"
@@ -117,7 +109,7 @@ def test_next_token_objective_fuses_head_and_loss_when_dispatched(monkeypatch) -
     ref_loss, ref_grads = run()
     logits_made: list[int] = []
     hook = model.topology.layers[-1].proj.register_forward_hook(lambda *_: logits_made.append(1))
-    monkeypatch.setattr(dispatch, "plan", lambda: _Everywhere("cuda", frozenset(OPS), {}))
+    monkeypatch.setattr(dispatch, "plan", lambda: Everywhere("cuda", frozenset(OPS), {}))
     loss, grads = run()
     hook.remove()
     assert not logits_made, "the fused path must not run the head's projection"

@@ -54,7 +54,42 @@ class ModelCache:
         if key not in _announced:
             _announced.add(key)
             quantised = any(self.policy.kind_for(name) in QUANTISED for name in tensors)
-            log.info("KV cache %s: PyTorch %s path on %s", key[0], "block-wise quantisation" if quantised else "dense", key[1])
+            from caramba.kernels.dispatch import plan
+
+            if quantised and "kv_decode" in plan().triton and key[1].startswith("cuda"):
+                path = ("decode steps of standard/GQA attention through the fused Triton kv_decode kernel; "
+                        "prefill and DBA layers dequantise the history in PyTorch")
+            else:
+                path = "PyTorch block-wise quantisation" if quantised else "PyTorch dense"
+            log.info("KV cache %s: %s path on %s", key[0], path, key[1])
+
+    def attend(self, layer: nn.Module, q: Tensor, tensors: dict[str, Tensor], scale: float) -> Tensor | None:
+        """One decode step through the fused q8/q4 kernel, or None when it does not apply.
+
+        Applies when the dispatch runs ``kv_decode`` on Triton (CUDA), one query per head,
+        the layer caches exactly ``k`` and ``v`` and both are quantised (standard/GQA
+        attention after its prefill). Then k and v are appended without dequantising the
+        history and the attention output (B, H, 1, D) is returned; otherwise the caller
+        uses ``update`` and its own attention, as before.
+        """
+        from caramba.kernels.dispatch import uses_triton
+
+        slot = self.slots.get(layer)
+        if slot is None or q.shape[-2] != 1 or slot.keys() != {"k", "v"} or tensors.keys() != {"k", "v"}:
+            return None
+        k, v = slot["k"], slot["v"]
+        if not (isinstance(k, QuantizedCache) and isinstance(v, QuantizedCache)) or not uses_triton("kv_decode", q):
+            return None
+        from caramba.kernels.kv_decode import Segment, kv_decode
+
+        k.push(tensors["k"])
+        v.push(tensors["v"])
+        segments = []
+        if k.quantised:
+            segments.append(Segment(k.codes, k.scales, k.kind, v.codes, v.scales, v.kind, k.quantised))  # type: ignore[arg-type]
+        if k.window is not None and v.window is not None:
+            segments.append(Segment(k.window, None, "dense", v.window, None, "dense", k.window.shape[2]))
+        return kv_decode(q, segments, self.policy.block_size, scale)
 
     def update(self, layer: nn.Module, tensors: dict[str, Tensor]) -> tuple[Tensor, ...]:
         """Append this step's tensors to ``layer``'s slot; return each full history, in order."""

@@ -8,8 +8,9 @@ Layout (B batch, H heads, D head width, b block size, R residual window):
 
 Appending T tokens puts them at the end of the window; whatever no longer fits in the
 window (the oldest tokens) is quantised into the code buffer. The history returned to
-attention is [dequantise(codes[:n]), window] along the sequence axis, in the compute dtype.
-This is the PyTorch path on every device (it dequantises the history at each step).
+attention is [dequantise(codes[:n]), window] along the sequence axis, in the compute dtype
+(the PyTorch path). ``push`` appends without reading anything back, for the fused decode
+kernel (``kernels.kv_decode``), which reads codes, scales and window where they lie.
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ class QuantizedCache:
 
     def append(self, x: Tensor) -> Tensor:
         """Append x (B, H, T, D); return the whole history (B, H, n+T, D) in x's dtype."""
+        self.push(x)
+        if self.codes is None or self.scales is None:
+            return self.window  # type: ignore[return-value]  (everything still fits in the window)
+        n = self.quantised
+        past = dequantize(self.codes[:, :, :n], self.scales[:, :, :n], self.kind, self.block_size, x.dtype)
+        return past if self.window is None else torch.cat([past, self.window], dim=2)
+
+    def push(self, x: Tensor) -> None:
+        """Append x (B, H, T, D): the oldest tokens past the window are quantised, nothing is returned."""
         if self.codes is None:
             check_block(self.kind, x.shape[-1], self.block_size, self.where)
         recent = x if self.window is None else torch.cat([self.window, x], dim=2)   # (B, H, w+T, D)
@@ -47,11 +57,6 @@ class QuantizedCache:
         if overflow:
             self._store(recent[:, :, :overflow])
         self.window = recent[:, :, overflow:].clone() if self.window_size else None
-        if self.codes is None or self.scales is None:
-            return self.window  # type: ignore[return-value]  (everything still fits in the window)
-        n = self.quantised
-        past = dequantize(self.codes[:, :, :n], self.scales[:, :, :n], self.kind, self.block_size, x.dtype)
-        return past if self.window is None else torch.cat([past, self.window], dim=2)
 
     def _store(self, x: Tensor) -> None:
         codes, scales = quantize(x, self.kind, self.block_size)

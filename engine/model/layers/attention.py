@@ -65,9 +65,13 @@ class AttentionLayer(nn.Module):
         v = self._heads(self.v_proj(x), self.n_kv_heads)
         if self.rope is not None:
             q, k = self.rope.pair(q, k, start)
+        fused = None
         if ctx is not None and ctx.cache is not None:
-            k, v = ctx.cache.update(self, {"k": k, "v": v})
-        out = causal_sdpa(q, k, v, self.causal, self.dropout if self.training else 0.0)
+            attend = getattr(ctx.cache, "attend", None)  # ModelCache: q8/q4 decode through kernels.kv_decode
+            fused = attend(self, q, {"k": k, "v": v}, self.head_dim ** -0.5) if attend is not None else None
+            if fused is None:
+                k, v = ctx.cache.update(self, {"k": k, "v": v})
+        out = fused if fused is not None else causal_sdpa(q, k, v, self.causal, self.dropout if self.training else 0.0)
         out = self.o_proj(out.transpose(1, 2).reshape(x.shape[0], x.shape[1], -1))
         return out
 

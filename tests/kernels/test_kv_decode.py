@@ -1,0 +1,73 @@
+"""``kv_decode``: attention over q8/q4 codes (plus an exact window) against a float64 reference."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from caramba.engine.infer.cache.quant import dequantize, quantize
+from caramba.kernels.kv_decode.kernel import Segment, kv_decode
+from tests.kernels.conftest import assert_close, randn
+
+
+def reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+    """softmax(scale · q kᵀ) v in float64, each KV head repeated for its G query heads (GQA)."""
+    group = q.shape[1] // k.shape[1]
+    k, v = k.double().repeat_interleave(group, 1), v.double().repeat_interleave(group, 1)
+    return torch.softmax(q.double() @ k.transpose(-1, -2) * scale, dim=-1) @ v
+
+
+@pytest.mark.parametrize("b,h,h_kv,n,window,d,block,k_kind,v_kind", [
+    (2, 8, 2, 77, 5, 48, 16, "q8", "q8"),     # GQA 4, odd lengths, D not a power of two
+    (1, 3, 3, 130, 0, 64, 32, "q4", "q8"),    # MHA, no window, mixed kinds, several splits
+    (1, 4, 1, 1, 3, 32, 8, "q4", "q4"),       # one quantised token, G = 4
+])
+def test_kv_decode_matches_float64_reference(b, h, h_kv, n, window, d, block, k_kind, v_kind, generator) -> None:
+    k, v = randn(generator, b, h_kv, n, d, dtype=torch.float32), randn(generator, b, h_kv, n, d, dtype=torch.float32)
+    q = randn(generator, b, h, 1, d, dtype=torch.bfloat16)
+    k_codes, k_scales = quantize(k, k_kind, block)
+    v_codes, v_scales = quantize(v, v_kind, block)
+    segments = [Segment(k_codes, k_scales, k_kind, v_codes, v_scales, v_kind, n)]
+    k_all = dequantize(k_codes, k_scales, k_kind, block, torch.float64)
+    v_all = dequantize(v_codes, v_scales, v_kind, block, torch.float64)
+    if window:
+        k_win = randn(generator, b, h_kv, window, d, dtype=torch.bfloat16)
+        v_win = randn(generator, b, h_kv, window, d, dtype=torch.bfloat16)
+        segments.append(Segment(k_win, None, "dense", v_win, None, "dense", window))
+        k_all, v_all = torch.cat([k_all, k_win.double()], 2), torch.cat([v_all, v_win.double()], 2)
+    scale = 1 / math.sqrt(d)
+    out = kv_decode(q, segments, block, scale)
+    assert out.shape == q.shape and out.dtype == q.dtype
+    assert_close("out", out, reference(q, k_all, v_all, scale), torch.bfloat16)
+
+
+def test_attention_decodes_through_the_quantised_cache_kernel(monkeypatch) -> None:
+    """A GQA layer decoding from a q8 cache (with exact window) gives the PyTorch path's outputs via kv_decode."""
+    from caramba.engine.infer.cache.model import ModelCache
+    from caramba.engine.infer.cache.policy import CachePolicy
+    from caramba.engine.model.context import ForwardContext
+    from caramba.engine.model.layers.attention import AttentionLayer
+    from caramba.kernels import dispatch
+    from caramba.kernels.dispatch import choose
+    from caramba.kernels.registry import OPS
+    from tests.kernels.conftest import DEVICE, Everywhere
+
+    torch.manual_seed(0)
+    layer = AttentionLayer(32, 4, 2).to(DEVICE)
+    x = torch.randn(1, 9, 32, device=DEVICE)
+
+    def generate(plan) -> torch.Tensor:
+        monkeypatch.setattr(dispatch, "plan", lambda: plan)
+        cache = ModelCache(CachePolicy(kind="q8", block_size=8, residual_window=2))
+        outs = [layer(x[:, :5], ForwardContext(start_pos=0, cache=cache))]
+        outs += [layer(x[:, t:t + 1], ForwardContext(start_pos=t, cache=cache)) for t in range(5, 9)]
+        return torch.cat(outs, dim=1)
+
+    with torch.no_grad():
+        ref = generate(choose("cpu", None, False))
+        everywhere = Everywhere("cuda", frozenset(OPS), {})
+        got = generate(everywhere)
+    assert everywhere.reasons["asked"].count("kv_decode") == 4, "each decode step must take the fused kernel"
+    torch.testing.assert_close(got, ref, rtol=2e-3, atol=2e-3)
