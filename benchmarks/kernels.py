@@ -6,7 +6,8 @@ this process on the same inputs, bf16, at the shapes of issue 20:
 * ``rms_norm`` / ``layer_norm``: 16384 × 4096;  ``glu`` (SwiGLU): 8192 × 11008;
 * ``rope``: q (4, 32, 4096, 128), k (4, 8, 4096, 128) (Llama-3-8B heads, 4 × 4096 tokens);
 * ``linear_cross_entropy``: 8192 tokens × 2048 → 128,256 vocab;
-* ``dba_prefill``: one GQA vs one DBA (null key/value + gate) attention layer at 4k and 16k.
+* ``dba_prefill``: one GQA vs one DBA (null key/value + gate) attention layer at 4k and 16k;
+* ``kv_decode``: one decode step over an 8192-token q8/q4 cache vs fp16 SDPA (B 8, H 32, H_kv 8, D 128).
 
 Times are the lower of two medians of ``triton.testing.do_bench`` (CUDA events). "fwd+bwd" is one forward
 and one backward producing every input gradient (``torch.autograd.grad``); for ``rope``,
@@ -293,6 +294,43 @@ def dba_prefill_op(contexts: list[int]) -> list[dict[str, object]]:
     return rows
 
 
+def kv_decode_op(t: int = 8192) -> list[dict[str, object]]:
+    """One decode step over a T-token cache: B 8, H 32, H_kv 8, D 128 (block 32, no window).
+
+    Rows: fp16 SDPA over a dense cache (the reference), the engine's PyTorch path for a
+    quantised cache (dequantise the history, then SDPA), and the fused kernel. "fwd TB/s"
+    counts the cache bytes the row must read (codes + scales, or fp16 values).
+    """
+    from caramba.engine.infer.cache.quant import dequantize, quantize
+    from caramba.kernels.kv_decode import Segment, kv_decode
+
+    b, h, h_kv, d, block = 8, 32, 8, 128, 32
+    q = torch.randn(b, h, 1, d, device="cuda", dtype=torch.float16)
+    k, v = (torch.randn(b, h_kv, t, d, device="cuda", dtype=torch.float16) for _ in range(2))
+    dense_bytes = 2 * k.numel() * 2
+    rows: list[dict[str, object]] = []
+
+    def add(impl: str, fn: Fn, nbytes: float) -> None:
+        f = ms(fn)
+        rows.append({"op": f"kv_decode T={t}", "impl": impl, "fwd ms": f, "fwd TB/s": nbytes / f / 1e9,
+                     "fwd+bwd ms": f, "fwd+bwd TB/s": nbytes / f / 1e9, "peak GiB": peak(fn)})
+
+    add("eager", lambda: F.scaled_dot_product_attention(q, k, v, enable_gqa=True), dense_bytes)
+    ref = F.scaled_dot_product_attention(q, k, v, enable_gqa=True).float()
+    for kind in ("q8", "q4"):
+        kc, ks = quantize(k, kind, block)
+        vc, vs = quantize(v, kind, block)
+        nbytes = sum(x.numel() * x.element_size() for x in (kc, ks, vc, vs))
+        add(f"{kind} PyTorch (dequantise + SDPA)", lambda: F.scaled_dot_product_attention(
+            q, dequantize(kc, ks, kind, block, q.dtype), dequantize(vc, vs, kind, block, q.dtype), enable_gqa=True),
+            nbytes)
+        segment = [Segment(kc, ks, kind, vc, vs, kind, t)]
+        out = kv_decode(q, segment, block, d ** -0.5).float()
+        error = ((out - ref).norm() / ref.norm()).item()
+        add(f"{kind} caramba (rel. error vs fp16 {error:.1e})", lambda: kv_decode(q, segment, block, d ** -0.5), nbytes)
+    return rows
+
+
 def _first(out: object) -> torch.Tensor:
     """Liger's fused linear CE returns the loss alone or a tuple starting with it, by version."""
     return out[0] if isinstance(out, tuple) else out  # type: ignore[return-value]
@@ -300,7 +338,7 @@ def _first(out: object) -> torch.Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ops", default="rms_norm,layer_norm,glu,rope,linear_cross_entropy,dba_prefill")
+    parser.add_argument("--ops", default="rms_norm,layer_norm,glu,rope,linear_cross_entropy,dba_prefill,kv_decode")
     parser.add_argument("--contexts", default="4096,16384", help="dba_prefill context lengths")
     parser.add_argument("--chunks", default="0,512", help="linear_cross_entropy rows per chunk (0: default)")
     parser.add_argument("--csv", type=Path, default=None, help="also write every row here")
@@ -325,11 +363,15 @@ def main(argv: list[str] | None = None) -> int:
             result = linear_cross_entropy_op([int(c) for c in args.chunks.split(",")])
         elif op == "dba_prefill":
             result = dba_prefill_op([int(c) for c in args.contexts.split(",")])
+        elif op == "kv_decode":
+            result = kv_decode_op()
         else:
             raise SystemExit(f"unknown op {op!r}; valid: rms_norm, layer_norm, glu, rope, linear_cross_entropy, "
                              "dba_prefill")
         title = op + {"linear_cross_entropy": " (TB/s columns are TFLOP/s; fwd is part of fwd+bwd)",
-                      "dba_prefill": " (one layer, batch 1; × eager column: GQA time over the row's)"}.get(op, "")
+                      "dba_prefill": " (one layer, batch 1; × eager column: GQA time over the row's)",
+                      "kv_decode": " (decode only: fwd+bwd columns repeat fwd; eager = fp16 SDPA over a dense cache)",
+                      }.get(op, "")
         for name in dict.fromkeys(r["op"] for r in result):  # one table per op (per context for dba_prefill)
             table(title.replace(op, str(name), 1), [r for r in result if r["op"] == name])
         rows += result

@@ -21,7 +21,7 @@ def reference(x, w, b, eps, r):
 
 @pytest.mark.parametrize("shape,dtype,residual,bias", [
     ((5, 123, 123), torch.float32, False, True),
-    ((5, 123, 123), torch.bfloat16, True, True),
+    ((3, 7, 300), torch.bfloat16, True, True),
     ((1, 1, 64), torch.float32, True, False),
     ((3, 7, 300), torch.bfloat16, False, False),
 ])

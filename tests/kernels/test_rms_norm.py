@@ -8,7 +8,6 @@ import torch
 from caramba.kernels.rms_norm.kernel import RMSNormFunction
 from tests.kernels.conftest import assert_close, randn
 
-SHAPES = [(5, 123, 123), (1, 1, 64), (3, 7, 300)]
 
 
 def reference(x: torch.Tensor, w: torch.Tensor, eps: float, r: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -19,9 +18,12 @@ def reference(x: torch.Tensor, w: torch.Tensor, eps: float, r: torch.Tensor | No
     return h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps) * w.double(), h
 
 
-@pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-@pytest.mark.parametrize("residual", [False, True])
+@pytest.mark.parametrize("shape,dtype,residual", [
+    ((5, 123, 123), torch.float32, True),     # odd rows and width (123 of a 128 block)
+    ((3, 7, 300), torch.float32, False),
+    ((3, 7, 300), torch.bfloat16, True),
+    ((1, 1, 64), torch.bfloat16, False),      # one token
+])
 def test_rms_norm_matches_float64_reference(shape, dtype, residual, generator) -> None:
     eps = 1e-6
     x = randn(generator, *shape, dtype=dtype).requires_grad_()
