@@ -52,7 +52,7 @@ class InitFromConfig(StrictModel):
         given = [name for name in ("hf", "run", "path") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(f"init_from needs exactly one of hf, run, path (got {', '.join(given) or 'none'})")
-        if self.run is None and (self.target is not None or "checkpoint" in self.model_fields_set):
+        if self.run is None and (self.target is not None or self.checkpoint != "final"):
             raise ValueError("init_from.target and init_from.checkpoint apply to `run` only")
         return self
 

@@ -77,7 +77,8 @@ def _run_plan(model: torch.nn.Module, run: Any, plan: TargetPlan) -> RunPlan:
                  "train_step": (cost.forward_flops + cost.backward_flops) / per}
         memory["activations"] = cost.activation_bytes
     memory["total"] = sum(memory.values())
-    phases = [f"train {run.steps} steps ({train.optimizer}, lr {train.lr:g}, {train.schedule.kind})"]
+    phases = [f"start from {run.init_from.describe()}"] if run.init_from is not None else []
+    phases.append(f"train {run.steps} steps ({train.optimizer}, lr {train.lr:g}, {train.schedule.kind})")
     if run.verify is not None:
         phases.append(f"verify: {run.verify.type}")
     phases += [f"benchmark: {b}" for b in plan.benchmarks]

@@ -4,7 +4,9 @@ Each run gets ``.caramba/runs/<run_id>/`` (ids from ``engine/store/ids.py``). A 
 already succeeded with the same id is identical work and is not repeated; an
 interrupted one resumes from its newest good checkpoint ("resuming from step N"). A
 failed run does not stop the runs after it (they are independent); the caller sees
-every record. SIGTERM (``RunStore.cancel``) makes the current run checkpoint and end
+every record. A run whose ``init_from`` names a run of *another* target of the manifest
+(``init_from: {target: base, run: train}``) needs that target: its runs are executed
+first (those already succeeded are recognised and skipped). SIGTERM (``RunStore.cancel``) makes the current run checkpoint and end
 ``cancelled``; the runs after it are marked cancelled.
 """
 
@@ -39,6 +41,12 @@ def pick_target(compiled: Compiled, target: str | None) -> ExperimentTarget:
         raise RunInputError(f"target {chosen.name!r} is a process (agent workflow), not an experiment; "
                             f"run it with its process command (e.g. `caramba {chosen.process.type}`)")
     return chosen
+
+
+def _needed_targets(target: ExperimentTarget) -> list[str]:
+    """Other targets whose runs ``target``'s runs start from (``init_from.target``), in order."""
+    names = [r.init_from.target for r in target.runs if r.init_from is not None and r.init_from.target is not None]
+    return [n for i, n in enumerate(names) if n != target.name and n not in names[:i]]
 
 
 class _Cancel:
@@ -76,6 +84,9 @@ def execute(compiled: Compiled, target: str | None, workspace: Path, console: Co
     if (process := process_target(compiled, target)) is not None:  # agent workflow: caramba.processes
         return [execute_process(compiled, process, workspace, console)]
     chosen = pick_target(compiled, target)
+    for needed in _needed_targets(chosen):
+        console.print(f"target {chosen.name!r} starts from weights of target {needed!r}: running it first")
+        execute(compiled, needed, workspace, console)
     store = RunStore(workspace)
     ids = run_ids(compiled, chosen.name)
     records: list[RunRecord] = []

@@ -62,6 +62,16 @@ class RunSession:
         resolved = dict(self.compiled.resolved)
         target = next(t for t in resolved["targets"] if t["name"] == self.target.name)
         runs = [r for r in target["runs"] if r["id"] == self.run.id]
+        init = self.run.init_from
+        if init is not None and init.run is not None:  # self-contained: name the source by its run-store id
+            from caramba.engine.run.init_from import run_dir_of
+
+            try:
+                source = run_dir_of(init, self.compiled, self.target, self.run, self.workspace).name
+            except RunInputError:  # reported (and the run failed) when the weights load
+                source = None
+            if source is not None:
+                runs = [{**r, "init_from": {**r["init_from"], "run": source, "target": None}} for r in runs]
         return {**resolved, "targets": [{**target, "runs": runs}], "entrypoints": {"default": self.target.name}}
 
     def execute(self) -> RunRecord:

@@ -98,6 +98,9 @@ def test_chained_runs_and_run_ids(hf_gpt2: tuple[torch.nn.Module, Path], workspa
     fresh = hf_as_caramba(hf_gpt2[1])
     assert max_change(fresh, final_weights(a)) > 1e-3, "run a trained"
     assert max_change(final_weights(a), final_weights(b)) < 1e-6, "run b starts where run a ended"
+    from caramba.engine.infer.load import load_run
+
+    assert load_run(workspace, b.id).step == 1, "the chained run's own manifest.yml is self-contained"
     other = manifest(model, [{"id": "c", "steps": 1, "init_from": {"run": a.id, "checkpoint": "best"}}])
     [c] = execute(compile_manifest(other.replace("name: t", "name: other")), "other", workspace)
     assert c.status == "succeeded", c.reasons
@@ -170,3 +173,21 @@ def test_bad_starting_weights_are_refused_at_validation(run: dict[str, Any], whe
     report = check(manifest(MODEL, [run]))
     assert not report.ok
     assert any(e.path == where and says in e.message for e in report.errors), [e.render() for e in report.errors]
+
+
+def test_lora_preset_adapts_its_pretrained_base(workspace: Path) -> None:
+    """`caramba run lora_finetune` pretrains `base` first, then LoRA starts from it: the
+    frozen base weights are base's final weights exactly; only the new factors are missing."""
+    from tests.conftest import PRESETS
+
+    sets = ["targets[0].runs[0].steps=3", "targets[1].runs[0].steps=3", "defaults.logging.eval_iters=2"]
+    [lora] = execute(compile_manifest(PRESETS / "lora_finetune.yml", sets), None, workspace)
+    assert lora.status == "succeeded", lora.reasons
+    [base_dir] = [p for p in (workspace / ".caramba" / "runs").iterdir() if p.name.startswith("base-")]
+    base = load_file(sorted((base_dir / "checkpoints").glob("step_*"))[-1] / "model.safetensors")
+    ours = final_weights(lora)
+    frozen = {k: v for k, v in ours.items() if k.endswith(".base.weight")}
+    assert len(frozen) == 5
+    assert all(torch.equal(v, base[k.replace(".base.", ".proj.")]) for k, v in frozen.items())
+    report = json.loads((Path(lora.dir) / "artifacts" / "init_from.json").read_text())
+    assert report["missing"] and all(k.endswith(("lora_a", "lora_b")) for k in report["missing"]) and not report["unexpected"]

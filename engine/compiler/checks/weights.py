@@ -4,6 +4,8 @@
 * ``init_from.run`` naming a run of a target (``target:`` or this one) must name a run
   that comes *before* it (runs of a target run in order; another target's runs must
   be run first, which the run reports if not);
+* targets that start from each other's runs form no cycle (``caramba run`` runs a
+  target's source targets first);
 * ``on_divergence: rollback`` needs checkpoints to roll back to
   (``defaults.runtime.save_every > 0``).
 Whether files exist is checked with every other workspace path.
@@ -50,4 +52,23 @@ def check_starting_weights(manifest: Manifest) -> list[Issue]:
                     ids = [r.id for r in getattr(other, "runs", [])]
                     if init.run not in ids:
                         issues.append(Issue(path, f"target {init.target!r} has no run {init.run!r}", f"use one of: {', '.join(ids)}"))
+    return issues + _cycles(manifest)
+
+
+def _cycles(manifest: Manifest) -> list[Issue]:
+    """One issue per target that reaches itself through ``init_from.target`` references."""
+    needs = {t.name: {r.init_from.target for r in t.runs if r.init_from is not None and r.init_from.target not in (None, t.name)}
+             for t in manifest.targets if isinstance(t, ExperimentTarget)}
+    issues: list[Issue] = []
+    for index, target in enumerate(manifest.targets):
+        seen, frontier = set(), set(needs.get(target.name, ()))
+        while frontier:
+            name = frontier.pop()
+            if name == target.name:
+                issues.append(Issue(("targets", index, "runs"), f"target {target.name!r} starts from weights that start from its own",
+                                    "break the cycle of init_from.target references"))
+                break
+            if name not in seen:
+                seen.add(name)
+                frontier |= needs.get(name, set())
     return issues
