@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from caramba.engine import cancel
 from caramba.engine.bench.stats import Row, median_p90, synchronize
 from caramba.engine.infer.cache import CachePolicy
 from caramba.engine.infer.generate import decoder
@@ -89,6 +90,7 @@ def latency(model: nn.Module, vocab: int, config: LatencyBenchmark, device: torc
     for batch in config.batch_sizes:
         for prompt in config.prompt_lengths:
             for new_tokens in config.generation_lengths:
+                cancel.check(f"latency benchmark (batch {batch}, prompt {prompt}, {new_tokens} new tokens)")
                 rows.append(measure_point(model, vocab, prompt, new_tokens, batch, config, policy, device,
                                           seed=prompt * 7919 + batch))
                 if advance is not None:

@@ -30,6 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from caramba.engine import cancel
 from caramba.engine.bench.stats import Row, synchronize
 from caramba.engine.infer.cache import CachePolicy, ModelCache
 from caramba.engine.manifest.benchmarks import MemoryBenchmark
@@ -119,6 +120,7 @@ def memory(model: nn.Module, vocab: int, config: MemoryBenchmark, device: torch.
     for batch in config.batch_sizes:
         for length in config.sequence_lengths:
             for kind in config.quantization_modes:
+                cancel.check(f"memory benchmark (batch {batch}, length {length}, {kind})")
                 policy = CachePolicy.from_config(config.cache, kind)
                 rows.append(measure_point(model, vocab, length, batch, policy, config, device))
                 if advance is not None:

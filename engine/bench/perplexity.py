@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from caramba.engine import cancel
 from caramba.engine.manifest.benchmarks import PerplexityBenchmark
 from caramba.engine.model.context import ForwardContext
 
@@ -47,7 +48,8 @@ def perplexity(model: nn.Module, tokens: np.ndarray, config: PerplexityBenchmark
         batches = batches[: config.num_batches]
     total_nll, scored = 0.0, 0
     offsets = np.arange(block + 1)
-    for batch in batches:
+    for number, batch in enumerate(batches):
+        cancel.check(f"perplexity benchmark (batch {number} of {len(batches)})")
         starts = np.array([s for s, _ in batch])
         window = torch.from_numpy(tokens[starts[:, None] + offsets].astype(np.int64)).to(device)   # (B, L+1)
         logits = model(window[:, :-1], ForwardContext()).float()                                   # (B, L, V)

@@ -24,6 +24,7 @@ from torch import nn
 from caramba.engine.bench.artifacts import write_artifacts
 from caramba.engine.bench.latency import LATENCY_KEYS, LATENCY_METRICS, latency
 from caramba.engine.bench.memory import MEMORY_KEYS, MEMORY_METRICS, memory
+from caramba.engine import cancel
 from caramba.engine.bench.models import resolve_model, vocab_size
 from caramba.engine.bench.perplexity import perplexity, validation_tokens
 from caramba.engine.bench.results import BenchResults, Row
@@ -80,6 +81,7 @@ def run_one(bench: Benchmark, target: Any, models: dict[str, nn.Module], dataset
         model = resolve_model(name, models, target, device)
         with evaluating(model), torch.no_grad():
             for repeat in range(bench.repeats):
+                cancel.check(f"benchmark {bench.id} ({name}, repeat {repeat} of {bench.repeats})")
                 rows = measure(bench, model, dataset, data_path, device, lambda: progress.advance(task))
                 raw += [{"benchmark": bench.id, "model": name, "repeat": repeat, **r} for r in rows]
     keys, metrics = GROUPING[bench.config.type]

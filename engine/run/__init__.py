@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
+from caramba.engine import cancel
 from caramba.engine.compiler import Compiled
 from caramba.engine.manifest.selection import TargetChoiceError, select_target
 from caramba.engine.manifest.targets import ExperimentTarget
@@ -60,6 +61,7 @@ class _Cancel:
 
     def handler(self, _signum: int, _frame: Any) -> None:
         self.requested = True
+        cancel.request()  # verification, benchmarks and evaluation poll this once per batch
 
 
 def _bound(compiled: Compiled, workspace: Path) -> Compiled:
@@ -104,20 +106,21 @@ def execute(compiled: Compiled, target: str | None, workspace: Path, console: Co
                            steps=run.steps, step=previous.step if previous else 0)
         record.save()
         records.append(record)
-    cancel = _Cancel()
+    cancelled = _Cancel()
+    cancel.reset()
     main_thread = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGTERM, cancel.handler) if main_thread else None
+    old = signal.signal(signal.SIGTERM, cancelled.handler) if main_thread else None
     try:
         for index, record in enumerate(records):
             if record.status == "succeeded":
                 console.print(f"[green]already succeeded[/]: {record.id} (identical work; `caramba runs show {record.id}`)")
                 continue
-            if cancel():
+            if cancelled():
                 record.status, record.reasons = "cancelled", ["cancelled before it started"]
                 record.save()
                 continue
             run = chosen.runs[index]
-            session = RunSession(compiled, chosen, run, record, workspace, console, cancel)
+            session = RunSession(compiled, chosen, run, record, workspace, console, cancelled)
             records[index] = session.execute()
     finally:
         if main_thread:

@@ -19,6 +19,7 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 
+from caramba.engine.cancel import Cancelled
 from caramba.engine.compiler import Compiled
 from caramba.engine.data.tokenizers import TokenizerUnavailable
 from caramba.engine.manifest.targets import ExperimentTarget, Run
@@ -115,6 +116,8 @@ class RunSession:
             self.announce(f"training finished at step {result.step} ({result.stopped}); "
                           + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
             reasons = self._verify(model, objective, dataset, device) + self._benchmark(model, dataset, device)
+        except Cancelled as exc:  # SIGTERM during verification or benchmarks (polled once per batch)
+            return self._finish("cancelled", [f"{exc} after training to step {record.step}; run again to finish it"])
         except KeyboardInterrupt:
             self._finish("cancelled", [f"interrupted at step {record.step}; run again to resume"])
             raise

@@ -2,7 +2,8 @@
 
 Batches are the dataset's deterministic batches ``0 … batches−1`` of the split, so two
 models (a student and its reference) are always scored on the same tokens. Runs in
-eval mode without gradients, under the run's autocast.
+eval mode without gradients, under the run's autocast. The mean is streamed (one running
+sum) and every batch polls the cancel flag (``caramba.engine.cancel``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 import torch
 from torch import Tensor, nn
 
+from caramba.engine import cancel
 from caramba.engine.data.base import Dataset, Split
 from caramba.engine.train.objective import Objective
 
@@ -32,10 +34,13 @@ def mean_loss(model: nn.Module, objective: Objective, dataset: Dataset, split: S
         return None
     was_training = model.training
     model.eval()
-    losses = []
-    for index in range(batches):
-        batch = to_device(dataset.batch(split, index, batch_size), device)
-        with autocast() if autocast is not None else nullcontext():
-            losses.append(objective(model, batch).loss.detach().float())
-    model.train(was_training)
-    return float(torch.stack(losses).mean().item())
+    total = torch.zeros((), dtype=torch.float64, device=device)  # streamed: memory does not grow with `batches`
+    try:
+        for index in range(batches):
+            cancel.check(f"held-out evaluation (batch {index} of {batches})")
+            batch = to_device(dataset.batch(split, index, batch_size), device)
+            with autocast() if autocast is not None else nullcontext():
+                total += objective(model, batch).loss.detach().double()
+    finally:
+        model.train(was_training)
+    return float(total.item()) / max(batches, 1)

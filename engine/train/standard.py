@@ -24,6 +24,7 @@ import torch
 
 from caramba.engine.train.checkpoint import Checkpoints
 from caramba.engine.train.divergence import Divergence, Diverged
+from caramba.engine.cancel import Cancelled
 from caramba.engine.train.evaluate import mean_loss, to_device
 from caramba.engine.train.job import TrainJob, TrainResult
 from caramba.engine.train.metrics import Display, MetricsLog, Sinks, device_peak, flops_per_token
@@ -190,8 +191,11 @@ class StandardTrainer:
 
         Returns the evaluation's metrics and the early-stopping verdict."""
         job, train = self.job, self.job.run.train
-        val = mean_loss(model, job.objective, job.dataset, "val", job.defaults.logging.eval_iters, train.batch_size,
-                        job.device, self.precision.autocast)
+        try:
+            val = mean_loss(model, job.objective, job.dataset, "val", job.defaults.logging.eval_iters, train.batch_size,
+                            job.device, self.precision.autocast)
+        except Cancelled:  # SIGTERM mid-evaluation: stop like between steps (checkpoint, then `cancelled`)
+            return {}, "cancelled"
         metrics = {k: v for k, v in (("val_loss", val), ("train_loss", train_loss)) if v is not None}
         self._emit([{"kind": "eval", "step": step, **metrics}])
         self.evaluated[step] = metrics

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from caramba.engine import cancel
 from caramba.engine.manifest.verify import CompareVerify
 from caramba.engine.model.context import ForwardContext
 from caramba.engine.train.evaluate import to_device
@@ -69,6 +70,7 @@ def verify_compare(config: CompareVerify, ctx: VerifyContext, gates: Gates) -> N
     modes = (ctx.student.training, teacher.training)
     ctx.student.eval(), teacher.eval()
     for index in range(config.batches):
+        cancel.check(f"verify compare (batch {index} of {config.batches})")
         ids = to_device(ctx.dataset.batch(split, index, ctx.batch_size), ctx.device)["inputs"]
         with ctx.autocast():
             s_logits, s_att = _capture(ctx.student, ids)
