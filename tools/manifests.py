@@ -146,15 +146,17 @@ def register(server: MCPServer, ws: Workspace) -> None:
         memory (weights, gradients, optimizer, activations), KV-cache bytes per token per cache
         kind, tokens and runs, and the kernel path of each operation. Use it before
         run_manifest to see what a run will cost. Fails with the errors if the manifest is invalid."""
-        from caramba.engine.manifest.selection import TargetChoiceError
-        from caramba.engine.plan import dry_run
+        from caramba.engine.manifest.selection import TargetChoiceError, select_targets
+        from caramba.engine.plan.bounded import bounded_dry_run
 
         compiled = inspect_manifest(ws, manifest).require()
         try:
-            plans = dry_run(compiled, target)
+            select_targets(compiled.manifest, target)
         except TargetChoiceError as exc:
             raise ToolError(str(exc)) from None
-        return DryRunResult(manifest_digest=compiled.digest, targets=[json_safe(p.to_json()) for p in plans])
+        limits = ws.config.mcp  # the server survives any model: planned in a child under a time and memory bound
+        plans = bounded_dry_run(compiled, target, limits.dry_run_timeout_s, limits.dry_run_memory_mb)
+        return DryRunResult(manifest_digest=compiled.digest, targets=[json_safe(p) for p in plans])
 
 
 DESCRIPTION_FIELDS = tuple(Description.__dataclass_fields__)

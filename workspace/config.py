@@ -25,6 +25,8 @@ class McpSettings(_Strict):
     max_steps: int = Field(default=100_000, ge=1, description="largest `steps` a tool-started run may ask for")
     max_wall_s: float = Field(default=3600.0, gt=0, description="wall-clock limit of a tool-started run (seconds)")
     token: str | None = Field(default=None, description="bearer token required when bound beyond 127.0.0.1")
+    dry_run_timeout_s: float = Field(default=60.0, gt=0, description="wall-clock bound of one dry_run_manifest (seconds)")
+    dry_run_memory_mb: int = Field(default=2048, ge=64, description="memory bound of one dry_run_manifest (MB beyond the server's)")
 
 
 class LlmSettings(_Strict):

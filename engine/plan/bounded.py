@@ -36,6 +36,7 @@ def bounded_dry_run(compiled: Compiled, target: str | None, timeout_s: float, me
 
     if not hasattr(os, "fork"):
         return [p.to_json() for p in dry_run(compiled, target)]
+    _warm()
     read_fd, write_fd = os.pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded server: the child only computes
@@ -59,9 +60,34 @@ def bounded_dry_run(compiled: Compiled, target: str | None, timeout_s: float, me
         raise DryRunBoundExceeded(f"the dry run needed more than {memory_mb} MB (the workspace bound mcp.dry_run_memory_mb) "
                                   "to build the model on the meta device; shrink it (repeat, layers, widths) or raise the "
                                   "bound in caramba.yml")
-    if answer["error"] == "KeyError":
-        raise KeyError(answer["message"])
     raise RuntimeError(f"the dry run failed: {answer['error']}: {answer['message']}")
+
+
+#: What a dry run imports lazily (seconds of work): imported once in the parent, so each
+#: child starts warm instead of paying it inside its time bound.
+WARM_MODULES = ("torch.utils.flop_counter", "torch.fx.experimental.symbolic_shapes", "torch._dynamo", "torch.distributed.tensor")
+_warmed: list[bool] = []
+
+
+def _warm() -> None:
+    """Import :data:`WARM_MODULES` and every registered model component once per process."""
+    if _warmed:
+        return
+    import importlib
+
+    from caramba.engine.capabilities import detect
+    from caramba.engine.registry import REGISTRY
+
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue  # an optional part of torch absent from this build: the child imports what it needs
+    for kind in ("layer", "embedder", "topology", "model", "system"):
+        for entry in REGISTRY.entries(kind):
+            entry.load()
+    detect()
+    _warmed.append(True)
 
 
 def _child(compiled: Compiled, target: str | None, memory_mb: int, write_fd: int) -> None:
