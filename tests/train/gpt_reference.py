@@ -49,6 +49,7 @@ class Setup:
     val_frac: float = 0.1
     device: str = "cpu"
     dtype: str = "float32"
+    seed: int = 0  # caramba's run seed (its init and data order); the reference draws its init from seed + 1
 
 
 def stdlib_bytes(limit: int) -> np.ndarray:
@@ -120,14 +121,14 @@ def lr_at(s: Setup, step: int) -> float:
     return s.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def train_reference(s: Setup, tokens: np.ndarray, seed: int = 1) -> ReferenceGPT:
+def train_reference(s: Setup, tokens: np.ndarray, seed: int | None = None) -> ReferenceGPT:
     """Train the reference on windows of the first (1 − val_frac) of ``tokens``.
 
     Step ``i`` reads the windows that ``dataset.tokens`` documents for batch ``i`` of run
-    seed 0 (start positions ``default_rng((0, 0, i)).integers(0, n − block, batch)``), so
-    both implementations see the same data in the same order and differ only in their
-    code and their (independent) initial draw (``seed``)."""
-    torch.manual_seed(seed)
+    seed ``s.seed`` (start positions ``default_rng((s.seed, 0, i)).integers(0, n − block,
+    batch)``), so both implementations see the same data in the same order and differ only
+    in their code and their independent initial draw (``seed``, default ``s.seed + 1``)."""
+    torch.manual_seed(s.seed + 1 if seed is None else seed)
     device = torch.device(s.device)
     model = ReferenceGPT(s).to(device)
     decay = [p for n, p in model.named_parameters() if p.ndim == 2 and not n.startswith(("wte", "wpe"))]
@@ -139,7 +140,7 @@ def train_reference(s: Setup, tokens: np.ndarray, seed: int = 1) -> ReferenceGPT
     for step in range(s.steps):
         for group in opt.param_groups:
             group["lr"] = lr_at(s, step)
-        starts = np.random.default_rng((0, 0, step)).integers(0, len(train) - s.block, size=s.batch)
+        starts = np.random.default_rng((s.seed, 0, step)).integers(0, len(train) - s.block, size=s.batch)
         window = torch.stack([train[i:i + s.block + 1] for i in starts.tolist()]).to(device)
         with autocast:
             logits = model(window[:, :-1])
@@ -185,7 +186,7 @@ def manifest(s: Setup) -> str:
                                         "data": {"ref": "dataset.tokens", "config": {"path": "data.npy", "block_size": s.block}},
                                         "system": {"ref": "system.language_model", "config": {"model": model}},
                                         "objective": "objective.next_token_ce", "trainer": "trainer.standard",
-                                        "runs": [{"id": "r", "seed": 0, "steps": s.steps, "train": train}]}]})
+                                        "runs": [{"id": "r", "seed": s.seed, "steps": s.steps, "train": train}]}]})
 
 
 def parity(s: Setup, tokens: np.ndarray, workspace: Path) -> dict[str, Any]:
