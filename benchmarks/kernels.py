@@ -12,7 +12,9 @@ this process on the same inputs, bf16, at the shapes of issue 20:
 Times are the lower of two medians of ``triton.testing.do_bench`` (CUDA events). "fwd+bwd" is one forward
 and one backward producing every input gradient (``torch.autograd.grad``); for ``rope``,
 whose forward rotates in place, the forward (no grad) and the backward (graph retained)
-are timed apart and summed. Effective bandwidth counts each tensor the op must read or
+are timed apart and summed. "fwd+bwd graph ms" replays the same fwd+bwd from a CUDA graph:
+the GPU time alone, without the host's launch overhead (which bounds a ~0.3 ms fwd+bwd
+launched from Python). Effective bandwidth counts each tensor the op must read or
 write once (norms: x, y forward; dy, x, dx backward — the 5·M·N convention of Liger's
 benchmarks); ``linear_cross_entropy`` reports TFLOP/s at 6·N·D·V. Peak is the extra
 device memory of one fwd+bwd over what its inputs already hold. The device's copy
@@ -59,6 +61,20 @@ def peak(fn: Fn) -> float:
     return (torch.cuda.max_memory_allocated() - base) / 2**30
 
 
+def graph_ms(fn: Fn) -> float:
+    """Milliseconds of one replay of ``fn`` captured in a CUDA graph: the GPU time without launch overhead."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            fn()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fn()
+    return ms(graph.replay)
+
+
 def ceilings() -> tuple[float, float]:
     """(copy TB/s counting read + write, bf16 matmul TFLOP/s) measured on this device."""
     src = torch.randn(2**30 // 2, device="cuda", dtype=DT)  # 1 GiB
@@ -82,7 +98,7 @@ def table(title: str, rows: list[dict[str, object]]) -> None:
     """Print one op's table; speed-up is eager's fwd+bwd time over the row's."""
     eager = next((r["fwd+bwd ms"] for r in rows if r["impl"] in ("eager", "GQA") and "error" not in r), None)
     print(f"\n## {title}")
-    head = ["impl", "fwd ms", "fwd TB/s", "fwd+bwd ms", "fwd+bwd TB/s", "peak GiB", "× eager"]
+    head = ["impl", "fwd ms", "fwd TB/s", "fwd+bwd ms", "fwd+bwd TB/s", "fwd+bwd graph ms", "peak GiB", "× eager"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
@@ -90,8 +106,9 @@ def table(title: str, rows: list[dict[str, object]]) -> None:
             print(f"| {r['impl']} | {r['error']} |")
             continue
         speed = f"{eager / r['fwd+bwd ms']:.2f}" if isinstance(eager, float) else "—"
+        graph = r.get("graph ms", float("nan"))
         print(f"| {r['impl']} | {r['fwd ms']:.3f} | {r['fwd TB/s']:.2f} | {r['fwd+bwd ms']:.3f} | "
-              f"{r['fwd+bwd TB/s']:.2f} | {r['peak GiB']:.3f} | {speed} |")
+              f"{r['fwd+bwd TB/s']:.2f} | {graph:.3f} | {r['peak GiB']:.3f} | {speed} |")
 
 
 def run_impls(op: str, impls: dict[str, object], forward: Callable[[object], Fn], both: Callable[[object], Fn],
@@ -106,6 +123,10 @@ def run_impls(op: str, impls: dict[str, object], forward: Callable[[object], Fn]
             f, fb = ms(forward(fn)), ms(both(fn))
             rows.append({"op": op, "impl": impl, "fwd ms": f, "fwd TB/s": fwd_bytes / f / 1e9, "fwd+bwd ms": fb,
                          "fwd+bwd TB/s": both_bytes / fb / 1e9, "peak GiB": peak(both(fn))})
+            try:
+                rows[-1]["graph ms"] = graph_ms(both(fn))
+            except Exception:  # an implementation that cannot be captured keeps its plain timing (nan here)
+                torch.cuda.synchronize()
         except Exception as exc:  # one implementation failing must not hide the others' numbers
             rows.append({"op": op, "impl": impl, "error": f"failed: {type(exc).__name__}: {str(exc)[:100]}"})
     return rows

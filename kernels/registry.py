@@ -53,7 +53,8 @@ OPS: dict[str, KernelOp] = {op.name: op for op in (
              "caramba.kernels.linear_cross_entropy.kernel"),
     KernelOp("kv_decode", KV_DECODE, "one decode step of (GQA) attention over q8/q4 codes dequantised in registers",
              "caramba.kernels.kv_decode.kernel",
-             scope="decode steps of standard/GQA attention; prefill and DBA decode dequantise the history in PyTorch"),
+             scope="decode steps of standard/GQA attention with a power-of-two block size; prefill, DBA decode "
+                   "and other block sizes dequantise the history in PyTorch"),
 )}
 
 

@@ -13,8 +13,9 @@ al.'s "Flash-Decoding"). The sequence is cut into ``splits`` spans, one program 
 KV head, span); a cache's exact recent window is one more segment in dense form; the
 partial results (max, sum, accumulator) of all spans are merged in PyTorch.
 
-Scores and the value sum use ``tl.dot`` (the G query heads padded to 16 rows, float32
-operands: tf32 on tensor cores, about 1e-3 relative — below q8's 0.4 % rounding).
+Scores and the value sum use ``tl.dot`` on float16 operands (the G query heads padded to
+16 rows; float32 accumulation): rounding about 5e-4 relative, below q8's 0.4 %. The block
+size b must be a power of two (tiles are reshaped by it); dense values must fit float16.
 """
 
 from __future__ import annotations
@@ -28,21 +29,36 @@ from caramba.kernels.launch import next_power_of_2
 
 KINDS = {"dense": 0, "q8": 1, "q4": 2}
 BLOCK_N = 64
+TOKENS_PER_PROGRAM = 256  # sequence span of one program (more programs when the grid would not fill the GPU)
 
 
 @triton.jit
-def _tile(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, d, mask, KIND: tl.constexpr,
-          QBLOCK: tl.constexpr):
-    """Rows n, columns d of one cached tensor as float32 (dense, or dequantised from q8/q4 codes)."""
+def _tile(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, KIND: tl.constexpr,
+          QBLOCK: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr):
+    """Rows n of one cached tensor as a float16 (BLOCK_N, BLOCK_D) tile: dense, or dequantised q8/q4 codes.
+
+    Codes load as contiguous rows (q4: BLOCK_D/2 bytes, split into low/high nibbles and
+    interleaved back with ``tl.join``); each row's D/b scales load once and broadcast over
+    their b values through a reshape, so no load is a per-element gather.
+    """
+    d = tl.arange(0, BLOCK_D)
     if KIND == 0:
-        return tl.load(P + base + n[:, None] * stride_n + d[None, :] * stride_d, mask=mask, other=0.0).to(tl.float32)
+        mask = n_mask[:, None] & (d < D)[None, :]
+        return tl.load(P + base + n[:, None] * stride_n + d[None, :] * stride_d, mask=mask, other=0.0).to(tl.float16)
     if KIND == 1:
-        codes = tl.load(P + base + n[:, None] * stride_n + d[None, :] * stride_d, mask=mask, other=0).to(tl.float32)
+        mask = n_mask[:, None] & (d < D)[None, :]
+        codes = tl.load(P + base + n[:, None] * stride_n + d[None, :] * stride_d, mask=mask, other=0).to(tl.float16)
     else:
-        byte = tl.load(P + base + n[:, None] * stride_n + (d // 2)[None, :] * stride_d, mask=mask, other=0)
-        codes = (((byte.to(tl.int32) >> ((d % 2) * 4)[None, :]) & 15) - 8).to(tl.float32)
-    scales = tl.load(S + scale_base + n[:, None] * stride_sn + (d // QBLOCK)[None, :], mask=mask, other=0.0)
-    return codes * scales.to(tl.float32)
+        j = tl.arange(0, BLOCK_D // 2)
+        mask = n_mask[:, None] & (j * 2 < D)[None, :]
+        byte = tl.load(P + base + n[:, None] * stride_n + j[None, :] * stride_d, mask=mask, other=0).to(tl.int32)
+        low, high = ((byte & 15) - 8).to(tl.float16), ((byte >> 4) - 8).to(tl.float16)
+        codes = tl.reshape(tl.join(low, high), [BLOCK_N, BLOCK_D])
+    blocks = tl.arange(0, BLOCK_D // QBLOCK)
+    s_mask = n_mask[:, None] & (blocks * QBLOCK < D)[None, :]
+    scales = tl.load(S + scale_base + n[:, None] * stride_sn + blocks[None, :], mask=s_mask, other=0.0)
+    scaled = tl.reshape(codes, [BLOCK_N, BLOCK_D // QBLOCK, QBLOCK]) * scales.to(tl.float16)[:, :, None]
+    return tl.reshape(scaled, [BLOCK_N, BLOCK_D])
 
 
 @triton.jit
@@ -57,7 +73,7 @@ def _kv_decode_kernel(Q, K, KS, V, VS, PM, PL, PACC, sqb, sqh, skb, skh, skn, sk
     d = tl.arange(0, BLOCK_D)
     q_mask = (g < G)[:, None] & (d < D)[None, :]
     q = tl.load(Q + b * sqb + (hk * G + g)[:, None] * sqh + d[None, :], mask=q_mask, other=0.0).to(tl.float32)
-    q = q * scale
+    q = (q * scale).to(tl.float16)
     m = tl.full([BLOCK_G], -1e30, tl.float32)
     l = tl.zeros([BLOCK_G], tl.float32)
     acc = tl.zeros([BLOCK_G, BLOCK_D], tl.float32)
@@ -65,16 +81,17 @@ def _kv_decode_kernel(Q, K, KS, V, VS, PM, PL, PACC, sqb, sqh, skb, skh, skn, sk
     for start in range(first, first + span, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
         n_mask = (n < L) & (n < first + span)
-        mask = n_mask[:, None] & (d < D)[None, :]
-        k = _tile(K, KS, b * skb + hk * skh, b * sksb + hk * sksh, skn, skd, sksn, n, d, mask, K_KIND, QBLOCK)
+        k = _tile(K, KS, b * skb + hk * skh, b * sksb + hk * sksh, skn, skd, sksn, n, n_mask, D, K_KIND, QBLOCK,
+                  BLOCK_N, BLOCK_D)
         s = tl.dot(q, tl.trans(k))
         s = tl.where(n_mask[None, :], s, float("-inf"))
         m_new = tl.maximum(m, tl.max(s, axis=1))
         alpha = tl.exp(m - m_new)
         p = tl.exp(s - m_new[:, None])
         l = l * alpha + tl.sum(p, axis=1)
-        v = _tile(V, VS, b * svb + hk * svh, b * svsb + hk * svsh, svn, svd, svsn, n, d, mask, V_KIND, QBLOCK)
-        acc = acc * alpha[:, None] + tl.dot(p, v)
+        v = _tile(V, VS, b * svb + hk * svh, b * svsb + hk * svsh, svn, svd, svsn, n, n_mask, D, V_KIND, QBLOCK,
+                  BLOCK_N, BLOCK_D)
+        acc = acc * alpha[:, None] + tl.dot(p.to(tl.float16), v)
         m = m_new
     slot = bh * SLOTS + slot0 + split
     tl.store(PM + slot * BLOCK_G + g, m)
@@ -109,6 +126,9 @@ def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float)
         raise ValueError(f"kv_decode: one query per head and H divisible by H_kv expected; got q {tuple(q.shape)}, "
                          f"H_kv {h_kv}")
     group = h // h_kv
+    if block_size & (block_size - 1) or block_size > max(16, next_power_of_2(dim)):
+        raise ValueError(f"kv_decode: the quantisation block size must be a power of two ≤ the head width; "
+                         f"got {block_size} for width {dim}")
     q = q if q.stride(-1) == 1 else q.contiguous()
     block_g, block_d = max(16, next_power_of_2(group)), max(16, next_power_of_2(dim))
     sms = torch.cuda.get_device_properties(q.device).multi_processor_count if q.is_cuda else 1
@@ -116,7 +136,8 @@ def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float)
     for seg in segments:
         if seg.length == 0:
             continue
-        splits = max(1, min(triton.cdiv(seg.length, BLOCK_N), triton.cdiv(4 * sms, b * h_kv)))
+        wanted = max(triton.cdiv(seg.length, TOKENS_PER_PROGRAM), triton.cdiv(2 * sms, b * h_kv))
+        splits = max(1, min(triton.cdiv(seg.length, BLOCK_N), wanted))
         span = triton.cdiv(triton.cdiv(seg.length, splits), BLOCK_N) * BLOCK_N
         plans.append((seg, triton.cdiv(seg.length, span), span))
     slots = sum(p[1] for p in plans)

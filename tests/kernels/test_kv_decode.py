@@ -21,7 +21,7 @@ def reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -
 
 @pytest.mark.parametrize("b,h,h_kv,n,window,d,block,k_kind,v_kind", [
     (2, 8, 2, 77, 5, 48, 16, "q8", "q8"),     # GQA 4, odd lengths, D not a power of two
-    (1, 3, 3, 130, 0, 64, 32, "q4", "q8"),    # MHA, no window, mixed kinds, several splits
+    (1, 3, 3, 300, 0, 64, 32, "q4", "q8"),    # MHA, no window, mixed kinds, two splits
     (1, 4, 1, 1, 3, 32, 8, "q4", "q4"),       # one quantised token, G = 4
 ])
 def test_kv_decode_matches_float64_reference(b, h, h_kv, n, window, d, block, k_kind, v_kind, generator) -> None:
@@ -41,6 +41,13 @@ def test_kv_decode_matches_float64_reference(b, h, h_kv, n, window, d, block, k_
     out = kv_decode(q, segments, block, scale)
     assert out.shape == q.shape and out.dtype == q.dtype
     assert_close("out", out, reference(q, k_all, v_all, scale), torch.bfloat16)
+
+
+def test_kv_decode_rejects_a_block_size_it_cannot_tile(generator) -> None:
+    q = randn(generator, 1, 2, 1, 48, dtype=torch.float32)
+    k_codes, k_scales = quantize(randn(generator, 1, 2, 4, 48, dtype=torch.float32), "q8", 12)
+    with pytest.raises(ValueError, match="power of two"):
+        kv_decode(q, [Segment(k_codes, k_scales, "q8", k_codes, k_scales, "q8", 4)], 12, 0.1)
 
 
 def test_attention_decodes_through_the_quantised_cache_kernel(monkeypatch) -> None:

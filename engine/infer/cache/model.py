@@ -57,8 +57,8 @@ class ModelCache:
             from caramba.kernels.dispatch import plan
 
             if quantised and "kv_decode" in plan().triton and key[1].startswith("cuda"):
-                path = ("decode steps of standard/GQA attention through the fused Triton kv_decode kernel; "
-                        "prefill and DBA layers dequantise the history in PyTorch")
+                path = ("decode steps of standard/GQA attention through the fused Triton kv_decode kernel "
+                        "(power-of-two block sizes); prefill, DBA layers and other block sizes dequantise in PyTorch")
             else:
                 path = "PyTorch block-wise quantisation" if quantised else "PyTorch dense"
             log.info("KV cache %s: %s path on %s", key[0], path, key[1])
@@ -67,8 +67,8 @@ class ModelCache:
         """One decode step through the fused q8/q4 kernel, or None when it does not apply.
 
         Applies when the dispatch runs ``kv_decode`` on Triton (CUDA), one query per head,
-        the layer caches exactly ``k`` and ``v`` and both are quantised (standard/GQA
-        attention after its prefill). Then k and v are appended without dequantising the
+        the layer caches exactly ``k`` and ``v`` and both are quantised with a power-of-two
+        block size (standard/GQA attention after its prefill). Then k and v are appended without dequantising the
         history and the attention output (B, H, 1, D) is returned; otherwise the caller
         uses ``update`` and its own attention, as before.
         """
@@ -78,7 +78,9 @@ class ModelCache:
         if slot is None or q.shape[-2] != 1 or slot.keys() != {"k", "v"} or tensors.keys() != {"k", "v"}:
             return None
         k, v = slot["k"], slot["v"]
-        if not (isinstance(k, QuantizedCache) and isinstance(v, QuantizedCache)) or not uses_triton("kv_decode", q):
+        if not (isinstance(k, QuantizedCache) and isinstance(v, QuantizedCache)) or not _power_of_two(k.block_size):
+            return None
+        if not uses_triton("kv_decode", q):
             return None
         from caramba.kernels.kv_decode import Segment, kv_decode
 
@@ -129,6 +131,10 @@ class ModelCache:
     def reset(self) -> None:
         """Drop every slot (the buffers are freed)."""
         self.slots.clear()
+
+
+def _power_of_two(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
 
 
 def fresh_cache(policy: CachePolicy | None, capacity: int | None = None) -> ModelCache | None:
