@@ -6,6 +6,8 @@ multiprocessor count, so a run always launches the same kernels (``apples_to_app
 
 from __future__ import annotations
 
+import torch
+
 MAX_ROW = 65536  # widest row a row-wise kernel keeps in registers in one block
 
 
@@ -25,3 +27,16 @@ def row_config(width: int, op: str) -> tuple[int, int]:
     block = next_power_of_2(width)
     warps = 16 if block >= 8192 else 8 if block >= 2048 else 4
     return block, warps
+
+
+def reduction_programs(device: torch.device, rows: int, per_sm: int = 4) -> int:
+    """How many programs a backward kernel that accumulates weight gradients launches.
+
+    ``per_sm`` programs per multiprocessor on CUDA (each loops over its share of rows and
+    writes one partial sum); four on the CPU interpreter; never more than ``rows``.
+    """
+    if device.type == "cuda":
+        count = torch.cuda.get_device_properties(device).multi_processor_count * per_sm
+    else:
+        count = 4
+    return max(1, min(rows, count))

@@ -11,8 +11,8 @@ Backward, with ĥ = (h − μ) · rstd and u = dy ⊙ g:
     dh = rstd · (u − Σu / N − ĥ · Σ(u ⊙ ĥ) / N)  (+ the gradient arriving at the returned h)
     dg = Σ_rows dy ⊙ ĥ,   db = Σ_rows dy
 
-Same launch shape as ``rms_norm``: one row per program for the forward and for dx; dg
-and db come from the shared column reduction in ``kernels/norm_weight_grad.py``.
+Same launch shape as ``rms_norm``: one row per program forward; a fixed number of programs
+per multiprocessor backward, each writing float32 partials of dg and db.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from caramba.kernels.launch import row_config
-from caramba.kernels.norm_weight_grad import norm_weight_grads
+from caramba.kernels.launch import reduction_programs, row_config
 from caramba.kernels.rms_norm.kernel import _rows
 
 
@@ -51,20 +50,30 @@ def _layer_norm_forward_kernel(X, R, H, Y, W, B, MEAN, RSTD, stride_x, stride_r,
 
 
 @triton.jit
-def _layer_norm_backward_kernel(DY, DH, H, W, MEAN, RSTD, DX, stride_dy, stride_dh, stride_h, stride_dx, N,
-                                HAS_DH: tl.constexpr, BLOCK: tl.constexpr):
-    row = tl.program_id(0).to(tl.int64)
+def _layer_norm_backward_kernel(DY, DH, H, W, MEAN, RSTD, DX, DW, DB, stride_dy, stride_dh, stride_h, stride_dx,
+                                M, N, rows_per_program, HAS_DH: tl.constexpr, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
     cols = tl.arange(0, BLOCK)
     mask = cols < N
-    dy = tl.load(DY + row * stride_dy + cols, mask=mask, other=0.0).to(tl.float32)
-    h = tl.load(H + row * stride_h + cols, mask=mask, other=0.0).to(tl.float32)
-    rstd = tl.load(RSTD + row)
-    hhat = tl.where(mask, (h - tl.load(MEAN + row)) * rstd, 0.0)
-    u = dy * tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
-    dx = rstd * (u - tl.sum(u, axis=0) / N - hhat * (tl.sum(u * hhat, axis=0) / N))
-    if HAS_DH:
-        dx += tl.load(DH + row * stride_dh + cols, mask=mask, other=0.0).to(tl.float32)
-    tl.store(DX + row * stride_dx + cols, dx.to(DX.dtype.element_ty), mask=mask)
+    w = tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
+    dw = tl.zeros([BLOCK], dtype=tl.float32)
+    db = tl.zeros([BLOCK], dtype=tl.float32)
+    first = pid * rows_per_program
+    last = tl.minimum(first + rows_per_program, M)
+    for row in range(first, last):
+        row64 = tl.cast(row, tl.int64)
+        dy = tl.load(DY + row64 * stride_dy + cols, mask=mask, other=0.0).to(tl.float32)
+        h = tl.load(H + row64 * stride_h + cols, mask=mask, other=0.0).to(tl.float32)
+        hhat = tl.where(mask, (h - tl.load(MEAN + row64)) * tl.load(RSTD + row64), 0.0)
+        u = dy * w
+        dx = tl.load(RSTD + row64) * (u - tl.sum(u, axis=0) / N - hhat * (tl.sum(u * hhat, axis=0) / N))
+        if HAS_DH:
+            dx += tl.load(DH + row64 * stride_dh + cols, mask=mask, other=0.0).to(tl.float32)
+        tl.store(DX + row64 * stride_dx + cols, dx.to(DX.dtype.element_ty), mask=mask)
+        dw += dy * hhat
+        db += dy
+    tl.store(DW + pid * N + cols, dw, mask=mask)
+    tl.store(DB + pid * N + cols, db, mask=mask)
 
 
 class LayerNormFunction(torch.autograd.Function):
@@ -104,10 +113,13 @@ class LayerNormFunction(torch.autograd.Function):
         dy2 = _rows(dy)
         dh2 = _rows(dh_out) if dh_out is not None else dy2
         dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-        _layer_norm_backward_kernel[(m,)](dy2, dh2, h, weight, mean, rstd, dx, dy2.stride(0), dh2.stride(0),
-                                          h.stride(0), dx.stride(0), n, HAS_DH=dh_out is not None, BLOCK=block,
-                                          num_warps=warps)
-        dw, db = norm_weight_grads(dy2, h, mean, rstd, bias=ctx.has_bias)
+        programs = reduction_programs(h.device, m)
+        dw = torch.empty((programs, n), dtype=torch.float32, device=h.device)
+        db = torch.empty((programs, n), dtype=torch.float32, device=h.device)
+        _layer_norm_backward_kernel[(programs,)](dy2, dh2, h, weight, mean, rstd, dx, dw, db, dy2.stride(0),
+                                                 dh2.stride(0), h.stride(0), dx.stride(0), m, n,
+                                                 triton.cdiv(m, programs), HAS_DH=dh_out is not None,
+                                                 BLOCK=block, num_warps=warps)
         dx = dx.view(ctx.shape)
-        dbias = db.to(ctx.bias_dtype) if db is not None else None
-        return dx, dw.to(weight.dtype), dbias, None, (dx if ctx.has_residual else None)
+        dbias = db.sum(0).to(ctx.bias_dtype) if ctx.has_bias else None
+        return dx, dw.sum(0).to(weight.dtype), dbias, None, (dx if ctx.has_residual else None)

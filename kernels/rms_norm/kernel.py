@@ -11,9 +11,12 @@ Backward, with ĥ = h · rstd and u = dy ⊙ g:
     dh = rstd · (u − ĥ · Σ(u ⊙ ĥ) / N)  (+ the gradient arriving at the returned h)
     dg = Σ_rows dy ⊙ ĥ
 
-The forward and the dx kernel keep one row per program; dg is a separate column
-reduction (``kernels/norm_weight_grad.py``), so neither serialises rows on a shared
-accumulator.
+The forward keeps one row per program; the backward runs a fixed number of programs per
+multiprocessor, each looping over its rows and writing one float32 partial of dg that
+PyTorch sums (Liger-Kernel's ``_rms_norm_backward_kernel`` shape; the code here is ours).
+Two alternatives were measured slower on an H200 at 16384 × 4096 and dropped: stepping
+through 4-row tiles (0.425 ms fwd+bwd against this version's 0.31–0.33), and a row-parallel
+dx kernel plus a separate column reduction for dg (0.35–0.43 ms; see docs/measurements.md).
 """
 
 from __future__ import annotations
@@ -23,8 +26,7 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from caramba.kernels.launch import row_config
-from caramba.kernels.norm_weight_grad import norm_weight_grads
+from caramba.kernels.launch import reduction_programs, row_config
 
 
 @triton.jit
@@ -46,18 +48,28 @@ def _rms_norm_forward_kernel(X, R, H, Y, W, RSTD, stride_x, stride_r, stride_h, 
 
 
 @triton.jit
-def _rms_norm_backward_kernel(DY, DH, H, W, RSTD, DX, stride_dy, stride_dh, stride_h, stride_dx, N,
-                              HAS_DH: tl.constexpr, BLOCK: tl.constexpr):
-    row = tl.program_id(0).to(tl.int64)
+def _rms_norm_backward_kernel(DY, DH, H, W, RSTD, DX, DW, stride_dy, stride_dh, stride_h, stride_dx, M, N,
+                              rows_per_program, HAS_DH: tl.constexpr, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
     cols = tl.arange(0, BLOCK)
     mask = cols < N
-    dy = tl.load(DY + row * stride_dy + cols, mask=mask, other=0.0).to(tl.float32)
-    hhat = tl.load(H + row * stride_h + cols, mask=mask, other=0.0).to(tl.float32) * tl.load(RSTD + row)
-    u = dy * tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
-    dx = tl.load(RSTD + row) * (u - hhat * (tl.sum(u * hhat, axis=0) / N))
-    if HAS_DH:
-        dx += tl.load(DH + row * stride_dh + cols, mask=mask, other=0.0).to(tl.float32)
-    tl.store(DX + row * stride_dx + cols, dx.to(DX.dtype.element_ty), mask=mask)
+    w = tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
+    dw = tl.zeros([BLOCK], dtype=tl.float32)
+    first = pid * rows_per_program
+    last = tl.minimum(first + rows_per_program, M)
+    for row in range(first, last):
+        row64 = tl.cast(row, tl.int64)
+        dy = tl.load(DY + row64 * stride_dy + cols, mask=mask, other=0.0).to(tl.float32)
+        h = tl.load(H + row64 * stride_h + cols, mask=mask, other=0.0).to(tl.float32)
+        rstd = tl.load(RSTD + row64)
+        hhat = h * rstd
+        u = dy * w
+        dx = rstd * (u - hhat * (tl.sum(u * hhat, axis=0) / N))
+        if HAS_DH:
+            dx += tl.load(DH + row64 * stride_dh + cols, mask=mask, other=0.0).to(tl.float32)
+        tl.store(DX + row64 * stride_dx + cols, dx.to(DX.dtype.element_ty), mask=mask)
+        dw += dy * hhat
+    tl.store(DW + pid * N + cols, dw, mask=mask)
 
 
 def _rows(t: Tensor) -> Tensor:
@@ -98,8 +110,11 @@ class RMSNormFunction(torch.autograd.Function):
         dy2 = _rows(dy)
         dh2 = _rows(dh_out) if dh_out is not None else dy2
         dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-        _rms_norm_backward_kernel[(m,)](dy2, dh2, h, weight, rstd, dx, dy2.stride(0), dh2.stride(0), h.stride(0),
-                                        dx.stride(0), n, HAS_DH=dh_out is not None, BLOCK=block, num_warps=warps)
+        programs = reduction_programs(h.device, m)
+        dw = torch.empty((programs, n), dtype=torch.float32, device=h.device)
+        _rms_norm_backward_kernel[(programs,)](dy2, dh2, h, weight, rstd, dx, dw, dy2.stride(0), dh2.stride(0),
+                                               h.stride(0), dx.stride(0), m, n, triton.cdiv(m, programs),
+                                               HAS_DH=dh_out is not None, BLOCK=block, num_warps=warps)
         dx = dx.view(ctx.shape)
-        dweight = norm_weight_grads(dy2, h, None, rstd, bias=False)[0].to(weight.dtype)
+        dweight = dw.sum(0).to(weight.dtype)
         return dx, dweight, None, (dx if ctx.has_residual else None)
