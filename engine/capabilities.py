@@ -44,8 +44,9 @@ class Capabilities:
     def paths(self) -> dict[str, tuple[str, str]]:
         """Operation category → (icon, implementation) on this machine.
 
-        The categories with a caramba kernel (norms, GLU, RoPE, linear + cross-entropy) read
-        the kernel dispatch's plan (``caramba.kernels.dispatch``), decided once per process.
+        The categories with a caramba kernel (norms, GLU, RoPE, linear + cross-entropy,
+        KV-cache quantisation) read the kernel dispatch's plan (``caramba.kernels.dispatch``),
+        decided once per process.
         """
         from caramba.kernels.dispatch import plan
 
