@@ -1,38 +1,62 @@
 """The ``caramba`` command: one Typer app, each command in its own module.
 
 Commands import their heavy dependencies (torch, agents, databases) inside their bodies;
-this module imports only Typer and the small command modules.
+the app itself is built on first use (``app``, a lazy module attribute), so that
+``caramba validate`` — the command run most — can skip Typer and Rich entirely: ``main``
+hands its arguments to ``cli/checklist.py`` (the same checks and output as the Typer
+command) and builds the Typer app only for everything else, including ``--help``.
 """
 
 from __future__ import annotations
 
-import typer
+import sys
+from functools import cache
+from typing import Any
 
-from caramba.cli import brainstorm, codegraph, compare, data, generate, hf, mcp, memory, presets, run, runs, validate
 
-app = typer.Typer(
-    name="caramba",
-    help="caramba: validated YAML experiments on a real PyTorch engine, MCP tools and research personas.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode="rich",
-)
-app.command()(validate.validate)
-app.command()(run.run)
-app.command()(presets.presets)
-app.command()(presets.init)
-app.command()(presets.schema)
+@cache
+def build() -> Any:
+    """The Typer app with every command registered."""
+    import typer
 
-# Commands contributed by other components: each module exposes register(app) and keeps
-# its heavy imports inside its command bodies.
-for _module in (codegraph, data, runs, generate, compare, mcp, brainstorm, hf, memory):
-    _module.register(app)
+    from caramba.cli import brainstorm, codegraph, compare, data, generate, hf, mcp, memory, presets, run, runs, validate
+
+    app = typer.Typer(
+        name="caramba",
+        help="caramba: validated YAML experiments on a real PyTorch engine, MCP tools and research personas.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        rich_markup_mode="rich",
+    )
+    app.command()(validate.validate)
+    app.command()(run.run)
+    app.command()(presets.presets)
+    app.command()(presets.init)
+    app.command()(presets.schema)
+    # Commands contributed by other components: each module exposes register(app) and keeps
+    # its heavy imports inside its command bodies.
+    for module in (codegraph, data, runs, generate, compare, mcp, brainstorm, hf, memory):
+        module.register(app)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the Typer app, built on first access (module ``__getattr__``, PEP 562)."""
+    if name == "app":
+        return build()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (``validate`` takes the fast path, see the module docstring)."""
+    if sys.argv[1:2] == ["validate"]:
+        from caramba.cli.checklist import fast_main
+
+        code = fast_main(sys.argv[2:])
+        if code is not None:
+            sys.exit(code)
+    build()()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
+from caramba.cli.checklist import manifest_source  # noqa: F401  (re-exported: one lookup for every command)
+
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -20,19 +22,6 @@ def fail(message: str, hint: str = "", code: int = 2) -> NoReturn:
     if hint:
         err_console.print(f"  [yellow]hint:[/] {hint}")
     raise typer.Exit(code)
-
-
-def manifest_source(spec: str) -> str:
-    """A manifest argument is a file path or a preset name (``caramba presets``)."""
-    path = Path(spec)
-    if path.is_file():
-        return str(path)
-    from caramba.engine.compiler.extends import preset_path
-
-    found = preset_path(spec)
-    if found is not None and not path.suffix:
-        return str(found)
-    return str(path)
 
 
 def print_json(data: Any) -> None:

@@ -1,16 +1,13 @@
-"""``caramba validate``: the manifest checklist and every error."""
+"""``caramba validate``: the manifest checklist and every error (Typer's side of the command;
+the work and the printing are in ``cli/checklist.py``, shared with the fast path)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from caramba.cli.common import console, manifest_source, print_json
-
-ICONS = {"ok": "[green]✔[/]", "failed": "[red]✘[/]", "skipped": "[dim]–[/]"}
+from caramba.cli.checklist import check_and_print
 
 
 def validate(
@@ -19,19 +16,6 @@ def validate(
     format_: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
     """Check a manifest (schema, limits, dimensions, runs, files, data, comparability) in this workspace; exit 2 if invalid."""
-    from caramba.engine.compiler import check
-    from caramba.engine.compiler.errors import STAGES
-
-    report = check(manifest_source(manifest), set_, Path.cwd())
-    if format_ == "json":
-        print_json({k: v for k, v in report.to_json().items() if k in ("ok", "errors")})
-    else:
-        for stage in STAGES:
-            status = report.stage_status(stage)
-            console.print(f"{ICONS[status]} {stage}" + (" [dim](skipped: earlier errors)[/]" if status == "skipped" else ""))
-        for error in report.errors:
-            console.print(f"\n[bold red]✘[/] {escape(error.render())}")
-        summary = "[green]valid[/]" if report.ok else f"[red]{len(report.errors)} error(s)[/]"
-        console.print(f"\n{manifest}: {summary}")
-    if not report.ok:
-        raise typer.Exit(2)
+    code = check_and_print(manifest, set_, format_)
+    if code:
+        raise typer.Exit(code)

@@ -15,7 +15,7 @@ STATE_DIR = ".caramba"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class McpSettings(_Strict):

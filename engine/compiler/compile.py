@@ -15,7 +15,6 @@ workspace before anything runs (:func:`bind_workspace`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +86,8 @@ class Compiled:
     @property
     def digest(self) -> str:
         """sha256 of the resolved manifest (canonical JSON): the manifest hash of artifacts."""
+        import hashlib
+
         return hashlib.sha256(json.dumps(self.resolved, sort_keys=True, default=str).encode()).hexdigest()
 
 

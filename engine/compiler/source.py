@@ -39,11 +39,12 @@ class Document:
     file: str = "<text>"
 
     def position(self, path: Path) -> Position:
-        """The position of ``path``, or of its closest ancestor that has one."""
+        """The position of ``path``, or of its closest ancestor that has one (the document's
+        start, line 1, for a missing top-level field)."""
         for cut in range(len(path), -1, -1):
             if path[:cut] in self.positions:
                 return self.positions[path[:cut]]
-        return Position(self.file)
+        return Position(self.file, 1, 1)
 
 
 def _fail(file: str, message: str, hint: str, line: int | None = None, column: int | None = None) -> ManifestInvalid:
@@ -55,16 +56,18 @@ def decode(raw: bytes | str, file: str) -> str:
     size = len(raw)
     if size > MAX_BYTES:
         raise _fail(file, f"the manifest is {size / 1e6:.1f} MB; the limit is {MAX_BYTES // 2**20} MB",
-                    "a manifest describes an experiment; keep data in token files referenced by path")
+                    "a manifest describes an experiment; keep data in token files referenced by path", 1, 1)
     if isinstance(raw, bytes):
         if b"\x00" in raw:
-            raise _fail(file, "the file is binary (it contains NUL bytes), not YAML text", "pass the YAML manifest, not a data file")
+            raise _fail(file, "the file is binary (it contains NUL bytes), not YAML text", "pass the YAML manifest, not a data file",
+                        raw[: raw.index(b"\x00")].count(b"\n") + 1, 1)
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _fail(file, f"the file is not UTF-8 text (byte {exc.start})", "save the manifest as UTF-8") from None
+            raise _fail(file, f"the file is not UTF-8 text (byte {exc.start})", "save the manifest as UTF-8",
+                        raw[: exc.start].count(b"\n") + 1, 1) from None
     if "\x00" in raw:
-        raise _fail(file, "the text contains NUL characters", "pass YAML text")
+        raise _fail(file, "the text contains NUL characters", "pass YAML text", raw[: raw.index("\x00")].count("\n") + 1, 1)
     return raw
 
 
@@ -83,7 +86,7 @@ def load(raw: bytes | str, file: str = "<text>") -> Document:
                     mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
     nodes = [n for n in nodes if n is not None]
     if not nodes:
-        raise _fail(file, "the manifest is empty", "start from a preset: caramba init --template standard_transformer")
+        raise _fail(file, "the manifest is empty", "start from a preset: caramba init --template standard_transformer", 1, 1)
     if len(nodes) > 1:
         raise _fail(file, f"the file holds {len(nodes)} YAML documents; a manifest is one",
                     "remove the extra '---' separators", nodes[1].start_mark.line + 1, 1)

@@ -66,3 +66,21 @@ def test_schema_is_a_json_schema_with_registered_types() -> None:
 def test_run_with_unknown_target_is_a_clean_error(data_workspace: Path) -> None:
     result = runner.invoke(app, ["run", "complete_example", "--dry-run", "--target", "nope"])
     assert result.exit_code == 2 and "full_pipeline" in result.output
+
+
+def test_validate_fast_path_prints_what_the_typer_command_prints(data_workspace: Path) -> None:
+    """`caramba validate` skips Typer (cli/checklist.py) yet answers exactly like the Typer command."""
+    bad = data_workspace / "bad.yml"
+    bad.write_text((Path(__file__).resolve().parents[2] / "presets" / "complete_example.yml").read_text().replace("lr: 0.0003", "lr: -1"))
+    for args in (["complete_example"], [str(bad)], [str(bad), "--format", "json"], ["complete_example", "--set", "vars.d_ff=128"]):
+        fast = subprocess.run([sys.executable, "-m", "caramba", "validate", *args], capture_output=True, text=True, timeout=120)
+        typed = runner.invoke(app, ["validate", *args])
+        assert (fast.returncode, fast.stdout) == (typed.exit_code, typed.stdout), args
+    assert fast.returncode == 0 and "valid" in fast.stdout
+    modules = subprocess.run([sys.executable, "-c", "import sys; sys.argv = ['caramba', 'validate', 'complete_example']\n"
+                              "from caramba.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+                              "print('typer' in sys.modules, 'rich' in sys.modules, 'torch' in sys.modules, file=sys.stderr)"],
+                             capture_output=True, text=True, timeout=120)
+    assert modules.stderr.strip().splitlines()[-1] == "False False False", modules.stderr
+    helped = subprocess.run([sys.executable, "-m", "caramba", "validate", "--help"], capture_output=True, text=True, timeout=120)
+    assert helped.returncode == 0 and "--set" in helped.stdout and not helped.stderr
