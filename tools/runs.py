@@ -74,7 +74,7 @@ def register(server: MCPServer, ws: Workspace, launcher: Launcher) -> None:
                             f"{limits.max_steps}; lower their steps or raise the limit in caramba.yml")
         folder = ws.root / ".caramba" / "manifests"
         path = folder / f"{compiled.digest[:16]}.yml"
-        write_text(path, yaml.safe_dump(relocate(compiled.resolved, compiled.base_dir, folder), sort_keys=False))
+        write_text(path, yaml.safe_dump(relocate(compiled, folder), sort_keys=False))
         ids = run_ids(compile_manifest(str(path)), name)  # what the run process computes from that file
         launch = await anyio.to_thread.run_sync(_launch_locked, ws, reader, launcher, path, name, ids, compiled.digest)
         if wait:

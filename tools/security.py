@@ -5,8 +5,8 @@ sends is trusted:
 
 * a path argument is resolved (``..`` and symlinks followed) and refused unless the
   result lies inside the workspace root;
-* a manifest may not reach outside either: ``extends:`` chains, data files, benchmark
-  datasets and teacher checkpoints are checked the same way;
+* a manifest may not reach outside either: ``extends:`` chains are checked here, every
+  path field by the compiler (the workspace-path type, ``engine/compiler/paths.py``);
 * ``python:module:Symbol`` references (arbitrary code) are refused unless the module
   starts with a prefix in ``python_allowlist`` of ``caramba.yml``.
 
@@ -24,17 +24,12 @@ from typing import Any, Iterator
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from caramba.engine.compiler import Compiled
 from caramba.engine.compiler.errors import ManifestError, ManifestInvalid, format_path
 from caramba.engine.compiler.extends import preset_path
 from caramba.engine.compiler.source import Document, load
 from caramba.workspace.config import WorkspaceConfig, load_workspace
 
-#: Manifest keys whose string values are file paths (relative to the manifest).
-PATH_KEYS = frozenset({"path", "dataset", "teacher_ckpt"})
-#: Keys of folders relative to the run directory (inside the workspace): no ``..``, not absolute.
-RUN_DIR_KEYS = frozenset({"output_dir"})
-#: Values of path keys that name something other than a local file.
-NON_FILE_PREFIXES = ("hf://", "http://", "https://")
 
 
 @dataclass(frozen=True)
@@ -126,28 +121,6 @@ def python_ref_errors(ws: Workspace, document: Document) -> list[ManifestError]:
     return errors
 
 
-def path_errors(ws: Workspace, resolved: dict[str, Any], base_dir: Path, document: Document | None) -> list[ManifestError]:
-    """Every file path in a compiled manifest that resolves outside the workspace."""
-    errors = []
-    run_dirs = [(p, v) for p, v in walk(resolved) if p and p[-1] in RUN_DIR_KEYS and isinstance(v, str)]
-    for path, value in [*file_paths(resolved), *run_dirs]:
-        target = (base_dir / value).resolve()
-        escapes = os.path.isabs(value) or ".." in Path(value).parts if path[-1] in RUN_DIR_KEYS else not ws.inside(target)
-        if escapes:
-            pos = document.position(path) if document else None
-            errors.append(ManifestError("references", format_path(path), f"{value!r} resolves to {target}, outside the workspace {ws.root}",
-                                        "keep data and checkpoints inside the workspace and use a relative path",
-                                        pos.file if pos else "<text>", pos.line if pos else None, pos.column if pos else None))
-    return errors
-
-
-def file_paths(data: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
-    """``(field path, value)`` of every local file path named in a manifest."""
-    for path, value in walk(data):
-        if path and path[-1] in PATH_KEYS and isinstance(value, str) and not value.startswith(NON_FILE_PREFIXES):
-            yield path, value
-
-
 def walk(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
     """Depth-first ``(path, value)`` over every leaf of nested dicts and lists."""
     if isinstance(data, dict):
@@ -160,19 +133,22 @@ def walk(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...
         yield path, data
 
 
-def relocate(resolved: dict[str, Any], base_dir: Path, new_dir: Path) -> dict[str, Any]:
-    """A copy of ``resolved`` whose relative file paths still point at the same files when
-    the manifest is written to ``new_dir`` instead of ``base_dir``."""
+def relocate(compiled: Compiled, new_dir: Path) -> dict[str, Any]:
+    """The resolved manifest of ``compiled`` rewritten for ``new_dir``: every path field (the
+    schema's workspace-path type; resolved and confined at validation, absolute in the bound
+    manifest) becomes relative to ``new_dir``, so the copy names the same files."""
     import copy
 
-    out = copy.deepcopy(resolved)
-    for path, value in list(file_paths(out)):
-        if os.path.isabs(value):
+    from caramba.engine.compiler.paths import path_fields
+
+    out = copy.deepcopy(compiled.resolved)
+    for where, spec, value, _, _ in path_fields(compiled.manifest):
+        if spec.kind == "run_folder" or not spec.is_path(value) or not os.path.isabs(value):
             continue
         node: Any = out
-        for part in path[:-1]:
+        for part in where[:-1]:
             node = node[part]
-        node[path[-1]] = os.path.relpath((base_dir / value).resolve(), new_dir.resolve())
+        node[where[-1]] = os.path.relpath(value, new_dir.resolve())
     return out
 
 
