@@ -23,6 +23,8 @@ from caramba.memory.loop import LoopThread
 from caramba.memory.runfacts import RunFacts
 from caramba.memory.triplets import Triplets
 
+#: Embeddings of entity names and facts kept per process (shared names recur in every run).
+CACHE_SIZE = 20_000
 EDGE_COLUMNS = ("e.name", "e.fact", "e.valid_at", "e.invalid_at", "s.name", "t.name", "e.uuid")
 
 
@@ -38,6 +40,8 @@ class GraphStore:
         self.db = Database.open(location)
         self.loop = LoopThread()
         self.adapter = EmbedderAdapter(embedder)
+        self._cache: dict[str, list[float]] = {}
+        self._spill: dict[str, list[float]] = {}
 
         async def connect() -> Graphiti:
             import falkordb.asyncio as falkor_async
@@ -66,15 +70,28 @@ class GraphStore:
         from graphiti_core.utils.bulk_utils import add_nodes_and_edges_bulk
 
         nodes, edges = list(triplets.nodes.values()), list(triplets.edges.values())
-        for node, vector in zip(nodes, self.adapter.embedder.embed([n.name for n in nodes])):
-            node.name_embedding = vector.tolist()
-        for edge, vector in zip(edges, self.adapter.embedder.embed([e.fact for e in edges])):
-            edge.fact_embedding = vector.tolist()
+        vectors = self._vectors([n.name for n in nodes] + [e.fact for e in edges])
+        for node in nodes:
+            node.name_embedding = vectors[node.name]
+        for edge in edges:
+            edge.fact_embedding = vectors[edge.fact]
         self.loop.run(add_nodes_and_edges_bulk(self.graphiti.driver, [], [], nodes, edges, self.adapter))
         if markers:
             self.graph.query("UNWIND $rows AS row MATCH (r:Run {uuid: row.uuid}) SET r.memory_hash = row.hash",
                              {"rows": [{"uuid": triplets.uid(f"Run:{run}"), "hash": h} for run, h in markers.items()]})
         self.db.save()
+
+    def _vectors(self, texts: list[str]) -> dict[str, list[float]]:
+        """Embeddings of ``texts`` in one batch; names seen before (metrics, classes, verdicts) come from a cache."""
+        missing = sorted({t for t in texts if t not in self._cache})
+        for text, vector in zip(missing, self.adapter.embedder.embed(missing)):
+            if len(self._cache) < CACHE_SIZE:
+                self._cache[text] = vector.tolist()
+            else:
+                self._spill[text] = vector.tolist()
+        found = {t: self._cache.get(t) or self._spill[t] for t in texts}
+        self._spill.clear()
+        return found
 
     def recorded(self) -> dict[str, str]:
         """``{run id: content hash}`` of every completely recorded run."""
