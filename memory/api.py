@@ -45,8 +45,11 @@ def group_name(workspace: Path) -> str:
 class Memory:
     """The knowledge memory of the workspace ``workspace`` (see the module docstring)."""
 
-    def __init__(self, workspace: Path, config: WorkspaceConfig | None = None) -> None:
-        """Address the memory of ``workspace`` (``caramba.yml`` read there unless ``config`` is given)."""
+    def __init__(self, workspace: Path, config: WorkspaceConfig | None = None, llm: Any = None) -> None:
+        """Address the memory of ``workspace`` (``caramba.yml`` read there unless ``config`` is given).
+
+        ``llm`` replaces the Graphiti LLM client built from ``llm.model`` (tests pass a scripted one).
+        """
         from caramba.codegraph.database import default_db_path
 
         self.workspace = Path(workspace).resolve()
@@ -58,6 +61,7 @@ class Memory:
         self._embedder: Embedder | None = None
         self._chunks: ChunkStore | None = None
         self._graph: GraphStore | None = None
+        self._llm = llm
 
     # -- stores -------------------------------------------------------------------------------
     @property
@@ -80,7 +84,7 @@ class Memory:
         if self._graph is None:
             from caramba.memory.episodes import llm_client
 
-            self._graph = GraphStore(self.db_location, self.group, self.embedder, llm_client(self.config))
+            self._graph = GraphStore(self.db_location, self.group, self.embedder, self._llm or llm_client(self.config))
         return self._graph
 
     def close(self) -> None:

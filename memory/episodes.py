@@ -40,14 +40,19 @@ class LiteLLMClient(LLMClient):
     async def _generate_response(self, messages: Any, response_model: Any = None, max_tokens: int = 4096,
                                  model_size: Any = None, **kwargs: Any) -> dict[str, Any]:
         import litellm
+        import openai
 
         chat = [{"role": m.role, "content": m.content} for m in messages]
         if response_model is not None:
             schema = json.dumps(response_model.model_json_schema())
             chat[-1] = {**chat[-1], "content": f"{chat[-1]['content']}\n\nAnswer with one JSON object of this schema: {schema}"}
         async with self.limit:
-            response = await litellm.acompletion(model=self.model, messages=chat, api_base=self.api_base,
-                                                 response_format={"type": "json_object"}, max_tokens=max_tokens)
+            try:
+                response = await litellm.acompletion(model=self.model, messages=chat, api_base=self.api_base,
+                                                     response_format={"type": "json_object"}, max_tokens=max_tokens)
+            except openai.OpenAIError as error:  # LiteLLM's provider errors derive from OpenAI's
+                raise MemoryUnavailable(f"the LLM {self.model} failed while extracting facts: {error}. Check llm.model, "
+                                        "llm.api_base and the provider's API key (e.g. OPENAI_API_KEY)") from None
         self.calls += 1
         usage = getattr(response, "usage", None)
         self.tokens += int(getattr(usage, "total_tokens", 0) or 0)
@@ -79,7 +84,8 @@ def llm_client(config: WorkspaceConfig) -> LiteLLMClient | None:
 def extract_episodes(memory: "Memory", episodes: list[tuple[str, str, str, str]]) -> dict[str, Any]:
     """Add ``(name, text, source description, ISO time)`` episodes to the graph with LLM extraction.
 
-    At most ``memory.llm_concurrency`` episodes are processed at once. Returns the
+    At most ``memory.llm_concurrency`` episodes are processed at once; a fact the LLM
+    gives no date is valid from the episode's time. Returns the
     entities and facts extracted and the cost line. Raises :class:`NeedsModel` with no model.
     """
     from graphiti_core.nodes import EpisodeType
@@ -102,6 +108,12 @@ def extract_episodes(memory: "Memory", episodes: list[tuple[str, str, str, str]]
         return await asyncio.gather(*(one(*episode) for episode in episodes))
 
     results = graph.loop.run(every())
+    # A fact the text does not date holds from when it was said (the episode's time).
+    undated = [{"uuid": edge.uuid, "at": stamp(when).isoformat()} for result, (_, _, _, when) in zip(results, episodes)
+               for edge in result.edges if edge.valid_at is None]
+    if undated:
+        graph.graph.query("UNWIND $rows AS row MATCH ()-[e:RELATES_TO {uuid: row.uuid}]->() SET e.valid_at = row.at",
+                          {"rows": undated})
     graph.db.save()
     facts = [edge.fact for result in results for edge in result.edges]
     entities = sorted({node.name for result in results for node in result.nodes})
