@@ -26,3 +26,25 @@ class ScriptError(AgentSetupError):
 
 class ReplayDiverged(AgentSetupError):
     """A replayed session asked the model something the recording did not ask."""
+
+
+class ProviderFailed(Exception):
+    """A model provider kept failing (after retries) or refused the call outright.
+
+    ``message`` names the provider, the HTTP status and what happened; ``hint`` says
+    what to do. The session that meets it checkpoints, writes its outputs with status
+    ``failed`` and can be resumed by running the same command again.
+    """
+
+    def __init__(self, message: str, hint: str) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message}\n  hint: {hint}")
+
+
+class BudgetReached(Exception):
+    """The next model call could exceed the session's budget; it was not made."""
+
+
+class TurnLimitReached(Exception):
+    """A turn used its allowance of model calls; the turn ends there."""

@@ -35,6 +35,10 @@ class Persona(BaseModel):
     model: str | None = Field(default=None, description="LiteLLM model string (openai/…, anthropic/…, "
                                                         "ollama_chat/…); default: the workspace's llm.model")
     api_base: str | None = Field(default=None, description="OpenAI-compatible server URL for this persona's model")
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                    description="environment variable holding this persona's API key (its name)")
+    price_per_mtok: tuple[float, float] | None = Field(default=None, description="[input, output] USD per million "
+                                                                                 "tokens when LiteLLM has no price")
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, description="sampling temperature")
     tools: list[str] = Field(default_factory=list, description="caramba MCP tools this persona may call")
     output_schema: dict[str, Any] | None = Field(default=None, description="JSON Schema of the final answer")

@@ -1,9 +1,10 @@
 """Record every model request/response of a session, and replay a recording exactly.
 
-:class:`RecordingLlm` wraps whatever model a role uses and appends one JSON line per
-model call to ``recording.jsonl`` in the session's output folder: the turn id, the role,
-the call's index in the turn, the pricing model, a digest of the request and the full
-response. :class:`ReplayLlm` answers from such a file: same turn, same call index →
+The session's model wrapper (:class:`caramba.agents.runtime.llm.SessionLlm`) appends one
+JSON line per model call to ``recording.jsonl`` in the session's output folder: the
+turn id, the role, the call's index in the turn, the pricing, the budget in force, a
+digest of the request and the full response; a call the budget refused is recorded as a
+``stop`` line. :class:`ReplayLlm` answers from such a file: same turn, same call index →
 the recorded response, after checking that the request digest matches (so a replay
 that drifts — a different workspace, a changed persona — fails loudly at the first
 difference instead of producing a different session). A resumed session appends to
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncGenerator
 
@@ -54,12 +56,30 @@ class Recorder:
             handle.flush()
 
 
-def read_recording(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str, int], dict[str, Any]]]:
-    """The session header and the calls keyed by ``(role, turn, call)`` (later lines win)."""
+Key = tuple[str, str, int]  # (role, turn, call index)
+
+
+@dataclass
+class Recording:
+    """A read recording: the session header, the calls and the budget stops by key."""
+
+    header: dict[str, Any]
+    calls: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    stops: dict[Key, dict[str, Any]] = field(default_factory=dict)
+
+    def budget_at(self, key: Key) -> dict[str, Any] | None:
+        """The budget in force when call ``key`` was made (or refused), as recorded."""
+        entry = self.calls.get(key) or self.stops.get(key)
+        return entry.get("budget") if entry is not None else None
+
+
+def read_recording(path: Path) -> Recording:
+    """The session header, the calls and the stops keyed by ``(role, turn, call)`` (later lines win)."""
     if not path.is_file():
         raise AgentSetupError(f"recording {path} does not exist", "pass the recording.jsonl of a previous session")
     header: dict[str, Any] | None = None
     calls: dict[tuple[str, str, int], dict[str, Any]] = {}
+    stops: dict[tuple[str, str, int], dict[str, Any]] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -71,47 +91,11 @@ def read_recording(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str, int
             header = header or entry
         elif entry.get("kind") == "call":
             calls[(entry["role"], entry["turn"], entry["call"])] = entry
+        elif entry.get("kind") == "stop":
+            stops[(entry["role"], entry["turn"], entry["call"])] = entry
     if header is None:
         raise AgentSetupError(f"{path} has no session header line", "record a session with `caramba brainstorm` first")
-    return header, calls
-
-
-class RecordingLlm(BaseLlm):
-    """Passes requests to ``inner`` and records each non-partial response."""
-
-    model: str = "recording"
-    inner: BaseLlm
-    role: str
-    pricing: str | None = None
-    _recorder: Recorder | None = PrivateAttr(default=None)
-    _turn: str = PrivateAttr(default="")
-
-    def attach(self, recorder: Recorder) -> "RecordingLlm":
-        """Set the file this model records to (returns self)."""
-        self._recorder = recorder
-        return self
-
-    @property
-    def pricing_model(self) -> str | None:
-        """The LiteLLM model whose prices apply to this role's usage."""
-        return self.pricing
-
-    def begin_turn(self, turn_id: str) -> None:
-        """Remember the turn (for the record) and tell a turn-aware inner model."""
-        self._turn = turn_id
-        if hasattr(self.inner, "begin_turn"):
-            self.inner.begin_turn(turn_id)
-
-    async def generate_content_async(self, llm_request: LlmRequest, stream: bool = False
-                                     ) -> AsyncGenerator[LlmResponse, None]:
-        index = sum(1 for c in llm_request.contents if c.role == "model")
-        digest = request_digest(llm_request)
-        async for response in self.inner.generate_content_async(llm_request, stream):
-            if not response.partial and self._recorder is not None:
-                self._recorder.append({"kind": "call", "role": self.role, "turn": self._turn, "call": index,
-                                       "model": self.pricing, "request": digest,
-                                       "response": response.model_dump(mode="json", exclude_none=True)})
-            yield response
+    return Recording(header, calls, stops)
 
 
 class ReplayLlm(BaseLlm):
@@ -119,14 +103,12 @@ class ReplayLlm(BaseLlm):
 
     model: str = "replay"
     role: str
-    calls: dict[tuple[str, str, int], dict[str, Any]]
-    pricing: str | None = None
+    recording: Any  # Recording (a dataclass, not a pydantic field type)
     _turn: str = PrivateAttr(default="")
 
-    @property
-    def pricing_model(self) -> str | None:
-        """The pricing model recorded for this role."""
-        return self.pricing
+    def budget_at(self, index: int) -> dict[str, Any] | None:
+        """The budget recorded for call ``index`` of the current turn."""
+        return self.recording.budget_at((self.role, self._turn, index))
 
     def begin_turn(self, turn_id: str) -> None:
         """Select the recorded turn."""
@@ -135,7 +117,7 @@ class ReplayLlm(BaseLlm):
     async def generate_content_async(self, llm_request: LlmRequest, stream: bool = False
                                      ) -> AsyncGenerator[LlmResponse, None]:
         index = sum(1 for c in llm_request.contents if c.role == "model")
-        entry = self.calls.get((self.role, self._turn, index))
+        entry = self.recording.calls.get((self.role, self._turn, index))
         if entry is None:
             raise ReplayDiverged(f"the recording has no call {index} of turn {self._turn!r} for role {self.role!r}",
                                  "replay with the same personas, rounds and workspace as the recorded session")

@@ -11,6 +11,7 @@ names every tool a persona lists that the server does not have.
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,9 @@ class McpConnection:
 
         if self.url is None:
             return StdioConnectionParams(server_params=self.stdio_params(), timeout=self.timeout_s)
+        # ADK probes Google application-default credentials (and the GCE metadata server)
+        # for mTLS on every HTTP MCP connection; caramba's server is not a Google API.
+        os.environ.setdefault("GOOGLE_API_USE_CLIENT_CERTIFICATE", "false")
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
         return StreamableHTTPConnectionParams(url=self.url, headers=headers, timeout=self.timeout_s)
 
@@ -55,8 +59,12 @@ class McpConnection:
         if self.url is None:
             return Client(self.stdio_params(), read_timeout_seconds=self.timeout_s)
         if self.token:
-            raise AgentSetupError("the process client does not send bearer tokens yet",
-                                  "serve caramba mcp on 127.0.0.1 without a token, or use the stdio transport")
+            import httpx2
+            from mcp.client.streamable_http import streamable_http_client
+
+            http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {self.token}"},
+                                      timeout=httpx2.Timeout(30.0, read=self.timeout_s))
+            return Client(streamable_http_client(self.url, http_client=http), read_timeout_seconds=self.timeout_s)
         return Client(self.url, read_timeout_seconds=self.timeout_s)
 
 

@@ -1,8 +1,10 @@
 """``caramba brainstorm``: a moderated persona discussion that ends in validated manifests.
 
 Exit codes: 0 when the session completed or stopped cleanly at its budget (the summary
-says which), 2 for a configuration problem (no model, unknown persona, bad script,
-a persona's tool the server lacks), 1 for anything else. docs/agents.md has the guide.
+says which), 3 when it ran to its end without a valid proposal, 2 for a configuration
+problem (no model, missing API key, unknown persona, bad script, a persona's tool the
+server lacks, a budget that cannot be kept), 1 when it failed (a provider kept failing:
+run the same command again to resume). docs/agents.md has the guide.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ def brainstorm(
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="discussion rounds")] = 2,
     model: Annotated[str | None, typer.Option("--model", help="LiteLLM model for every persona (provider/model), or script:<file.yml>")] = None,
     api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible server URL for --model")] = None,
-    budget: Annotated[float | None, typer.Option("--budget", min=0.0, help="stop cleanly once the session cost this many USD")] = None,
+    api_key_env: Annotated[str | None, typer.Option("--api-key-env", help="name of the environment variable holding the API key (never the key)")] = None,
+    budget: Annotated[float | None, typer.Option("--budget", min=0.0, help="USD: no model call is made that could exceed it")] = None,
+    budget_tokens: Annotated[int | None, typer.Option("--budget-tokens", min=1, help="total tokens: no model call is made that could exceed it")] = None,
+    price_per_mtok: Annotated[str | None, typer.Option("--price-per-mtok", help="IN,OUT: USD per million input,output tokens, for a model LiteLLM cannot price")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="session folder (default brainstorms/<topic>-<hash>); an existing one resumes")] = None,
     replay: Annotated[Path | None, typer.Option("--replay", help="answer every model call from this recording.jsonl")] = None,
     mcp_url: Annotated[str | None, typer.Option("--mcp-url", help="use a running `caramba mcp --transport http` (default: start one over stdio)")] = None,
@@ -37,7 +42,8 @@ def brainstorm(
     if not workspace.is_dir():
         fail(f"workspace {workspace} is not a folder", "pass --workspace <existing folder>")
     options = ProcessOptions(workspace=workspace.resolve(), output_dir=Path(), model=model, api_base=api_base,
-                             budget_usd=budget, replay=replay, mcp_url=mcp_url, console=console)
+                             api_key_env=api_key_env, price_per_mtok=_price(price_per_mtok), budget_usd=budget,
+                             budget_tokens=budget_tokens, replay=replay, mcp_url=mcp_url, console=console)
     try:
         if replay is not None:
             if topic is not None or personas is not None or model is not None:
@@ -58,9 +64,27 @@ def brainstorm(
         fail("a persona or script file is invalid", "fix the reported keys (docs/agents.md describes both formats)")
     except AgentSetupError as exc:
         fail(exc.message, exc.hint)
-    style = "green" if result.status == "completed" else "yellow"
-    console.print(f"[{style}]{_escape(result.message)}[/]")
+    if result.status == "failed":
+        err_console.print(f"[bold red]error:[/] {_escape(result.message)}")
+    else:
+        console.print(f"[{'green' if result.status == 'completed' else 'yellow'}]{_escape(result.message)}[/]")
     console.print(f"outputs: {result.output_dir} ({', '.join(result.outputs)})")
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def _price(text: str | None) -> tuple[float, float] | None:
+    """``IN,OUT`` → (in, out) USD per million tokens."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 2 or min(values) < 0:
+        fail(f"--price-per-mtok {text!r} is not IN,OUT", "e.g. --price-per-mtok 0.15,0.60 (USD per million tokens)")
+    return values  # type: ignore[return-value]
 
 
 def _escape(text: str) -> str:

@@ -29,11 +29,28 @@ class McpSettings(_Strict):
     dry_run_memory_mb: int = Field(default=2048, ge=64, description="memory bound of one dry_run_manifest (MB beyond the server's)")
 
 
+class TurnLimits(_Strict):
+    """Per-turn limits of an agent: a turn that reaches one ends there (the transcript says so)."""
+
+    model_calls: int = Field(default=12, ge=1, description="model calls in one turn")
+    tool_calls: int = Field(default=24, ge=0, description="tool calls in one turn (more are answered with an error)")
+    wall_s: float = Field(default=600.0, gt=0, description="seconds one turn may take")
+
+
 class LlmSettings(_Strict):
-    """The default model of persona agents (a LiteLLM model string)."""
+    """The default model of persona agents (a LiteLLM model string) and how it is called."""
 
     model: str | None = Field(default=None, description="e.g. openai/gpt-4o-mini, anthropic/claude-sonnet-4-5, ollama_chat/llama3.1")
     api_base: str | None = Field(default=None, description="OpenAI-compatible server URL")
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                    description="name of the environment variable holding the API key (never the key)")
+    price_per_mtok: tuple[float, float] | None = Field(default=None, description="[input, output] USD per million "
+                                                                                 "tokens, for models LiteLLM cannot price")
+    max_tokens: int = Field(default=2048, ge=16, description="completion tokens per model call (bounds the budget check)")
+    timeout_s: float = Field(default=120.0, gt=0, description="seconds one model call may take")
+    retries: int = Field(default=4, ge=0, description="retries of a call after 429, 5xx or a timeout")
+    backoff_s: float = Field(default=2.0, ge=0, description="first retry delay; doubles each retry (capped at 60 s)")
+    turn: TurnLimits = Field(default_factory=TurnLimits)
 
 
 class GraphSettings(_Strict):

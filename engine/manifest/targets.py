@@ -1,18 +1,22 @@
-"""``targets``: experiment targets (train/verify/benchmark) and process targets (agents)."""
+"""``targets``: experiment targets (train/verify/benchmark) and process targets (agents).
+
+Process configs live in ``engine/manifest/processes.py``; only registered (implemented)
+process types are accepted.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from caramba.engine.manifest.benchmarks import Benchmark
 from caramba.engine.manifest.init_from import InitFromConfig
 from caramba.engine.manifest.train import TrainConfig
 from caramba.engine.manifest.verify import VerifyConfig
-from caramba.engine.manifest.paths import RunFolder
 from caramba.engine.model.config.base import StrictModel
 from caramba.engine.registry import catalog as _catalog  # noqa: F401  (fills the registry first)
+from caramba.engine.manifest.processes import BrainstormProcess, ProcessSettings  # noqa: F401  (re-exported)
 from caramba.engine.registry.unions import UNIONS
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
@@ -48,37 +52,21 @@ class ExperimentTarget(StrictModel):
     benchmarks: list[Benchmark] = Field(default_factory=list, description="measurements after the runs")
 
 
-class BrainstormProcess(StrictModel):
-    """A moderated multi-persona discussion that ends in validated experiment manifests."""
-
-    type: Literal["brainstorm"] = "brainstorm"
-    name: str = Field(default="brainstorm", description="process name")
-    topic: str = Field(min_length=1, description="the research question")
-    rounds: int = Field(default=2, ge=1, description="discussion rounds")
-    model: str | None = Field(default=None, description="LiteLLM model string for every persona (overrides persona files)")
-    budget_usd: float | None = Field(default=None, gt=0, description="stop cleanly once the session costs this much")
-    output_dir: RunFolder = Field(default="brainstorm", description="output folder, relative to the run directory")
+ProcessConfig = UNIONS["process"]  # the registered process types (engine/manifest/processes.py)
 
 
-class DevelopmentProcess(StrictModel):
-    """A developer persona turns an accepted proposal into a validated manifest and runs it."""
+def _registered_process(value: Any) -> Any:
+    """Refuse a process type that has no implementation, naming the registered ones."""
+    from pydantic_core import PydanticCustomError
 
-    type: Literal["development"] = "development"
-    name: str = Field(default="development", description="process name")
-    goal: str = Field(min_length=1, description="what to build or test")
-    output_dir: RunFolder = Field(default="development", description="output folder")
+    from caramba.engine.registry.store import REGISTRY
 
-
-class PaperWriteProcess(StrictModel):
-    """A writer persona drafts a paper from runs' results, citing each number's run."""
-
-    type: Literal["paper_write"] = "paper_write"
-    name: str = Field(default="paper_write", description="process name")
-    writer: str = Field(default="writer", description="team role that writes")
-    output_dir: RunFolder = Field(default="paper", description="output folder")
-
-
-ProcessConfig = Annotated[Union[BrainstormProcess, DevelopmentProcess, PaperWriteProcess], Field(discriminator="type")]
+    known = REGISTRY.names("process")
+    if isinstance(value, dict) and "type" in value and value["type"] not in known:
+        raise PydanticCustomError("union_tag_invalid", "unknown process type {tag}",
+                                  {"discriminator": "'type'", "tag": str(value["type"]),
+                                   "expected_tags": ", ".join(f"'{k}'" for k in known)})
+    return value
 
 
 class ProcessTarget(StrictModel):
@@ -88,7 +76,7 @@ class ProcessTarget(StrictModel):
     name: str = Field(pattern=NAME_PATTERN, description="unique target name")
     description: str = Field(default="", description="what this process does")
     team: dict[str, Annotated[str, Field(pattern=NAME_PATTERN)]] = Field(default_factory=dict, description="role → persona name (personas/<name>.yml; a name, not a path)")
-    process: ProcessConfig
+    process: Annotated[ProcessConfig, BeforeValidator(_registered_process)]
 
 
 Target = Annotated[Union[ExperimentTarget, ProcessTarget], Field(discriminator="type")]

@@ -4,6 +4,7 @@ Once every type is registered, :func:`finalize` builds
 
 * ``NodeConfig``: any layer or topology config, discriminated by ``type``;
 * ``EmbedderConfig`` / ``ModelConfig``: embedders and model networks by ``type``;
+* ``process``: the registered process configs, discriminated by ``type``;
 * one *component* union per ref-kind (``task``, ``dataset``, ``system``, ``objective``,
   ``trainer``): ``{ref: <name>, config: <that name's config>}``, where a bare string is
   shorthand for ``{ref: <string>}``;
@@ -67,3 +68,4 @@ def finalize(registry: Registry) -> None:
                 setattr(module, union_name, union)
     for kind in COMPONENT_KINDS:
         UNIONS[kind] = component(registry, kind)
+    UNIONS["process"] = tagged([e.config for e in registry.entries("process")], "type")

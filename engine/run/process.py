@@ -6,8 +6,9 @@ runs; it gets one run directory ``.caramba/runs/<target>-<process type>-<hash8>/
 ``status.json`` and the process's ``output_dir``. Running the same manifest again uses
 the same directory, so an interrupted process resumes from its checkpoint. A process
 that completes, or stops cleanly at its budget, is ``succeeded`` (the reason says
-which); a configuration problem (no model, unknown persona…) is ``failed`` with the
-error and its hint.
+which); one that ends without its outcome (a brainstorm without a valid proposal), a
+provider that kept failing, or a configuration problem (no model, unknown persona…)
+is ``failed`` with the message and its hint.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def execute_process(compiled: Compiled, target: ProcessTarget, workspace: Path, 
         record.status, record.finished, record.reasons = "failed", now(), ["interrupted; run again to resume"]
         record.save()
         raise
-    record.status, record.finished, record.reasons = "succeeded", now(), [result.message]
+    ok = result.status in ("completed", "stopped_budget")
+    record.status, record.finished, record.reasons = "succeeded" if ok else "failed", now(), [result.message]
     record.artifacts = [str((output / f).relative_to(run_dir)) for f in result.outputs]
     record.save()
     run_ended(record)

@@ -1,10 +1,11 @@
 """The brainstorm process: a moderated multi-persona discussion ending in manifests.
 
-``run_brainstorm(config, options)`` runs (or resumes, or replays) one session;
-``run_target(target, options)`` runs a manifest's ``type: process`` brainstorm target.
-The session's folder receives ``transcript.md``/``.jsonl``, ``proposals/NN_<name>.yml``,
-``proposals.md``/``.csv`` (dry-run costs), ``summary.md``, ``state.json`` (the
-checkpoint) and ``recording.jsonl`` (for ``--replay``). See docs/agents.md.
+A thin orchestration on the agent runtime (:mod:`caramba.agents.runtime`):
+``process.py`` orders the turns, ``prompts.py`` says what each asks, ``tools.py`` holds
+the process tools, ``proposals.py`` turns proposals into saved, runnable manifests and
+``outputs.py`` writes ``proposals.md``/``.csv``. ``run_brainstorm(config, options)``
+runs (or resumes, or replays) one session; ``run_target(target, options)`` runs a
+manifest's ``type: process`` brainstorm target. See docs/agents.md.
 """
 
 from __future__ import annotations
@@ -12,37 +13,47 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from caramba.agents.persona import load_persona
-from caramba.engine.manifest.targets import BrainstormProcess, ProcessTarget
+from caramba.agents.recording import read_recording
+from caramba.agents.runtime import AgentSession, SessionOptions, SessionResult, SessionSpec
+from caramba.engine.manifest.processes import BrainstormProcess
+from caramba.engine.manifest.targets import ProcessTarget
 from caramba.processes.brainstorm.config import BrainstormConfig
-from caramba.processes.brainstorm.speakers import replay_header
-from caramba.processes.options import ProcessOptions, ProcessResult
+from caramba.processes.brainstorm.prompts import RULES, label
 
 __all__ = ["BrainstormConfig", "replay_config", "run_brainstorm", "run_target"]
 
 
-def run_brainstorm(config: BrainstormConfig, options: ProcessOptions) -> ProcessResult:
-    """Run one session to its end (completed, or stopped by the budget)."""
-    from caramba.processes.brainstorm.session import BrainstormSession
+def run_brainstorm(config: BrainstormConfig, options: SessionOptions) -> SessionResult:
+    """Run one session to its end (completed, stopped by the budget, or failed cleanly)."""
+    from caramba.processes.brainstorm.process import Brainstorm
 
-    personas = {role: load_persona(name, options.workspace) for role, name in config.team}
-    return asyncio.run(BrainstormSession(config, options, personas).run())
+    spec = SessionSpec("brainstorm", config.topic, config.to_json(), list(config.team), RULES, label)
+    return asyncio.run(AgentSession(spec, options).run(Brainstorm(config)))
 
 
-def replay_config(options: ProcessOptions) -> tuple[BrainstormConfig, ProcessOptions]:
-    """The recorded session's config, and ``options`` with its budget when none was given."""
+def replay_config(options: SessionOptions) -> tuple[BrainstormConfig, SessionOptions]:
+    """The recorded session's config, and ``options`` with its initial budget.
+
+    While replaying, each call is checked against the budget recorded with it, so a
+    session that was resumed with a larger budget replays to the same end.
+    """
     if options.replay is None:
         raise ValueError("replay_config needs options.replay")
-    header = replay_header(options.replay)
-    budget = options.budget_usd if options.budget_usd is not None else header["budget_usd"]
-    return BrainstormConfig.from_json(header["config"]), dataclasses.replace(options, budget_usd=budget)
+    header = read_recording(options.replay).header
+    budget = header.get("budget") or {"usd": header.get("budget_usd"), "tokens": None}
+    return BrainstormConfig.from_json(header["config"]), dataclasses.replace(
+        options, budget_usd=budget.get("usd"), budget_tokens=budget.get("tokens"))
 
 
-def run_target(target: ProcessTarget, options: ProcessOptions) -> ProcessResult:
+def run_target(target: ProcessTarget, options: SessionOptions) -> SessionResult:
     """A manifest's brainstorm target: its process settings fill what options leave open."""
     process = target.process
     if not isinstance(process, BrainstormProcess):
         raise TypeError(f"run_target got a {process.type} process")
-    options = dataclasses.replace(options, model=options.model or process.model,
-                                  budget_usd=options.budget_usd if options.budget_usd is not None else process.budget_usd)
+    options = dataclasses.replace(
+        options, model=options.model or process.model, api_base=options.api_base or process.api_base,
+        api_key_env=options.api_key_env or process.api_key_env,
+        price_per_mtok=options.price_per_mtok or process.price_per_mtok,
+        budget_usd=options.budget_usd if options.budget_usd is not None else process.budget_usd,
+        budget_tokens=options.budget_tokens if options.budget_tokens is not None else process.budget_tokens)
     return run_brainstorm(BrainstormConfig.from_target(target), options)

@@ -8,10 +8,13 @@ persona sees the others' turns and a resumed session sends exactly the same mess
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from caramba.agents.runtime.state import TurnRecord
 from caramba.processes.brainstorm.config import BrainstormConfig
-from caramba.processes.brainstorm.state import Proposal, TurnRecord
+
+if TYPE_CHECKING:
+    from caramba.processes.brainstorm.proposals import Proposal
 
 RULES = """You take part in a moderated research brainstorm of caramba, an ML architecture
 research tool. Facts about the codebase come from the code-graph tools, costs from the

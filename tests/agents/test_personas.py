@@ -9,13 +9,13 @@ import pytest
 from google.adk.models import LlmRequest
 from google.genai import types
 
-from caramba.agents.build import build_agent
+from caramba.agents.build import ToolGate, build_agent
 from caramba.agents.errors import AgentSetupError, ModelNotConfigured, ScriptError
 from caramba.agents.models import ModelChoice, build_model, choose_model
 from caramba.agents.persona import BUILTIN_DIR, load_persona, persona_names
 from caramba.agents.scripted import ScriptedLlm, load_script
 from caramba.agents.toolset import check_allow_lists
-from caramba.agents.usage import Usage, UsageMeter, price
+from caramba.agents.usage import Budget, Pricing, Usage, UsageMeter, price
 from caramba.engine.compiler.errors import ManifestInvalid
 from caramba.workspace.config import LlmSettings
 
@@ -70,15 +70,17 @@ def test_model_precedence_and_the_no_model_error(tmp_path: Path) -> None:
 def test_litellm_models_and_cost_unknown_for_unpriced_models(tmp_path: Path) -> None:
     from google.adk.models.lite_llm import LiteLlm
 
-    model, pricing = build_model(ModelChoice("openai/my-local", "http://127.0.0.1:8000/v1", "--model"), "architect", tmp_path)
-    assert isinstance(model, LiteLlm) and pricing == "openai/my-local"
+    model, pricing = build_model(ModelChoice("openai/my-local", "http://127.0.0.1:8000/v1", "--model", "HOME"),
+                                 "architect", tmp_path)
+    assert isinstance(model, LiteLlm) and pricing == Pricing("openai/my-local") and not pricing.known
     with pytest.raises(AgentSetupError, match="no provider prefix"):
         build_model(ModelChoice("gpt-4o", None, "--model"), "architect", tmp_path)
     assert price("openai/my-local", 1000, 100) is None
     assert price("openai/gpt-4o-mini", 1000, 100) == pytest.approx(1000 * 0.15e-6 + 100 * 0.6e-6)
-    meter = UsageMeter(budget_usd=1.0)
+    meter = UsageMeter(Budget(usd=1.0))
     meter.record("architect", "openai/my-local", 1000, 100)
-    assert not meter.exhausted and "cost unknown" in meter.total.describe()
+    assert "cost unknown" in meter.total.describe()
+    assert Pricing("openai/my-local", (1.0, 2.0)).cost(1_000_000, 500_000) == pytest.approx(2.0)
     assert Usage(1, 10, 5, 0.5).describe() == "15 tokens, $0.5000"
 
 
@@ -86,7 +88,7 @@ def test_agent_from_persona_with_output_schema(tmp_path: Path) -> None:
     persona = load_persona("reviewer", tmp_path).model_copy(update={"output_schema": {
         "type": "object", "properties": {"verdict": {"type": "string"}}, "required": ["verdict"]}})
     script = load_script(Path(__file__).parent / "scripts" / "brainstorm_e2e.yml")
-    agent = build_agent("reviewer", persona, ScriptedLlm(script=script, role="reviewer"), None, [], UsageMeter(), _Quiet())
+    agent = build_agent("reviewer", persona, ScriptedLlm(script=script, role="reviewer"), [], ToolGate("reviewer", _Quiet(), 4))
     assert agent.name == "reviewer" and agent.output_schema == persona.output_schema
 
 

@@ -1,14 +1,15 @@
 """The live view: who is speaking, which tools they call, what the session has cost.
 
 :class:`LiveView` is a session observer drawing a ``rich.live.Live`` panel (the team
-with the current speaker marked, the current turn's tool calls, the running cost) and
-printing one permanent line per finished turn above it. :class:`Observers` fans events
-out to the live view and to any extra observers (tests use one to stop a session).
+with the current speaker marked, the current turn's tool calls with ✓/✗, the running
+cost against the budget) and printing one permanent line per finished turn above it.
+:class:`Observers` fans events out to the live view and to any extra observers (tests
+use one to stop a session).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -16,17 +17,16 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from caramba.agents.runtime.state import TurnRecord
 from caramba.agents.usage import UsageMeter
-from caramba.processes.brainstorm.config import BrainstormConfig
-from caramba.processes.brainstorm.prompts import label
-from caramba.processes.brainstorm.state import TurnRecord
 
 
 class LiveView:
     """Draws the session as it happens (see the module docstring)."""
 
-    def __init__(self, console: Console, config: BrainstormConfig, meter: UsageMeter) -> None:
-        self.console, self.config, self.meter = console, config, meter
+    def __init__(self, console: Console, title: str, team: list[tuple[str, str]], meter: UsageMeter,
+                 label: Callable[[TurnRecord], str]) -> None:
+        self.console, self.title, self.team, self.meter, self.label = console, title, team, meter, label
         self.speaker: str | None = None
         self.turn = ""
         self.tools: list[str] = []
@@ -48,17 +48,18 @@ class LiveView:
         self.tools.append(f"… {name}({shown})")
         self._refresh()
 
-    def tool_finished(self, role: str, name: str, ok: bool) -> None:
+    def tool_finished(self, role: str, name: str, ok: bool, result: Any) -> None:
         for index in range(len(self.tools) - 1, -1, -1):
             if self.tools[index].startswith(f"… {name}("):
-                self.tools[index] = ("✓ " if ok else "✘ ") + self.tools[index][2:]
+                self.tools[index] = ("✓ " if ok else "✗ ") + self.tools[index][2:]
                 break
         self._refresh()
 
     def turn_finished(self, record: TurnRecord, resumed: bool) -> None:
-        tools = f" · tools: {', '.join(c.name for c in record.tools)}" if record.tools else ""
+        tools = f" · tools: {', '.join(('' if c.ok else '✗') + c.name for c in record.tools)}" if record.tools else ""
         state = "[dim](from checkpoint)[/] " if resumed else ""
-        self.console.print(f"{state}[bold]{record.role}[/] — {label(record)}{escape(tools)}")
+        note = f" [yellow]({escape(record.note)})[/]" if record.note else ""
+        self.console.print(f"{state}[bold]{record.role}[/] — {escape(self.label(record))}{escape(tools)}{note}")
         self.speaker = None
         self._refresh()
 
@@ -70,14 +71,14 @@ class LiveView:
 
     def _render(self) -> Panel:
         team = Table.grid(padding=(0, 2))
-        for role, persona in self.config.team:
+        for role, persona in self.team:
             mark = "[bold green]▶ speaking[/]" if role == self.speaker else ""
             team.add_row(f"[bold]{role}[/]", f"[dim]{persona}[/]", mark)
         tools = "\n".join(escape(t) for t in self.tools[-8:]) or "[dim]no tool calls yet[/]"
         cost = self.meter.total.describe()
-        budget = f" of ${self.meter.budget_usd:.2f}" if self.meter.budget_usd is not None else ""
-        return Panel(Group(team, "", f"[bold]{escape(self.turn)}[/]", tools, "", f"usage: {escape(cost)}{budget}"),
-                     title=f"brainstorm: {escape(self.config.topic[:60])}", border_style="cyan")
+        budget = f" of {self.meter.budget.describe()}" if self.meter.budget.describe() != "none" else ""
+        return Panel(Group(team, "", f"[bold]{escape(self.turn)}[/]", tools, "", f"usage: {escape(cost)}{escape(budget)}"),
+                     title=escape(self.title[:70]), border_style="cyan")
 
 
 class Observers:
