@@ -54,10 +54,13 @@ def _real_path(data: Any, loc: tuple[Any, ...]) -> Path:
     """Drop the union-tag segments pydantic inserts into ``loc`` (they are not in the data)."""
     path: list[object] = []
     node = data
-    for index, part in enumerate(loc):
-        after = loc[index + 1] if index + 1 < len(loc) else None
-        if isinstance(node, dict) and _is_tag(node, part) and isinstance(after, str) and after in node and after != part:
-            continue  # the union tag (`type: process`), although `process` is also a key here
+    tagged: int | None = None  # id of the dict whose union tag was skipped already
+    for part in loc:
+        if isinstance(node, dict) and part in (node.get("type"), node.get("ref")) and tagged != id(node):
+            # pydantic puts a union's tag first, before the field: `type: process` also has a
+            # `process` key, so the first `process` is the tag and the second the key
+            tagged = id(node)
+            continue
         if isinstance(node, dict) and part in node:
             node = node[part]
             path.append(part)
