@@ -1,11 +1,8 @@
-"""The brainstorm process: a moderated multi-persona discussion ending in manifests.
+"""The brainstorm: a moderated persona discussion ending in manifests, on the agent runtime.
 
-A thin orchestration on the agent runtime (:mod:`caramba.agents.runtime`):
 ``process.py`` orders the turns, ``prompts.py`` says what each asks, ``tools.py`` holds
-the process tools, ``proposals.py`` turns proposals into saved, runnable manifests and
-``outputs.py`` writes ``proposals.md``/``.csv``. ``run_brainstorm(config, options)``
-runs (or resumes, or replays) one session; ``run_target(target, options)`` runs a
-manifest's ``type: process`` brainstorm target. See docs/agents.md.
+the process tools, ``proposals.py`` makes proposals into saved, runnable manifests,
+``outputs.py`` writes ``proposals.md``/``.csv``. See docs/agents.md.
 """
 
 from __future__ import annotations
@@ -13,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from caramba.agents.recording import read_recording
 from caramba.agents.runtime import AgentSession, SessionOptions, SessionResult, SessionSpec
+from caramba.agents.runtime.team import replay_options
 from caramba.engine.manifest.processes import BrainstormProcess
 from caramba.engine.manifest.targets import ProcessTarget
 from caramba.processes.brainstorm.config import BrainstormConfig
@@ -32,17 +29,10 @@ def run_brainstorm(config: BrainstormConfig, options: SessionOptions) -> Session
 
 
 def replay_config(options: SessionOptions) -> tuple[BrainstormConfig, SessionOptions]:
-    """The recorded session's config, and ``options`` with its initial budget.
-
-    While replaying, each call is checked against the budget recorded with it, so a
-    session that was resumed with a larger budget replays to the same end.
-    """
-    if options.replay is None:
-        raise ValueError("replay_config needs options.replay")
-    header = read_recording(options.replay).header
-    budget = header.get("budget") or {"usd": header.get("budget_usd"), "tokens": None}
-    return BrainstormConfig.from_json(header["config"]), dataclasses.replace(
-        options, budget_usd=budget.get("usd"), budget_tokens=budget.get("tokens"))
+    """The recorded session's config, and ``options`` with its initial budget (a replay
+    then checks each call against the budget recorded with it)."""
+    config, options = replay_options(options)
+    return BrainstormConfig.from_json(config), options
 
 
 def run_target(target: ProcessTarget, options: SessionOptions) -> SessionResult:

@@ -9,19 +9,17 @@ roles and must name a ``moderator``.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from caramba.agents.errors import AgentSetupError
-from caramba.engine.manifest.targets import BrainstormProcess, ProcessTarget
+from caramba.agents.runtime.team import check_team, session_slug
+from caramba.engine.manifest.processes import BrainstormProcess
+from caramba.engine.manifest.targets import ProcessTarget
 
 MODERATOR = "moderator"
 DEFAULT_MODERATOR = "research_lead"
 DEFAULT_PARTICIPANTS = ("architect", "ml_expert", "contrarian", "developer")
-ROLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -35,18 +33,12 @@ class BrainstormConfig:
     max_attempts: int = 3
 
     def __post_init__(self) -> None:
-        roles = [role for role, _ in self.team]
-        if not roles or roles[0] != MODERATOR:
+        if not self.team or self.team[0][0] != MODERATOR:
             raise AgentSetupError("a brainstorm team needs a `moderator` role", "add `moderator: research_lead` to team")
-        if len(roles) < 2:
+        if len(self.team) < 2:
             raise AgentSetupError("a brainstorm needs at least one participant besides the moderator",
                                   "list participants, e.g. --personas architect,ml_expert,contrarian")
-        for role in roles:
-            if not ROLE.match(role) or role == "user":
-                raise AgentSetupError(f"team role {role!r} is not a valid agent name",
-                                      "use a Python identifier other than 'user' (letters, digits, _)")
-        if len(set(roles)) != len(roles):
-            raise AgentSetupError(f"team roles repeat: {', '.join(roles)}", "give each participant one role")
+        check_team(self.team)
         if self.rounds < 1 or self.max_proposals < 1 or self.max_attempts < 1:
             raise AgentSetupError("rounds, max_proposals and max_attempts must be at least 1", "pass --rounds 1 or more")
 
@@ -54,11 +46,6 @@ class BrainstormConfig:
     def participants(self) -> list[str]:
         """Participant roles in speaking order."""
         return [role for role, _ in self.team[1:]]
-
-    @property
-    def personas(self) -> dict[str, str]:
-        """role → persona name."""
-        return dict(self.team)
 
     def to_json(self) -> dict[str, Any]:
         """JSON form (stored in the checkpoint and the recording header)."""
@@ -69,9 +56,9 @@ class BrainstormConfig:
         """Inverse of :meth:`to_json`."""
         return cls(**{**data, "team": tuple(tuple(pair) for pair in data["team"])})
 
-    def digest(self) -> str:
-        """8 hex digits identifying the session's content."""
-        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()[:8]
+    def slug(self) -> str:
+        """The default session folder name (the topic's first words plus a digest)."""
+        return session_slug(self.topic, self.to_json())
 
     @classmethod
     def from_command(cls, topic: str, personas: list[str] | None, moderator: str, rounds: int) -> "BrainstormConfig":
@@ -92,8 +79,3 @@ class BrainstormConfig:
                                   "add `moderator: research_lead` to team")
         others = tuple((r, p) for r, p in target.team.items() if r != MODERATOR)
         return cls(topic=process.topic, team=((MODERATOR, target.team[MODERATOR]), *others), rounds=process.rounds)
-
-    def slug(self) -> str:
-        """A folder name for the session: the topic's first words plus the digest."""
-        words = re.sub(r"[^a-z0-9]+", "-", self.topic.lower()).strip("-")[:40].strip("-")
-        return f"{words or 'session'}-{self.digest()}"

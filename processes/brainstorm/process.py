@@ -30,38 +30,26 @@ class Brainstorm:
     """The brainstorm :class:`~caramba.agents.runtime.Process` (see the module docstring)."""
 
     def __init__(self, config: BrainstormConfig) -> None:
-        self.config = config
-        self.max_attempts = config.max_attempts
+        self.config, self.max_attempts = config, config.max_attempts
         self.proposals: list[Proposal] = []
-        self.session: AgentSession | None = None
+        self.session: AgentSession = None  # type: ignore[assignment]  (set by run)
 
-    # ── what the proposal loop needs (proposals.Host) ─────────────────────────────────
-    @property
-    def folder(self) -> Path:
-        return self._session.folder
-
-    @property
-    def workspace(self) -> Path:
-        return self._session.options.workspace
-
-    @property
-    def _session(self) -> AgentSession:
-        if self.session is None:
-            raise RuntimeError("Brainstorm.run() sets the session")
-        return self.session
+    # ── what the proposal loop uses ───────────────────────────────────────────────────
+    folder = property(lambda self: self.session.folder)
+    workspace = property(lambda self: self.session.options.workspace)
 
     async def turn(self, turn_id: str, role: str, kind: str, round_: int, task: str, tools: Any = no_tools) -> Any:
         """One turn whose message is the discussion so far plus ``task``."""
-        message = prompts.message(self.config, self._session.state.turns, task)
-        return await self._session.turn(turn_id, role, kind, round_, message, tools)
+        message = prompts.message(self.config, self.session.state.turns, task)
+        return await self.session.turn(turn_id, role, kind, round_, message, tools)
 
     async def call_tool(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-        return await self._session.call_tool(tool, args)
+        return await self.session.call_tool(tool, args)
 
     def checkpoint(self) -> None:
         """Keep the proposals in the checkpoint and save it."""
-        self._session.state.data["proposals"] = [asdict(p) for p in self.proposals]
-        self._session.checkpoint()
+        self.session.state.data["proposals"] = [asdict(p) for p in self.proposals]
+        self.session.checkpoint()
 
     # ── the Process protocol ──────────────────────────────────────────────────────────
     async def run(self, session: AgentSession) -> tuple[str, str]:
@@ -96,7 +84,7 @@ class Brainstorm:
             summary = await self.turn(f"summary-{round_}", MODERATOR, "summary", round_, prompts.summary_task(c, round_),
                                       tools)
             if "end_discussion" in summary.actions:
-                self._session.notice(f"the moderator ended the discussion: {summary.actions['end_discussion']}")
+                self.session.notice(f"the moderator ended the discussion: {summary.actions['end_discussion']}")
                 break
         close = await self.turn("close", MODERATOR, "close", 0, prompts.close_task(c),
                                 lambda a: [record_proposal_tool(a, c.participants, c.max_proposals)])

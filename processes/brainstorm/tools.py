@@ -1,21 +1,15 @@
-"""Process tools: how the moderator steers and authors hand in manifests.
-
-These are plain ADK function tools, given only for the turn that needs them (besides
-the persona's MCP tools): ``end_discussion`` in the moderator's round summaries,
-``record_proposal`` in its closing turn, ``submit_manifest`` in an author's manifest
-turn. Whatever they receive is written to the turn's ``actions`` and checkpointed.
-``submit_manifest`` validates through the real MCP ``validate_manifest`` tool and
-returns the structured errors at once, so an author can fix them in the same turn.
+"""The moderator's process tools, given only to the turns that need them: ``end_discussion``
+(round summaries) and ``record_proposal`` (closing). What they receive is written to the
+turn's ``actions`` and checkpointed. (Authors get :mod:`caramba.agents.manifests.submit`.)
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from google.adk.tools import FunctionTool
 
-Validate = Callable[[str], Awaitable[dict[str, Any]]]
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -59,22 +53,3 @@ def record_proposal_tool(actions: dict[str, Any], authors: list[str], limit: int
         return {"ok": True, "recorded": len(proposals)}
 
     return FunctionTool(record_proposal)
-
-
-def submit_manifest_tool(actions: dict[str, Any], validate: Validate) -> FunctionTool:
-    """``submit_manifest(manifest)``: hand in a manifest; returns the validation result."""
-
-    async def submit_manifest(manifest: str) -> dict[str, Any]:
-        """Submit the proposal's manifest (complete YAML text). It is validated at once;
-        when errors come back, fix them and submit again. The last submission counts.
-
-        Args:
-            manifest: the complete manifest YAML text.
-        """
-        result = await validate(manifest)
-        actions["manifest"] = manifest
-        actions["validation"] = result
-        actions["submissions"] = actions.get("submissions", 0) + 1
-        return result
-
-    return FunctionTool(submit_manifest)

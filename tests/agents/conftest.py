@@ -3,7 +3,8 @@
 The graph is built by the code-graph component's own command (``caramba
 codegraph-sync``) into the workspace's default database, under the graph name the MCP
 server of that workspace looks up, so the persona agents query the real graph of the
-real repository through the real ``caramba mcp`` server.
+real repository through the real ``caramba mcp`` server. The workspace's ``data.npy``
+(the token file the scripted manifests name) is Python's own ``textwrap.py``, byte-tokenised.
 """
 
 from __future__ import annotations
@@ -28,4 +29,10 @@ def graph_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            "--db", str(workspace / ".caramba" / "codegraph.db"), "--format", "json"],
                           cwd=workspace, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+    import textwrap
+
+    from caramba.engine.data.prepare import prepare
+    from caramba.engine.data.tokenizers.byte import ByteTokenizer
+
+    prepare(Path(textwrap.__file__), workspace / "data.npy", ByteTokenizer())
     return workspace
