@@ -34,7 +34,8 @@ from caramba.agents.usage import Budget, Pricing, UsageMeter, import_litellm
 
 #: What ends a turn from inside a model call; the turn runner raises it (or notes a limit).
 STOPS = (BudgetReached, ProviderFailed, TurnLimitReached, AgentSetupError)
-#: Tokenizer used to count prompts of models LiteLLM has no tokenizer for.
+#: The tokenizer every prompt is counted with (bundled with LiteLLM, offline): the count
+#: is an estimate for the budget check; other models' tokenizers would be downloaded.
 COUNTING_MODEL = "gpt-4o"
 
 
@@ -99,7 +100,7 @@ class SessionLlm(BaseLlm):
                 meter.budget = Budget(recorded.get("usd"), recorded.get("tokens"))
         key = {"role": self.role, "turn": self._turn, "call": index, "budget": meter.budget.to_json()}
         try:
-            meter.check(self.role, self.pricing, prompt_tokens(llm_request, self.pricing), self.max_tokens)
+            meter.check(self.role, self.pricing, prompt_tokens(llm_request), self.max_tokens)
         except BudgetReached as stop:
             recorder.append({"kind": "stop", **key, "reason": str(stop)})
             raise
@@ -114,7 +115,7 @@ class SessionLlm(BaseLlm):
             yield response
 
 
-def prompt_tokens(request: LlmRequest, pricing: Pricing) -> int:
+def prompt_tokens(request: LlmRequest) -> int:
     """Tokens of everything the request sends: instruction, conversation, tool declarations."""
     pieces: list[str] = []
     config = request.config
@@ -131,6 +132,4 @@ def prompt_tokens(request: LlmRequest, pricing: Pricing) -> int:
     for tool in (config.tools if config is not None else None) or []:
         for declaration in getattr(tool, "function_declarations", None) or []:
             pieces.append(declaration.model_dump_json(exclude_none=True))
-    litellm = import_litellm()
-    model = pricing.model if pricing.model and "/" in pricing.model else COUNTING_MODEL
-    return int(litellm.token_counter(model=model, text="\n".join(pieces)))
+    return int(import_litellm().token_counter(model=COUNTING_MODEL, text="\n".join(pieces)))
