@@ -1,9 +1,9 @@
 """Build a run's parts from the manifest through the registry: model, dataset, objective,
 trainer, teacher, and where relative data paths resolve.
 
-Relative data paths resolve against the manifest's folder (``Compiled.base_dir``), except
-for caramba's own presets (``presets/``), whose data paths resolve against the workspace
-— a preset says ``path: data.npy`` meaning *your* data.npy.
+Path fields were resolved once at validation (``engine/compiler/paths.py``): relative to
+the manifest's folder, except for caramba's own presets and manifest text, which resolve
+against the workspace — a preset says ``path: data.npy`` meaning *your* data.npy.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from torch import nn
 
 from caramba.engine.compiler import Compiled
-from caramba.engine.compiler.extends import PRESETS_DIR
+from caramba.engine.compiler.compile import base_folder
 from caramba.engine.manifest.defaults import Defaults
 from caramba.engine.manifest.targets import ExperimentTarget, Run
 from caramba.engine.model.build import build_system
@@ -23,10 +23,9 @@ from caramba.engine.train.seeding import seed_everything, set_deterministic
 
 
 def data_base_dir(compiled: Compiled, workspace: Path) -> Path:
-    """Where the manifest's relative data paths resolve (see the module docstring)."""
-    if compiled.file != "<text>" and Path(compiled.file).resolve().parent == PRESETS_DIR.resolve():
-        return workspace
-    return compiled.base_dir
+    """Where the manifest's relative paths resolve: the compiler's one rule (``base_folder``).
+    A bound manifest's path fields are already absolute (resolved at validation)."""
+    return base_folder(compiled.file, workspace)
 
 
 def build_model(target: ExperimentTarget, run: Run) -> nn.Module:
