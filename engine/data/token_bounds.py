@@ -86,7 +86,10 @@ def scan(token_file: TokenFile, cache_dir: Path | None) -> int:
     bound = max((int(ids[i:i + CHUNK].max()) + 1 for i in range(0, token_file.count, CHUNK)), default=0)
     if cache_file is not None:
         cached[key] = bound
-        _write(cache_file, cached)
+        try:
+            _write(cache_file, cached)
+        except OSError:
+            pass  # a read-only workspace: the file is scanned again next time, which is only slower
     return bound
 
 

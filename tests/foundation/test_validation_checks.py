@@ -159,3 +159,12 @@ def test_rejected_at_validation(ws: Path, name: str, text: str, sets: list[str],
     if needle is not None:
         expected = text[: text.index(needle)].count("\n") + 1
         assert matching[0]["line"] == expected and matching[0]["file"] == file, (matching[0], expected)
+
+
+def test_the_vocabulary_scan_is_cached_and_follows_the_file(ws: Path) -> None:
+    code, _, _ = validate(ws, BASE, [])
+    cache = ws / ".caramba" / "cache" / "token_bounds.json"
+    assert code == 0 and list(json.loads(cache.read_text()).values()) == [256]
+    tokens(ws, "data.npy", np.arange(20_000, dtype=np.uint16) % 300)  # the file changes: scanned again
+    code, report, _ = validate(ws, BASE, [])
+    assert code == 2 and "token ids up to 299" in report["errors"][0]["message"]

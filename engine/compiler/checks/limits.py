@@ -38,7 +38,9 @@ for _limit, _words, _what in (
 
 
 def _is_width(name: str) -> bool:
-    return name.startswith(("d_", "n_")) or name.endswith(("_dim", "_heads")) or name in ("expand", "top_k", "channels", "patch_size")
+    """Widths by name, also for the constructor kwargs of graph ops (``out_features``, ``hidden_size``)."""
+    return name.startswith(("d_", "n_", "num_")) or name.endswith(("_dim", "_heads", "_features", "_channels", "_size", "_embeddings")) \
+        or name in ("expand", "top_k", "channels", "patch_size")
 
 
 def ints(node: Any, where: tuple[object, ...] = ()) -> Iterator[tuple[tuple[object, ...], str, int]]:
@@ -55,9 +57,12 @@ def ints(node: Any, where: tuple[object, ...] = ()) -> Iterator[tuple[tuple[obje
     elif isinstance(node, (list, tuple)):
         for index, item in enumerate(node):
             yield from ints(item, (*where, index))
-    elif isinstance(node, dict):
+    elif isinstance(node, dict):  # free-form mappings (a graph op's constructor kwargs): keys name the integers
         for key, item in node.items():
-            yield from ints(item, (*where, key))
+            if isinstance(item, int) and not isinstance(item, bool):
+                yield (*where, key), str(key), item
+            else:
+                yield from ints(item, (*where, key))
 
 
 def check_limits(manifest: BaseModel, limits: LimitSettings) -> list[Issue]:
