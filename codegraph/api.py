@@ -22,10 +22,15 @@ from typing import Any
 
 from caramba.codegraph.database import Database, default_db_path, is_url
 from caramba.codegraph.naming import default_graph_name
-from caramba.codegraph.queries import IMPACT_TYPES, Queries, QueryError
+from caramba.codegraph.queries import DEFAULT_TIMEOUT_MS, IMPACT_TYPES, Queries, QueryError
 from caramba.codegraph.report import Progress
 
 CALL_TYPES = ("CALLS",)
+
+
+#: Memory one query may use in an embedded database (FalkorDB's QUERY_MEM_CAPACITY): a read
+#: such as ``UNWIND range(1, 3e9)`` fails with an error instead of exhausting the server.
+QUERY_MEMORY_BYTES = 1 << 30
 
 
 class CodeGraph:
@@ -37,13 +42,17 @@ class CodeGraph:
         graph: str | None = None,
         workspace: Path | None = None,
         repo: Path | None = None,
+        query_timeout_ms: int = DEFAULT_TIMEOUT_MS,
     ) -> None:
         """Address graph ``graph`` (default: from ``repo``) in database ``db``.
 
         ``db`` is a database file or a ``redis://``/``falkor://`` URL; by default the
         file ``<workspace>/.caramba/codegraph.db``. ``repo`` (default: the workspace)
-        names the default graph.
+        names the default graph. Every query runs under ``query_timeout_ms``, enforced
+        by FalkorDB itself (the query's ``TIMEOUT``; for an embedded database also the
+        server-wide ``TIMEOUT_MAX``, so no read can outlive it).
         """
+        self.query_timeout_ms = query_timeout_ms
         base = (workspace or Path.cwd()).resolve()
         self.location: str | Path = db if db is not None and is_url(db) else Path(db or default_db_path(base))
         self.graph_name = graph or default_graph_name(repo or base)
@@ -62,6 +71,10 @@ class CodeGraph:
         """The open database (opened now if needed)."""
         if self._db is None:
             self._db = Database.open(self.location)
+            if self._db.embedded:  # our own server: cap every query's run time in the database itself
+                self._db.raw.execute_command("GRAPH.CONFIG", "SET", "TIMEOUT_MAX", self.query_timeout_ms)
+                self._db.raw.execute_command("GRAPH.CONFIG", "SET", "TIMEOUT_DEFAULT", self.query_timeout_ms)
+                self._db.raw.execute_command("GRAPH.CONFIG", "SET", "QUERY_MEM_CAPACITY", QUERY_MEMORY_BYTES)
         return self._db
 
     def close(self) -> None:
@@ -141,4 +154,4 @@ class CodeGraph:
                 f"graph {self.graph_name!r} does not exist in {database.location} (graphs there: {graphs}); "
                 "run `caramba codegraph-sync` first or pass --graph"
             )
-        return Queries(database.graph(self.graph_name))
+        return Queries(database.graph(self.graph_name), self.query_timeout_ms)

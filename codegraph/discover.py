@@ -5,6 +5,10 @@ ignored (``git ls-files --cached --others --exclude-standard``), minus files del
 the work tree. Elsewhere the tree is walked, honouring every ``.gitignore`` on the way
 (each one applies to its own directory and below, as in git) and skipping ``.git``.
 Paths come back repository-relative, POSIX-style and sorted.
+
+A symlinked ``.py`` file whose target lies outside the repository is left out: syncing a
+folder never reads files elsewhere on the machine through a link planted in it. Links
+that stay inside are indexed.
 """
 
 from __future__ import annotations
@@ -21,10 +25,18 @@ def python_files(root: Path) -> list[str]:
     """Return the sorted repository-relative paths of the ``.py`` files under ``root``."""
     listed = _git_files(root)
     if listed is None:
-        return sorted(_walk(root))
+        return sorted(path for path in _walk(root) if _confined(root, path))
     base = str(root)
     # git lists files deleted from the work tree until the deletion is staged
-    return sorted(path for path in listed if path.endswith(".py") and os.path.isfile(os.path.join(base, path)))
+    return sorted(path for path in listed
+                  if path.endswith(".py") and os.path.isfile(os.path.join(base, path)) and _confined(root, path))
+
+
+def _confined(root: Path, path: str) -> bool:
+    """True when ``root/path``, links followed, is still inside ``root``."""
+    real_root = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(root, path))
+    return target == real_root or target.startswith(real_root + os.sep)
 
 
 def _git_files(root: Path) -> list[str] | None:

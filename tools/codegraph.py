@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import atexit
 import threading
+
+import redis
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
@@ -28,7 +30,8 @@ Limit = Annotated[int, Field(ge=1, le=5000, description="most results returned (
 
 def register(server: MCPServer, ws: Workspace) -> None:
     """Add the code-graph tools to ``server`` (one graph handle, used under a lock, closed at exit)."""
-    code = CodeGraph(db=ws.config.graph.db, workspace=ws.root)
+    timeout_s = ws.config.graph.query_timeout_s
+    code = CodeGraph(db=ws.config.graph.db, workspace=ws.root, query_timeout_ms=int(timeout_s * 1000))
     lock = threading.Lock()
 
     def close() -> None:
@@ -38,11 +41,19 @@ def register(server: MCPServer, ws: Workspace) -> None:
     atexit.register(close)
 
     def ask(method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        with lock:
-            try:
-                return getattr(code, method)(*args, **kwargs)
-            except QueryError as exc:
-                raise ToolError(str(exc)) from None
+        # A query holds the lock at most its database timeout; a caller never waits forever behind one.
+        if not lock.acquire(timeout=timeout_s + 5 if method != "sync" else -1):
+            raise ToolError(f"the code graph is busy with another query (each may run {timeout_s:g} s, graph.query_timeout_s "
+                            "in caramba.yml); try again in a moment")
+        try:
+            return getattr(code, method)(*args, **kwargs)
+        except QueryError as exc:
+            raise ToolError(str(exc)) from None
+        except redis.ResponseError as exc:
+            raise ToolError(f"FalkorDB refused the request: {exc}\nhint: a query that times out is stopped by the database "
+                            f"after graph.query_timeout_s={timeout_s:g} s; add a LIMIT or a narrower MATCH") from None
+        finally:
+            lock.release()
 
     @server.tool()
     def codegraph_query(cypher: Annotated[str, Field(description="read-only Cypher, e.g. MATCH (f:Function) RETURN f.qualname LIMIT 5")],

