@@ -63,6 +63,9 @@ def persona_path(name: str, workspace: Path) -> Path:
     """The file of persona ``name`` (a name, or a path to a .yml file)."""
     if name.endswith((".yml", ".yaml")):
         path = (workspace / name).resolve()
+        if not path.is_relative_to(workspace.resolve()):
+            raise AgentSetupError(f"persona file {name} resolves to {path}, outside the workspace {workspace.resolve()}",
+                                  "give a persona name, or a .yml path inside the workspace (symlinks are followed)")
         if not path.is_file():
             raise AgentSetupError(f"persona file {name} does not exist", "give a persona name or an existing .yml path")
         return path

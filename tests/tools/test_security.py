@@ -114,3 +114,30 @@ async def test_preset_names_cannot_traverse(workspace: Path, tmp_path: Path) -> 
             result = await client.call_tool(tool, args)
             assert result.is_error and "unknown preset" in result.content[0].text, tool
         assert (await call(client, "read_preset", name="complete_example"))["yaml"].startswith("#")
+
+
+async def test_a_benchmarked_checkpoint_outside_the_workspace_fails_validation(workspace: Path, tmp_path: Path) -> None:
+    """The pickle attack of issue #13: a `benchmarks[].models` entry naming a checkpoint
+    folder outside the workspace validated ok and its state.pt was unpickled in the run."""
+    evil = tmp_path / "evil" / "step_00000001"
+    evil.mkdir(parents=True)
+    text = tiny_manifest().replace("    models:\n    - student\n", f"    models:\n    - student\n    - {evil}\n")
+    async with inprocess(workspace) as client:
+        report = await call(client, "validate_manifest", manifest=text)
+        assert not report["ok"] and report["errors"][0]["path"] == "targets[0].benchmarks[0].models[1]", report
+        assert "outside the workspace" in report["errors"][0]["message"] and report["errors"][0]["line"]
+        run = await client.call_tool("run_manifest", {"manifest": text})
+        assert run.is_error and "benchmarks[0].models[1]" in run.content[0].text
+
+
+async def test_http_refuses_foreign_host_and_origin(http_server: HttpServer) -> None:
+    """DNS rebinding: a page of another origin, or a request naming another Host, gets no answer."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    async with httpx.AsyncClient() as raw:
+        ok = await raw.post(http_server.url, json=body, headers=headers)
+        host = await raw.post(http_server.url, json=body, headers={**headers, "Host": "evil.example:80"})
+        origin = await raw.post(http_server.url, json=body, headers={**headers, "Origin": "http://evil.example"})
+    assert ok.status_code == 200, ok.text
+    assert host.status_code in (400, 403, 421) and origin.status_code in (400, 403), (host.status_code, origin.status_code)
