@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +104,6 @@ def _read(cache_file: Path | None) -> dict[str, int]:
 
 def _write(cache_file: Path, data: dict[str, int]) -> None:
     """Atomic replace, so concurrent validations never read half a file."""
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, cache_file)
+    from caramba.engine.store.atomic import write_text
+
+    write_text(cache_file, json.dumps(data))  # a unique temporary per call: concurrent threads never share one

@@ -70,3 +70,21 @@ async def test_read_artifact_serves_images_tables_text_and_refuses_checkpoints(w
             assert refused.is_error and "checkpoint file" in refused.content[0].text, (name, refused.content)
         refused = await client.call_tool("read_artifact", {"run_id": run.name, "name": "blob.dat"})
         assert refused.is_error and "binary" in refused.content[0].text
+
+
+async def test_concurrent_validations_of_a_fresh_workspace_all_succeed(workspace: Path) -> None:
+    """Found by benchmarks/mcp_load.py: concurrent validations wrote the token-bounds cache
+    through one shared temporary file, and some failed with "cannot read the token ids"."""
+    import anyio
+
+    from tests.tools.conftest import tiny_manifest
+
+    reports: list[dict] = []
+    async with inprocess(workspace) as client:
+        async def validate() -> None:
+            reports.append((await client.call_tool("validate_manifest", {"manifest": tiny_manifest()})).structured_content)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(24):
+                group.start_soon(validate)
+    assert len(reports) == 24 and all(r["ok"] for r in reports), [r for r in reports if not r["ok"]][:1]
