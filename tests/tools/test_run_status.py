@@ -66,3 +66,23 @@ async def test_max_concurrent_runs_holds_across_two_servers(tmp_path: Path) -> N
     finally:
         for server in servers:
             server.stop()
+
+
+async def test_cancel_during_a_long_verification_ends_the_run_within_seconds(workspace: Path) -> None:
+    """A run through MCP whose verification is long (60,000 held-out batches) is cancelled
+    while verifying: it ends `cancelled`, saying where, instead of running to the end."""
+    import time
+
+    manifest = tiny_manifest(name="verifying", steps=3, benchmarks=()).replace(
+        "      device: cpu\n", "      device: cpu\n    verify:\n      type: fidelity\n      batches: 60000\n")
+    async with inprocess(workspace) as client:
+        (run_id,) = (await call(client, "run_manifest", manifest=manifest))["run_ids"]
+        await wait_for(client, run_id, ("running",), min_step=3)  # training done: verification has begun
+        log = workspace / ".caramba" / "runs" / run_id / "log.txt"
+        with anyio.fail_after(60):
+            while "training finished" not in (log.read_text() if log.is_file() else ""):
+                await anyio.sleep(0.1)
+        started = time.perf_counter()
+        cancelled = await call(client, "cancel_run", run_id=run_id)
+        assert cancelled["status"] == "cancelled" and time.perf_counter() - started < 10, cancelled
+        assert any("cancelled during held-out evaluation" in reason for reason in cancelled["reasons"]), cancelled
