@@ -177,3 +177,25 @@ def test_unimplemented_process_types_are_unknown_to_the_schema(tmp_path: Path) -
     errors = check(str(manifest)).errors
     assert [(e.path, e.message) for e in errors] == [("targets[0].process.type", "unknown type 'paper_write'")]
     assert "valid: brainstorm" in errors[0].hint and errors[0].line == 6
+
+
+def test_a_saved_manifest_runs_where_it_is_saved(tmp_path: Path) -> None:
+    import textwrap
+
+    from caramba.agents.manifests.save import save_runnable
+    from caramba.agents.scripted import load_script
+    from caramba.engine.compiler import compile_manifest
+    from caramba.engine.data.prepare import prepare
+    from caramba.engine.data.tokenizers.byte import ByteTokenizer
+    from tests.agents.helpers import E2E_SCRIPT
+
+    prepare(Path(textwrap.__file__), tmp_path / "data.npy", ByteTokenizer())
+    manifest = load_script(E2E_SCRIPT).anchors["dba"]
+    saved = tmp_path / "brainstorms" / "s" / "proposals" / "01_dba_kv.yml"
+    assert save_runnable(manifest, saved, tmp_path) == []
+    assert "path: ../../../data.npy" in saved.read_text() and "${d_model}" in saved.read_text()
+    compiled = compile_manifest(str(saved), [], tmp_path)  # from its own folder: the workspace's data.npy
+    assert compiled.manifest.targets[0].data.config.path == str((tmp_path / "data.npy").resolve())
+    (tmp_path / "data.npy").unlink()
+    errors = save_runnable(manifest, saved, tmp_path)
+    assert errors and "data.npy" in errors[0]["message"] and not saved.exists()  # nothing half-written
