@@ -34,13 +34,14 @@ def mean_loss(model: nn.Module, objective: Objective, dataset: Dataset, split: S
         return None
     was_training = model.training
     model.eval()
-    total = torch.zeros((), dtype=torch.float64, device=device)  # streamed: memory does not grow with `batches`
+    wide = torch.float32 if device.type == "mps" else torch.float64  # MPS has no float64
+    total = torch.zeros((), dtype=wide, device=device)  # streamed: memory does not grow with `batches`
     try:
         for index in range(batches):
             cancel.check(f"held-out evaluation (batch {index} of {batches})")
             batch = to_device(dataset.batch(split, index, batch_size), device)
             with autocast() if autocast is not None else nullcontext():
-                total += objective(model, batch).loss.detach().double()
+                total += objective(model, batch).loss.detach().to(wide)
     finally:
         model.train(was_training)
     return float(total.item()) / max(batches, 1)
