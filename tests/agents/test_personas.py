@@ -104,3 +104,13 @@ def test_scripted_model_names_the_missing_turn() -> None:
 
     with pytest.raises(ScriptError, match="no turn 'round-9.architect' for role 'architect'"):
         asyncio.run(first())
+
+
+def test_a_persona_file_outside_the_workspace_is_refused(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (tmp_path / "evil.yml").write_text("name: evil\n")
+    (workspace / "link.yml").symlink_to(tmp_path / "evil.yml")
+    for name in ("../evil.yml", str(tmp_path / "evil.yml"), "link.yml"):
+        with pytest.raises(AgentSetupError, match="outside the workspace"):
+            load_persona(name, workspace)

@@ -86,3 +86,23 @@ async def test_cancel_during_a_long_verification_ends_the_run_within_seconds(wor
         cancelled = await call(client, "cancel_run", run_id=run_id)
         assert cancelled["status"] == "cancelled" and time.perf_counter() - started < 10, cancelled
         assert any("cancelled during held-out evaluation" in reason for reason in cancelled["reasons"]), cancelled
+
+
+async def test_an_mcp_run_finds_its_in_workspace_teacher(workspace: Path) -> None:
+    """Issue #13: `teacher_ckpt` was resolved against the folder of the manifest the server
+    writes (.caramba/manifests/), so a valid in-workspace teacher failed with a traceback."""
+    import json
+
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    GPT2LMHeadModel(GPT2Config(vocab_size=256, n_positions=64, n_embd=32, n_layer=1, n_head=2)).save_pretrained(
+        workspace / "teacher")
+    manifest = tiny_manifest(name="taught", steps=3, benchmarks=()).replace(
+        "      device: cpu\n", "      device: cpu\n      teacher_ckpt: teacher\n"
+                              "    verify:\n      type: fidelity\n      batches: 2\n      max_ppl_ratio: 1000\n")
+    async with inprocess(workspace) as client:
+        launch = await call(client, "run_manifest", manifest=manifest, wait=True)
+        status = launch["runs"][0]
+        assert status["status"] == "succeeded", status
+        verdict = json.loads((workspace / ".caramba" / "runs" / status["id"] / "artifacts" / "verify.json").read_text())
+        assert verdict["measurements"]["reference"] == "teacher" and verdict["passed"]
