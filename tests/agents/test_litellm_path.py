@@ -72,6 +72,10 @@ def test_readme_brainstorm_completes_with_two_runnable_proposals(readme_session:
         assert "../../../data.npy" in saved.read_text()
         assert compile_manifest(str(saved), []).manifest.name == proposal["name"]
     assert "status: completed" in (folder / "summary.md").read_text()
+    turns = {t["id"]: t for t in map(json.loads, (folder / "transcript.jsonl").read_text().splitlines())}
+    rejected = turns["proposal-2.attempt-1"]["tools"][0]  # the invalid GQA manifest: ok false, shown as ✗
+    assert rejected["name"] == "submit_manifest" and not rejected["ok"] and "n_kv_heads" in rejected["result"]
+    assert "- ✗ `submit_manifest(" in (folder / "transcript.md").read_text()
 
 
 def test_every_persona_was_asked_with_its_own_tools_and_the_configured_model(readme_session: Any,
