@@ -6,7 +6,8 @@ configured in ``caramba.yml``. An HTTP 500 storm and a timeout stop the session 
 one message (provider, status, what to do), status ``failed``, the summary updated and
 the checkpoint resumable; a 429 is retried and the session completes; malformed tool
 JSON goes back to the model as a tool error it corrects; a missing key is refused before
-any request (or the variable named by ``api_key_env`` is used). Exit code and the
+any request (or the variable named by ``api_key_env`` is used; also from a manifest's
+process target with its own ``api_base``). Exit code and the
 absence of a traceback are checked through the CLI. The budget is checked before each call against the call's projected cost; an
 unpriced model needs a price or a token budget; a replay of a session resumed with a
 larger budget follows the budget recorded at each call.
@@ -192,3 +193,28 @@ def test_an_unpriced_model_needs_a_price_or_a_token_budget(workspace: Path, mcp:
         sent = server.usage_total()
     assert limited.status == "stopped_budget" and "9,000 tokens" in limited.message
     assert 0 < sent["prompt_tokens"] + sent["completion_tokens"] <= 9000
+
+
+def test_a_process_target_names_its_server_key_variable_and_token_budget(workspace: Path, mcp: HttpServer,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from caramba.engine.compiler import compile_manifest
+    from caramba.processes import run_process
+
+    monkeypatch.setenv("LAB_KEY", "sk-target")
+    with ScriptedOpenAIServer(happy()) as server:
+        manifest = workspace / "target.yml"
+        manifest.write_text(f"""version: 2
+name: research
+targets:
+  - type: process
+    name: where
+    team: {{moderator: research_lead, architect: architect}}
+    process: {{type: brainstorm, topic: "{CONFIG.topic}", rounds: 1, model: openai/local,
+               api_base: "{server.url}", api_key_env: LAB_KEY, budget_tokens: 100000}}
+""")
+        target = compile_manifest(str(manifest), [], workspace).manifest.targets[0]
+        result = run_process(target, ProcessOptions(workspace=workspace, output_dir=workspace / "target",  # type: ignore[arg-type]
+                                                    mcp_url=mcp.url, console=Console(file=open(os.devnull, "w"))))
+        tokens = {r.token for r in server.requests}
+    assert result.status == "completed_without_proposals" and tokens == {"sk-target"}
+    assert result.usage["budget_tokens"] == 100000
