@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,8 +17,15 @@ def run(
     set_: Annotated[list[str], typer.Option("--set", help="override a field: a.b[0].c=value (YAML-typed)")] = [],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="plan only: build on the meta device, train nothing")] = False,
     format_: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    nproc: Annotated[int | None, typer.Option("--nproc", min=1, help="processes on this host (execs torchrun; one per GPU); "
+                                              "with --dry-run: the ranks to plan per-rank memory for")] = None,
 ) -> None:
-    """Run a manifest (train → verify → benchmark), or show its plan with --dry-run."""
+    """Run a manifest (train → verify → benchmark), or show its plan with --dry-run.
+
+    ``--nproc N`` starts N ranks on this host through torchrun (DDP or FSDP2 as the
+    manifest's ``defaults.runtime.distributed`` says); on several hosts, start
+    ``torchrun … -m caramba run M.yml`` on each (README, "Several GPUs and hosts").
+    """
     from caramba.engine.compiler import ManifestInvalid, compile_manifest
 
     try:
@@ -38,19 +45,28 @@ def run(
         from caramba.engine.plan import dry_run as plan_fn
         from caramba.engine.plan.render import render
 
-        plans = plan_fn(compiled, target)  # the same targets as `names` (select_targets)
+        plans = plan_fn(compiled, target, nproc)  # the same targets as `names` (select_targets)
         if format_ == "json":
             print_json({"ok": True, "manifest_digest": compiled.digest, "targets": [p.to_json() for p in plans]})
         else:
             for plan in plans:
                 render(plan, console)
+        refusals = [r for plan in plans for r in plan.refusals]
+        if refusals:
+            fail(f"the plan does not fit the devices: {refusals[0]}",
+                 "use strategy fsdp (defaults.runtime.distributed), more ranks (--nproc), a smaller batch_size "
+                 "with more gradient_accumulation_steps, or bfloat16", code=2)
+        return
+    if nproc is not None:
+        _launch(compiled, manifest, target, set_, format_, nproc)
         return
     from caramba.engine.run import RunInputError, execute
     from caramba.memory.hook import install
+    from caramba.engine.train.distributed import PeerFailed
 
     out = err_console if format_ == "json" else console
     arms = target is None and compiled.manifest.comparison is not None
-    if arms:
+    if arms and _rank_zero():
         console.print(f"comparison: running arms {', '.join(names)} (pick one with --target)")
     try:
         install(Path.cwd())  # every run that ends here is written to the workspace's memory
@@ -60,6 +76,10 @@ def run(
         records = [r for name in names for r in execute(compiled, name, Path.cwd(), out)]
     except RunInputError as exc:
         fail(str(exc), "fix the input named above and run again (finished steps are kept)")
+    except PeerFailed as exc:
+        fail(str(exc), "torchrun names the rank that failed; run again to resume from the last checkpoint", code=1)
+    if not _rank_zero():  # under torchrun only rank 0 reports (its records are the run store's)
+        return
     if format_ == "json":
         print_json([r.to_json() for r in records])
     if any(r.status != "succeeded" for r in records):
@@ -80,12 +100,42 @@ def _compare(compiled: object, quiet: bool) -> None:
         show(comparison, folder)
 
 
+def _launch(compiled: Any, manifest: str, target: str | None, set_: list[str], format_: str, nproc: int) -> None:
+    """``--nproc N``: torchrun on this host; a failed rank is named here and in the run's status."""
+    from caramba.engine.run import pick_target
+    from caramba.engine.store.ids import run_ids
+    from caramba.engine.store.runs import RunStore
+    from caramba.engine.train.distributed import launched_by_torchrun
+    from caramba.engine.train.distributed.launch import launch, record_failure, then
+
+    if launched_by_torchrun():
+        fail("--nproc starts torchrun, and this process already runs under torchrun", "drop --nproc here")
+    args = ["run", manifest, *(["--target", target] if target else []), *(a for s in set_ for a in ("--set", s)), "--format", format_]
+    failures = launch(nproc, args)
+    if not failures:
+        return
+    command = " ".join(["caramba", *args[:2], f"--nproc {nproc}"])
+    chosen = pick_target(compiled, target)
+    store = RunStore(Path.cwd())
+    record_failure([store.run_dir(i) for i in run_ids(compiled, chosen.name)], failures, command)
+    fail(f"the run stopped: {failures[0]}{then(failures)}", f"run `{command}` again to resume from the last checkpoint", code=1)
+
+
+def _rank_zero() -> bool:
+    """False in a torchrun rank other than 0 (torchrun's ``RANK`` is its documented contract)."""
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
 def _configure_logging(format_: str) -> None:
-    """Start-up capability lines go to stderr (stdout stays clean for --format json)."""
+    """Start-up capability lines go to stderr (stdout stays clean for --format json); rank 0 only."""
     from rich.logging import RichHandler
 
     from caramba.engine.capabilities import log_once
 
+    if not _rank_zero():
+        return
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err_console, show_path=False, show_time=False)])
     log_once()
 

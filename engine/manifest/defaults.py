@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from caramba.engine.manifest.distributed import DistributedConfig
 from caramba.engine.manifest.paths import TokenizerPath
 from caramba.engine.model.config.base import StrictModel
 
@@ -31,12 +32,14 @@ class LoggingDefaults(StrictModel):
 
 
 class RuntimeDefaults(StrictModel):
-    """Checkpointing and resumption."""
+    """Checkpointing, resumption and distribution over processes."""
 
     save_every: int = Field(default=0, ge=0, description="steps between checkpoints (0: only at the end)")
     keep_last: int = Field(default=2, ge=1, description="checkpoints kept (oldest deleted)")
     save_best: str | None = Field(default=None, description="also keep the checkpoint with the lowest value of this metric (e.g. val_loss)")
     resume: bool = Field(default=True, description="resume an interrupted run from its last good checkpoint")
+    distributed: DistributedConfig | None = Field(default=None, description="several processes under torchrun: ddp or fsdp "
+                                                  "(caramba run --nproc N); see engine/manifest/distributed.py")
 
 
 class Defaults(StrictModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -13,21 +14,30 @@ from caramba.engine.manifest.targets import ExperimentTarget, ProcessTarget
 from caramba.engine.model.build import build_system
 from caramba.engine.model.init import describe
 from caramba.engine.plan.measure import DTYPE_BYTES, graph_cost, layer_costs, optimizer_state_bytes
+from caramba.engine.manifest.distributed import DistributedConfig
+from caramba.engine.plan.ranks import device_capacity, per_rank
 from caramba.engine.plan.report import RunPlan, TargetPlan
+from caramba.engine.train.distributed.sharding import UnevenBatch
 
 CACHE_BYTES = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "q8": 1.0 + 2 / 32, "q4": 0.5 + 2 / 32}
 
 
-def dry_run(compiled: Compiled, target: str | None = None) -> list[TargetPlan]:
+def dry_run(compiled: Compiled, target: str | None = None, ranks: int | None = None) -> list[TargetPlan]:
     """The plans of the targets that run for ``target`` (``select_targets``: the same choice as
-    ``caramba run`` and the MCP tools); raises ``TargetChoiceError`` for an unknown name."""
+    ``caramba run`` and the MCP tools); raises ``TargetChoiceError`` for an unknown name.
+
+    ``ranks``: the processes the runs will use (``--nproc``; default: torchrun's
+    ``WORLD_SIZE`` when started by it, else 1) — memory is reported per rank (``ranks.py``)."""
+    ranks = ranks or int(os.environ.get("WORLD_SIZE", "1"))
+    distributed = compiled.manifest.defaults.runtime.distributed
     manifest = compiled.manifest
     chosen = select_targets(manifest, target)
     resolved = {t["name"]: t for t in compiled.resolved["targets"]}
-    return [_plan(t, resolved[t.name]) for t in chosen]
+    return [_plan(t, resolved[t.name], ranks, distributed) for t in chosen]
 
 
-def _plan(target: ExperimentTarget | ProcessTarget, resolved: dict[str, Any]) -> TargetPlan:
+def _plan(target: ExperimentTarget | ProcessTarget, resolved: dict[str, Any], ranks: int,
+          distributed: DistributedConfig | None) -> TargetPlan:
     caps = detect()
     plan = TargetPlan(target.name, target.type, resolved, device=caps.device,
                       kernel_paths={op: f"{icon} {impl}" for op, (icon, impl) in caps.paths().items()})
@@ -49,11 +59,11 @@ def _plan(target: ExperimentTarget | ProcessTarget, resolved: dict[str, Any]) ->
         plan.kv_bytes_per_token = {kind: values * size for kind, size in CACHE_BYTES.items()}
     plan.benchmarks = [f"{b.id} ({b.config.type}, models: {', '.join(b.models)}, repeats: {b.repeats})" for b in target.benchmarks]
     for run in target.runs:
-        plan.runs.append(_run_plan(model, run, plan))
+        plan.runs.append(_run_plan(model, run, plan, ranks, distributed))
     return plan
 
 
-def _run_plan(model: torch.nn.Module, run: Any, plan: TargetPlan) -> RunPlan:
+def _run_plan(model: torch.nn.Module, run: Any, plan: TargetPlan, ranks: int, distributed: DistributedConfig | None) -> RunPlan:
     train = run.train
     try:
         device = resolve_device(train.device)
@@ -76,11 +86,20 @@ def _run_plan(model: torch.nn.Module, run: Any, plan: TargetPlan) -> RunPlan:
         flops = {"forward": cost.forward_flops / per, "backward": cost.backward_flops / per,
                  "train_step": (cost.forward_flops + cost.backward_flops) / per}
         memory["activations"] = cost.activation_bytes
-    memory["total"] = sum(memory.values())
+    try:
+        strategy, memory = per_rank(memory, model, size, train.batch_size, train.gradient_accumulation_steps, ranks, distributed)
+    except UnevenBatch as exc:
+        plan.notes.append(f"run {run.id}: {exc}")
+        strategy, memory = "single", {**memory, "total": sum(memory.values())}
+    capacity = device_capacity(distributed, device)
+    if capacity is not None and memory["total"] > capacity:
+        plan.refusals.append(f"run {run.id} needs {memory['total'] / 2**30:.1f} GiB per rank ({strategy}, {ranks} rank(s)) "
+                             f"but a device has {capacity / 2**30:.1f} GiB")
     phases = [f"start from {run.init_from.describe()}"] if run.init_from is not None else []
     phases.append(f"train {run.steps} steps ({train.optimizer}, lr {train.lr:g}, {train.schedule.kind})")
     if run.verify is not None:
         phases.append(f"verify: {run.verify.type}")
     phases += [f"benchmark: {b}" for b in plan.benchmarks]
     seed = run.seed if isinstance(run.seed, int) else run.seed[0]
-    return RunPlan(run.id, seed, run.steps, train.batch_size, train.block_size, tokens, device, train.dtype, phases, memory, flops)
+    return RunPlan(run.id, seed, run.steps, train.batch_size, train.block_size, tokens, device, train.dtype, phases, memory, flops,
+                   ranks=ranks, strategy=strategy, device_memory_bytes=capacity)

@@ -52,9 +52,13 @@ def render(plan: TargetPlan, console: Console, layers: bool = True) -> None:
         table.add_row("tokens consumed", f"{run.tokens:,} ({human(run.tokens)})")
         if f:
             table.add_row("FLOPs / token", f"forward {human(f['forward'])}, backward {human(f['backward'])}, step {human(f['train_step'])}")
-        for key in ("weights", "gradients", "optimizer", "activations", "total"):
+        if run.ranks > 1:
+            table.add_row("ranks", f"{run.ranks} ({run.strategy}); memory below is per rank")
+        for key in ("weights", "gradients", "optimizer", "activations", "ddp buckets", "gathered", "total"):
             if key in m:
                 table.add_row(f"memory: {key}", human(m[key], "B"))
+        if run.device_memory_bytes is not None:
+            table.add_row("device memory", human(run.device_memory_bytes, "B"))
         table.add_row("phases", " → ".join(run.phases))
         console.print(table)
     paths = Table("operation", "path on this machine", title=f"kernel paths ({plan.device})", title_justify="left")
@@ -63,3 +67,5 @@ def render(plan: TargetPlan, console: Console, layers: bool = True) -> None:
     console.print(Group(paths))
     for note in plan.notes:
         console.print(f"[yellow]note:[/] {note}")
+    for refusal in plan.refusals:
+        console.print(f"[bold red]does not fit:[/] {refusal}")

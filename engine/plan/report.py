@@ -28,8 +28,11 @@ class RunPlan:
     device: str
     dtype: str
     phases: list[str]
-    memory_bytes: dict[str, int]
+    memory_bytes: dict[str, int]  # per rank (``ranks.py``)
     flops_per_token: dict[str, float]
+    ranks: int = 1
+    strategy: str = "single"
+    device_memory_bytes: int | None = None
 
 
 @dataclass
@@ -49,6 +52,7 @@ class TargetPlan:
     kernel_paths: dict[str, str] = field(default_factory=dict)
     device: str = "cpu"
     notes: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)  # runs that cannot fit the devices
     process: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -8,6 +8,9 @@ every record. A run whose ``init_from`` names a run of *another* target of the m
 (``init_from: {target: base, run: train}``) needs that target: its runs are executed
 first (those already succeeded are recognised and skipped). SIGTERM (``RunStore.cancel``) makes the current run checkpoint and end
 ``cancelled``; the runs after it are marked cancelled.
+
+Under torchrun every rank calls ``execute``; rank 0 alone reads and writes the run store,
+the console and the artifacts, and tells the other ranks which runs to do.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import torch
 from rich.console import Console
 
 from caramba.engine import cancel
@@ -27,6 +31,7 @@ from caramba.engine.run.errors import RunInputError
 from caramba.engine.store.ids import run_ids
 from caramba.engine.store.record import RunRecord
 from caramba.engine.store.runs import RunStore
+from caramba.engine.train.distributed import DistContext, Strategy
 
 __all__ = ["RunInputError", "execute"]
 
@@ -79,7 +84,6 @@ def _bound(compiled: Compiled, workspace: Path) -> Compiled:
 def execute(compiled: Compiled, target: str | None, workspace: Path, console: Console | None = None) -> list[RunRecord]:
     """Run every run of the target in order (see the module docstring); returns their records."""
     from caramba.engine.run.process import execute_process, process_target
-    from caramba.engine.run.session import RunSession
 
     console = console or Console(highlight=False)
     compiled = _bound(compiled, workspace)
@@ -89,10 +93,24 @@ def execute(compiled: Compiled, target: str | None, workspace: Path, console: Co
     for needed in _needed_targets(chosen):
         console.print(f"target {chosen.name!r} starts from weights of target {needed!r}: running it first")
         execute(compiled, needed, workspace, console)
-    store = RunStore(workspace)
-    ids = run_ids(compiled, chosen.name)
+    return _execute(compiled, chosen, join(compiled, chosen), workspace, console)
+
+
+def join(compiled: Compiled, chosen: ExperimentTarget) -> DistContext:
+    """This process's rank under torchrun (a world of one otherwise), for the target's device."""
+    from caramba.engine.capabilities import resolve_device
+
+    try:
+        device = resolve_device(chosen.runs[0].train.device) if chosen.runs else "cpu"
+        return DistContext.start(compiled.manifest.defaults.runtime.distributed, torch.device(device).type)
+    except ValueError as exc:
+        raise RunInputError(str(exc)) from exc
+
+
+def _prepare(compiled: Compiled, chosen: ExperimentTarget, store: RunStore) -> list[RunRecord]:
+    """Rank 0: each run's record (queued, resumable or already succeeded); refuses a running one."""
     records: list[RunRecord] = []
-    for run, run_id in zip(chosen.runs, ids):
+    for run, run_id in zip(chosen.runs, run_ids(compiled, chosen.name)):
         run_dir = store.run_dir(run_id)
         run_dir.mkdir(parents=True, exist_ok=True)
         previous = RunRecord.load(run_dir) if (run_dir / "status.json").is_file() else None
@@ -106,6 +124,26 @@ def execute(compiled: Compiled, target: str | None, workspace: Path, console: Co
                            steps=run.steps, step=previous.step if previous else 0)
         record.save()
         records.append(record)
+    return records
+
+
+def _execute(compiled: Compiled, chosen: ExperimentTarget, ctx: DistContext, workspace: Path, console: Console) -> list[RunRecord]:
+    """The runs of ``chosen`` in order; only rank 0 reads and writes the run store and prints."""
+    from caramba.engine.run.session import RunSession
+
+    decision: dict[str, Any] = {"error": None, "records": []}
+    if ctx.main:
+        try:
+            decision["records"] = [r.to_json() for r in _prepare(compiled, chosen, RunStore(workspace))]
+        except RunInputError as exc:
+            decision["error"] = str(exc)
+    decision = ctx.broadcast(decision)
+    if decision["error"] is not None:
+        raise RunInputError(decision["error"])
+    records = [RunRecord(**r) for r in decision["records"]]
+    if not ctx.main:
+        console = Console(quiet=True)
+    strategy = Strategy(ctx)
     cancelled = _Cancel()
     cancel.reset()
     main_thread = threading.current_thread() is threading.main_thread()
@@ -115,12 +153,13 @@ def execute(compiled: Compiled, target: str | None, workspace: Path, console: Co
             if record.status == "succeeded":
                 console.print(f"[green]already succeeded[/]: {record.id} (identical work; `caramba runs show {record.id}`)")
                 continue
-            if cancelled():
+            if ctx.any(cancelled()):
                 record.status, record.reasons = "cancelled", ["cancelled before it started"]
-                record.save()
+                if ctx.main:
+                    record.save()
                 continue
             run = chosen.runs[index]
-            session = RunSession(compiled, chosen, run, record, workspace, console, cancelled)
+            session = RunSession(compiled, chosen, run, record, workspace, console, cancelled, strategy)
             records[index] = session.execute()
     finally:
         if main_thread:

@@ -10,6 +10,7 @@ reports as failed ("process died at step N") until the run is started again.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from caramba.engine.run.errors import RunInputError
 from caramba.engine.store.atomic import write_json, write_text
 from caramba.engine.store.hooks import run_ended
 from caramba.engine.store.record import RunRecord
+from caramba.engine.train.distributed import DistContext, Strategy
 from caramba.engine.train.job import TrainJob, TrainResult
 from caramba.engine.train.precision import Precision
 from caramba.engine.verify import Verdict, VerifyContext, run_verify
@@ -43,21 +45,29 @@ class RunSession:
     """Executes one run of a target (see the module docstring)."""
 
     def __init__(self, compiled: Compiled, target: ExperimentTarget, run: Run, record: RunRecord, workspace: Path,
-                 console: Console, cancelled: Any) -> None:
+                 console: Console, cancelled: Any, strategy: Strategy | None = None) -> None:
         self.compiled, self.target, self.run, self.record = compiled, target, run, record
         self.workspace, self.console, self.cancelled = workspace, console, cancelled
+        self.strategy = strategy or Strategy(DistContext())
+        self.main = self.strategy.ctx.main  # only rank 0 writes status, logs and artifacts
         self.dir = Path(record.dir)
-        self._log = Console(file=(self.dir / "log.txt").open("a"), no_color=True, width=140, soft_wrap=True)
+        log = (self.dir / "log.txt").open("a") if self.main else open(os.devnull, "w")
+        self._log = Console(file=log, no_color=True, width=140, soft_wrap=True)
 
     def announce(self, message: str) -> None:
-        """One line to the console and to ``log.txt``."""
-        self.console.print(message)
-        self._log.print(f"{now()} {message}")
+        """One line to the console and to ``log.txt`` (rank 0)."""
+        if self.main:
+            self.console.print(message)
+            self._log.print(f"{now()} {message}")
+
+    def _save(self) -> None:
+        if self.main:
+            self.record.save()
 
     def progress(self, step: int) -> None:
         """Record the completed step count in ``status.json``."""
         self.record.step = step
-        self.record.save()
+        self._save()
 
     def _manifest(self) -> dict[str, Any]:
         resolved = dict(self.compiled.resolved)
@@ -77,35 +87,41 @@ class RunSession:
 
     def execute(self) -> RunRecord:
         """Run to a final status; input errors raise :class:`RunInputError` after recording it."""
-        import os
-
         record, train = self.record, self.run.train
         from caramba.engine.store.process import own_start_time
 
         record.status, record.started, record.finished, record.pid = "running", now(), None, os.getpid()
         record.pid_start = own_start_time()
         record.reasons, record.steps = [], self.run.steps
-        record.save()
-        write_text(self.dir / "manifest.yml", yaml.safe_dump(self._manifest(), sort_keys=False))
+        self._save()
+        if self.main:
+            write_text(self.dir / "manifest.yml", yaml.safe_dump(self._manifest(), sort_keys=False))
         self.announce(f"[bold cyan]run {record.id}[/] → {self.dir}")
         try:
             from caramba.engine.capabilities import resolve_device
 
-            device = torch.device(resolve_device(train.device))
+            device = self.strategy.ctx.device(torch.device(resolve_device(train.device)))
+            self.strategy.micro_batches(0, train.batch_size, train.gradient_accumulation_steps)  # refuses an uneven split
             model = build.build_model(self.target, self.run)
             self._init_from(model, announce=True)
             base_dir = build.data_base_dir(self.compiled, self.workspace)
             dataset = build.build_dataset(self.target, self.run, self.compiled.manifest.defaults, base_dir)
             objective = build.build_component("objective", self.target.objective)
             trainer = build.build_component("trainer", self.target.trainer)
-            write_json(self.dir / "environment.json", environment(device, []))
+            if self.main:
+                write_json(self.dir / "environment.json", environment(device, []))
         except (FileNotFoundError, ValueError, TokenizerUnavailable, RunInputError) as exc:
             self._finish("failed", [str(exc)])
             raise RunInputError(str(exc)) from exc
         job = TrainJob(record.id, model, objective, dataset, self.run, self.compiled.manifest.defaults, self.dir, device,
-                       self.compiled.manifest.apples_to_apples, self.console, self.announce, self.progress, self.cancelled)
+                       self.compiled.manifest.apples_to_apples, self.console, self.announce, self.progress, self.cancelled,
+                       self.strategy)
         try:
             result: TrainResult = trainer.fit(job)
+            model = self._whole(model, device)
+            if not self.main:  # verify and benchmarks run once, on rank 0
+                record.step = result.step
+                return self._finish("cancelled" if result.stopped == "cancelled" else "succeeded", [])
             write_json(self.dir / "environment.json", environment(device, result.notes))
             record.step = result.step
             record.artifacts = result.artifacts
@@ -126,9 +142,23 @@ class RunSession:
             raise
         return self._finish("failed" if reasons else "succeeded", reasons)
 
+    def _whole(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        """The trained model unsharded on rank 0 (FSDP: gathered from every rank; a collective)."""
+        if not self.strategy.sharded:
+            return model
+        state = self.strategy.full_state(model)
+        if not self.main:
+            return model
+        whole = build.build_model(self.target, self.run)
+        whole.load_state_dict(state)
+        return whole.to(device=device, dtype=Precision(self.run.train, device).param_dtype)
+
     def _finish(self, status: str, reasons: list[str]) -> RunRecord:
         record = self.record
         record.status, record.finished, record.reasons = status, now(), reasons
+        if not self.main:
+            self._log.file.close()
+            return record
         files = [p for p in (self.dir / "metrics.jsonl", self.dir / "metrics.parquet", self.dir / "environment.json") if p.is_file()]
         artifacts = sorted(p for p in (self.dir / "artifacts").rglob("*") if p.is_file()) if (self.dir / "artifacts").is_dir() else []
         record.artifacts = sorted(set(record.artifacts) | {str(p) for p in files + artifacts})

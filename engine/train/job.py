@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from rich.console import Console
@@ -40,6 +40,7 @@ class TrainJob:
         announce: prints one line to the console and the run's log.txt.
         progress: called with the completed step count at each metrics flush (status).
         cancelled: returns True once the run was asked to stop (SIGTERM).
+        strategy: this rank's distributed strategy (``engine/train/distributed``); None: one process.
     """
 
     run_id: str
@@ -55,6 +56,7 @@ class TrainJob:
     announce: Callable[[str], None]
     progress: Callable[[int], None]
     cancelled: Callable[[], bool]
+    strategy: Any = None
 
 
 @dataclass

@@ -7,7 +7,10 @@ The trainer is a thin orchestrator of the collectors it owns:
   JSONL, TensorBoard/W&B, the live view;
 * ``Checkpoints`` (``checkpoint/``) — save_every / keep_last / save_best, resume;
 * ``Stopping`` (``stopping.py``) — convergence and early stopping;
-* ``Divergence`` (``divergence.py``) — a NaN/Inf loss or gradient: fail, skip or roll back.
+* ``Divergence`` (``divergence.py``) — a NaN/Inf loss or gradient: fail, skip or roll back;
+* ``Strategy`` (``distributed/``) — one process, or DDP/FSDP2 ranks under torchrun: the
+  wrap, this rank's share of each global batch, the cross-rank averages; only rank 0
+  writes metrics and owns the display, checkpoints are DCP folders (``checkpoint/sharded.py``).
 
 Determinism: the micro-batch of optimiser step ``s`` is batch ``s·A + m`` of the train
 split (A = gradient_accumulation_steps), the lr is a function of ``s``, and every
@@ -22,10 +25,12 @@ from typing import Any
 
 import torch
 
-from caramba.engine.train.checkpoint import Checkpoints
+from caramba.engine.train.checkpoint import Checkpoints, files
+from caramba.engine.train.checkpoint.sharded import ShardedIO
+from caramba.engine.train.distributed import DistContext, Strategy
+from caramba.engine.train.distributed.quiet import Quiet
 from caramba.engine.train.divergence import Divergence, Diverged
 from caramba.engine.cancel import Cancelled
-from caramba.engine.train.evaluate import mean_loss, to_device
 from caramba.engine.train.job import TrainJob, TrainResult
 from caramba.engine.train.metrics import Display, MetricsLog, Sinks, device_peak, flops_per_token
 from caramba.engine.train.metrics.finite import finite_metrics, finite_row
@@ -46,28 +51,39 @@ class StandardTrainer:
         """Train (resuming from the newest good checkpoint), evaluate, checkpoint; return the outcome."""
         train, logging, runtime = job.run.train, job.defaults.logging, job.defaults.runtime
         self.job, self.precision = job, Precision(train, job.device)
+        self.strategy = strategy = job.strategy or Strategy(DistContext())
         model = job.model.to(device=job.device, dtype=self.precision.param_dtype)
         frozen = freeze(model, train.freeze)
         if frozen:
             job.announce(f"frozen: {frozen} parameter tensors (train.freeze)")
+        if strategy.sharded and self.precision.scaler is not None:
+            raise ValueError("fp16 loss scaling is not supported with strategy fsdp; use amp_dtype bfloat16")
+        job.announce(strategy.describe())
+        # ``forward`` runs the step (the DDP wrapper); ``model`` owns the parameters, names and checkpoints.
+        forward, model = strategy.wrap(model, job.device)
         self.optimizer = build_optimizer(model, train, job.device)
         self.schedule = Schedule(train.schedule, job.run.steps)
         self.stopping = Stopping(train, job.run.steps)
         if train.early_stopping is not None and logging.eval_every == 0:
             raise ValueError("train.early_stopping needs evaluations: set defaults.logging.eval_every > 0")
-        self.checkpoints = Checkpoints(job.run_dir / "checkpoints", runtime, job.announce)
+        io = ShardedIO(strategy.ctx, self.optimizer) if runtime.distributed is not None or strategy.ctx.distributed else None
+        self.checkpoints = Checkpoints(job.run_dir / "checkpoints", runtime, job.announce, io)
         self.divergence = Divergence(train.on_divergence, job.announce)
-        stepper = Stepper(model, job.objective, self.optimizer, self.precision, train,
-                          use_compile(job.device, job.apples_to_apples, job.announce), self.divergence.skips)
+        stepper = Stepper(forward, job.objective, self.optimizer, self.precision, train,
+                          use_compile(job.device, job.apples_to_apples, job.announce), self.divergence.skips,
+                          lambda last: strategy.sync(forward, last))
         step, resumed, stopped = self._resume(model) if runtime.resume else (0, None, None)
-        self.log = MetricsLog(job.run_dir / "metrics.jsonl")
-        kept = self.log.rewind(step)
-        self.evaluated = {r["step"]: {k: v for k, v in r.items() if k.endswith("_loss")} for r in kept if r.get("kind") == "eval"}
-        self.sinks = Sinks(logging, job.run_dir, job.run_id, job.run.model_dump(mode="json"), job.announce)
+        main = strategy.ctx.main
+        self.log = MetricsLog(job.run_dir / "metrics.jsonl") if main else Quiet()
+        kept = self.log.rewind(step) if main else []
+        self.evaluated = strategy.ctx.broadcast(
+            {r["step"]: {k: v for k, v in r.items() if k.endswith("_loss")} for r in kept if r.get("kind") == "eval"})
+        self.sinks = Sinks(logging, job.run_dir, job.run_id, job.run.model_dump(mode="json"), job.announce) if main else Quiet()
         peak = device_peak(job.device, self.precision.compute_dtype)
+        peak = peak * strategy.ctx.world_size if peak else peak
         recorder = Recorder(job.device, flops_per_token(model, train.block_size), peak, self.stopping.needs_every_loss)
         total = self.stopping.max_steps if stopped is None else step
-        self.display = Display(logging.instrument, job.console, total, step, job.run_id)
+        self.display = Display(logging.instrument, job.console, total, step, job.run_id) if main else Quiet()
         accum, evals = train.gradient_accumulation_steps, logging.eval_every
         # A pageable host→device copy synchronises the stream before it starts (CUDA
         # semantics), which would stall the host every step: on CUDA batches are always
@@ -79,15 +95,15 @@ class StandardTrainer:
         diverged: str | None = None
         try:
             while step < total and stopped is None:
-                if job.cancelled():
+                if strategy.ctx.any(job.cancelled()):  # every rank stops at the same step
                     stopped = "cancelled"
                     break
                 factor = self.schedule.factor(step) * self.divergence.lr_scale
                 for group in self.optimizer.param_groups:
                     group["lr"] = group["base_lr"] * factor
-                batches = [to_device(job.dataset.batch("train", step * accum + m, train.batch_size), job.device, pin)
-                           for m in range(accum)]
-                loss, norm, metrics, count = stepper.step(batches)
+                batches = [strategy.load(job.dataset, micro, train.batch_size, job.device, pin)
+                           for micro in strategy.micro_batches(step, train.batch_size, accum)]
+                loss, norm, metrics, count = strategy.reduce(*stepper.step(batches))
                 step += 1
                 recorder.record(step, self.optimizer.param_groups[0]["lr"], loss, norm,
                                 {**metrics, "skipped": 1.0} if stepper.skipped else metrics, count)
@@ -135,7 +151,8 @@ class StandardTrainer:
         if loaded is None:
             return 0, None, None
         step, state = loaded
-        self.optimizer.load_state_dict(state["optimizer"])
+        if state["optimizer"] is not None:  # None: loaded with the weights (DCP)
+            self.optimizer.load_state_dict(state["optimizer"])
         self.precision.load_state_dict(state["scaler"])
         self.stopping.load_state_dict(state["stopping"])
         self.checkpoints.best_value = state["best"]
@@ -147,7 +164,8 @@ class StandardTrainer:
 
     def _state(self, step: int, stopped: str | None) -> dict[str, Any]:
         accum = self.job.run.train.gradient_accumulation_steps
-        return {"step": step, "optimizer": self.optimizer.state_dict(), "scaler": self.precision.state_dict(),
+        optimizer = self.optimizer.state_dict() if self.checkpoints.io is files else None  # DCP saves it itself
+        return {"step": step, "optimizer": optimizer, "scaler": self.precision.state_dict(),
                 "rng": rng_state(), "sampler": {"next_batch": step * accum}, "stopping": self.stopping.state_dict(),
                 "best": self.checkpoints.best_value, "stopped": stopped, "lr_scale": self.divergence.lr_scale}
 
@@ -192,8 +210,8 @@ class StandardTrainer:
         Returns the evaluation's metrics and the early-stopping verdict."""
         job, train = self.job, self.job.run.train
         try:
-            val = mean_loss(model, job.objective, job.dataset, "val", job.defaults.logging.eval_iters, train.batch_size,
-                            job.device, self.precision.autocast)
+            val = self.strategy.mean_loss(model, job.objective, job.dataset, job.defaults.logging.eval_iters, train.batch_size,
+                                          job.device, self.precision.autocast)
         except Cancelled:  # SIGTERM mid-evaluation: stop like between steps (checkpoint, then `cancelled`)
             return {}, "cancelled"
         metrics = {k: v for k, v in (("val_loss", val), ("train_loss", train_loss)) if v is not None}

@@ -15,7 +15,9 @@ default (non-autotuning) mode. The CPU runs eager, PyTorch's fast path there.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import torch
@@ -48,8 +50,11 @@ class Stepper:
     """Forward/backward/update of one run (see the module docstring)."""
 
     def __init__(self, model: nn.Module, objective: Objective, optimizer: torch.optim.Optimizer, precision: Precision,
-                 train: TrainConfig, compile_model: bool, skip_nonfinite: bool = False) -> None:
+                 train: TrainConfig, compile_model: bool, skip_nonfinite: bool = False,
+                 sync: Callable[[bool], AbstractContextManager[Any]] | None = None) -> None:
         self.model, self.objective, self.optimizer, self.precision = model, objective, optimizer, precision
+        # Distributed runs pass the strategy's gradient-sync context (DDP: reduce on the last micro-batch only).
+        self.sync = sync or (lambda _last: contextlib.nullcontext())
         self.clip = train.grad_clip
         self.skip_nonfinite, self.skipped = skip_nonfinite, False
         self.params = [p for p in model.parameters() if p.requires_grad]
@@ -66,11 +71,12 @@ class Stepper:
         total: Tensor | None = None
         metrics: dict[str, Any] = {}
         count = 0
-        for batch in batches:
-            with self.precision.autocast():
-                loss, micro, micro_count = self.forward(batch)
-            scaled = loss / n if n > 1 else loss
-            (scaler.scale(scaled) if scaler is not None else scaled).backward()
+        for index, batch in enumerate(batches):
+            with self.sync(index == n - 1):
+                with self.precision.autocast():
+                    loss, micro, micro_count = self.forward(batch)
+                scaled = loss / n if n > 1 else loss
+                (scaler.scale(scaled) if scaler is not None else scaled).backward()
             detached = loss.detach()
             total = detached if total is None else total + detached
             for key, value in micro.items():

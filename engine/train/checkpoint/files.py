@@ -100,7 +100,14 @@ def verify(folder: Path) -> dict[str, Any]:
 
 
 def read_weights(folder: Path, model: nn.Module, device: torch.device) -> dict[str, Any]:
-    """Verify the checkpoint and load its safetensors weights into ``model``; return its meta."""
+    """Verify the checkpoint and load its weights into ``model``; return its meta.
+
+    A folder written by a distributed run (``sharded.py``) holds DCP shards instead of
+    safetensors; they load the same way, into a plain one-process model."""
+    if (folder / "dcp").is_dir():
+        from caramba.engine.train.checkpoint.sharded import load_weights
+
+        return load_weights(folder, model)
     meta = verify(folder)
     missing, unexpected = load_model(model, str(folder / WEIGHTS), strict=False, device=str(device))
     if missing or unexpected:

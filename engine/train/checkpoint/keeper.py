@@ -31,8 +31,11 @@ PREFIX = "step_"
 class Checkpoints:
     """The checkpoint folder of one run (see the module docstring)."""
 
-    def __init__(self, root: Path, runtime: RuntimeDefaults, announce: Callable[[str], None]) -> None:
+    def __init__(self, root: Path, runtime: RuntimeDefaults, announce: Callable[[str], None], io: Any = None) -> None:
+        """``io`` writes and reads folders: ``files`` (one process) or a ``sharded.ShardedIO`` (DCP, every rank)."""
         self.root, self.runtime, self.announce = root, runtime, announce
+        self.io = io if io is not None else files
+        self.main = getattr(io, "main", True)  # only the main rank deletes old folders
         self.best_value: float | None = None
 
     def due(self, step: int) -> bool:
@@ -47,8 +50,8 @@ class Checkpoints:
 
     def save(self, step: int, model: nn.Module, state: dict[str, Any], metrics: dict[str, float]) -> Path:
         """Write ``step_<N>`` and delete all but the ``keep_last`` newest."""
-        folder = files.write(self.root / f"{PREFIX}{step:08d}", model, state, step, metrics)
-        for old in self.steps()[: -self.runtime.keep_last]:
+        folder = self.io.write(self.root / f"{PREFIX}{step:08d}", model, state, step, metrics)
+        for old in self.steps()[: -self.runtime.keep_last] if self.main else []:
             shutil.rmtree(old)
         return folder
 
@@ -61,7 +64,7 @@ class Checkpoints:
         if self.best_value is not None and value >= self.best_value:
             return False
         self.best_value = value
-        files.write(self.root / "best", model, state, step, metrics)
+        self.io.write(self.root / "best", model, state, step, metrics)
         return True
 
     def clear_stale(self) -> list[str]:
@@ -79,7 +82,7 @@ class Checkpoints:
         self.clear_stale()
         for folder in reversed(self.steps()):
             try:
-                meta, state = files.read(folder, model, device)
+                meta, state = self.io.read(folder, model, device)
             except CorruptCheckpoint as exc:
                 self.announce(f"[yellow]skipping checkpoint {exc}; trying the previous one[/]")
                 continue
