@@ -111,13 +111,13 @@ def _launch(compiled: Any, manifest: str, target: str | None, set_: list[str], f
     if launched_by_torchrun():
         fail("--nproc starts torchrun, and this process already runs under torchrun", "drop --nproc here")
     args = ["run", manifest, *(["--target", target] if target else []), *(a for s in set_ for a in ("--set", s)), "--format", format_]
-    failures = launch(nproc, args)
-    if not failures:
+    failed = launch(nproc, args)
+    if not failed:
         return
     command = " ".join(["caramba", *args[:2], f"--nproc {nproc}"])
     chosen = pick_target(compiled, target)
     store = RunStore(Path.cwd())
-    record_failure([store.run_dir(i) for i in run_ids(compiled, chosen.name)], failures, command)
+    failures = record_failure([store.run_dir(i) for i in run_ids(compiled, chosen.name)], failed, command)
     fail(f"the run stopped: {failures[0]}{then(failures)}", f"run `{command}` again to resume from the last checkpoint", code=1)
 
 

@@ -30,7 +30,7 @@ from caramba.engine.run.errors import RunInputError
 from caramba.engine.store.atomic import write_json, write_text
 from caramba.engine.store.hooks import run_ended
 from caramba.engine.store.record import RunRecord
-from caramba.engine.train.distributed import DistContext, Strategy
+from caramba.engine.train.distributed import PEER_MARK, DistContext, PeerFailed, Strategy, is_peer_failure
 from caramba.engine.train.job import TrainJob, TrainResult
 from caramba.engine.train.precision import Precision
 from caramba.engine.verify import Verdict, VerifyContext, run_verify
@@ -138,8 +138,11 @@ class RunSession:
             self._finish("cancelled", [f"interrupted at step {record.step}; run again to resume"])
             raise
         except Exception as exc:
+            if self.strategy.ctx.distributed and is_peer_failure(exc) and not isinstance(exc, PeerFailed):
+                exc = PeerFailed(f"rank {self.strategy.ctx.rank}: a collective failed — {PEER_MARK} "
+                                 f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
             self._finish("failed", [f"{type(exc).__name__}: {exc}"])
-            raise
+            raise exc
         return self._finish("failed" if reasons else "succeeded", reasons)
 
     def _whole(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:

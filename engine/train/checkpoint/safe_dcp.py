@@ -80,3 +80,22 @@ class SafePlanner(DefaultLoadPlanner):
         torch.save(plain, checked)
         checked.seek(0)
         super().load_bytes(read_item, checked)
+
+
+def safe_load(state: dict[str, Any], folder: Path, no_dist: bool) -> None:
+    """``dcp.load`` of ``folder`` into ``state`` through :class:`SafeReader` and :class:`SafePlanner`.
+
+    The metadata is checked here first, so a refusal is a :class:`CorruptCheckpoint` (DCP
+    would wrap it in its own exception); any other DCP failure becomes one too."""
+    import warnings
+
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.api import CheckpointException
+
+    SafeReader(folder).read_metadata()
+    with warnings.catch_warnings():  # DCP warns that it loads in one process, which is the point then
+        warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+        try:
+            dcp.load(state, storage_reader=SafeReader(folder), planner=SafePlanner(), no_dist=no_dist)
+        except CheckpointException as exc:
+            raise CorruptCheckpoint(f"{folder.parent.name}: DCP could not load it ({str(exc).splitlines()[0]})") from None

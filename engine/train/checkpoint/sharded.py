@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from torch import nn
 from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_state_dict, set_model_state_dict, set_state_dict
 
 from caramba.engine.train.checkpoint.files import META, STATE, CorruptCheckpoint, _fsync, read_state, sha256, verify
-from caramba.engine.train.checkpoint.safe_dcp import SafePlanner, SafeReader
+from caramba.engine.train.checkpoint.safe_dcp import safe_load
 from caramba.engine.train.distributed.context import DistContext
 
 SHARDS = "dcp"
@@ -47,9 +46,7 @@ def load_weights(folder: Path, model: nn.Module) -> dict[str, Any]:
     """Verify a sharded checkpoint and load only its weights into a plain (one-process) ``model``; its meta."""
     meta = verify(folder)
     state = {"model": get_model_state_dict(model)}
-    with warnings.catch_warnings():  # DCP warns that it loads in one process, which is the point here
-        warnings.filterwarnings("ignore", message="torch.distributed is disabled")
-        dcp.load(state, storage_reader=SafeReader(folder / SHARDS), planner=SafePlanner(), no_dist=True)
+    safe_load(state, folder / SHARDS, no_dist=True)
     set_model_state_dict(model, state["model"])
     return meta
 
@@ -73,7 +70,7 @@ class ShardedIO:
             tmp.mkdir(parents=True)
         self.ctx.barrier()
         model_state, optim_state = get_state_dict(model, self.optimizer)
-        dcp.save({"model": model_state, "optimizer": optim_state}, checkpoint_id=str(tmp / SHARDS))
+        dcp.save({"model": model_state, "optimizer": optim_state}, checkpoint_id=str(tmp / SHARDS), no_dist=not self.ctx.distributed)
         self.ctx.barrier()
         if self.main:
             torch.save(state, tmp / STATE)  # its "optimizer" is None: the optimizer state is in dcp/
@@ -111,10 +108,7 @@ class ShardedIO:
                                     "remove runtime.distributed to resume it, or start from scratch")
         model_state, optim_state = get_state_dict(model, self.optimizer)
         state = {"model": model_state, "optimizer": optim_state}
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="torch.distributed is disabled")
-            dcp.load(state, storage_reader=SafeReader(folder / SHARDS), planner=SafePlanner(),
-                     no_dist=not self.ctx.distributed)
+        safe_load(state, folder / SHARDS, no_dist=not self.ctx.distributed)
         set_state_dict(model, self.optimizer, model_state_dict=state["model"], optim_state_dict=state["optimizer"])
         meta = json.loads((folder / META).read_text())
         return meta, read_state(folder / STATE)

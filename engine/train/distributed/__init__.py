@@ -9,7 +9,7 @@ DDP or FSDP2 (``fully_shard``) train them, ``torch.distributed.checkpoint`` save
 * ``memory.py`` — per-rank memory for the dry run.
 """
 
-from caramba.engine.train.distributed.context import DistContext, PeerFailed, launched_by_torchrun
+from caramba.engine.train.distributed.context import PEER_MARK, DistContext, PeerFailed, is_peer_failure, launched_by_torchrun
 from caramba.engine.train.distributed.strategy import Strategy
 
-__all__ = ["DistContext", "PeerFailed", "Strategy", "launched_by_torchrun"]
+__all__ = ["PEER_MARK", "DistContext", "PeerFailed", "Strategy", "is_peer_failure", "launched_by_torchrun"]

@@ -31,6 +31,13 @@ class PeerFailed(RuntimeError):
     """A collective failed because another rank is gone; the run resumes from its checkpoint."""
 
 
+def is_peer_failure(exc: BaseException) -> bool:
+    """True for the error a collective raises when another rank is gone: a ``DistError``, or
+    gloo's plain ``RuntimeError`` about its connection (reset or closed by the peer)."""
+    text = str(exc)
+    return isinstance(exc, (PeerFailed, dist.DistError)) or ("gloo" in text and "by peer" in text)
+
+
 def launched_by_torchrun() -> bool:
     """True when torchrun (or any launcher with its environment contract) started this process."""
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ

@@ -36,14 +36,14 @@ def describe(rank: int, failure: ProcessFailure) -> str:
     return f"rank {rank} exited with code {failure.exitcode}"
 
 
-def failed_ranks(error: ChildFailedError) -> list[str]:
+def failed_ranks(error: ChildFailedError) -> dict[int, str]:
     """Every failed rank, causes first: killed by a signal (SIGKILL, OOM …), then an error exit,
     then SIGTERM — the signal torchrun itself stops the surviving ranks with."""
     def cause(item: tuple[int, ProcessFailure]) -> tuple[int, int]:
         code = item[1].exitcode
         return (0 if code < 0 and code != -signal.SIGTERM else 1 if code > 0 else 2), item[0]
 
-    return [describe(rank, failure) for rank, failure in sorted(error.failures.items(), key=cause)]
+    return {rank: describe(rank, failure) for rank, failure in sorted(error.failures.items(), key=cause)}
 
 
 def then(failures: list[str]) -> str:
@@ -51,34 +51,40 @@ def then(failures: list[str]) -> str:
     return f" (then {'; '.join(failures[1:])})" if len(failures) > 1 else ""
 
 
-def launch(nproc: int, caramba_args: list[str]) -> list[str]:
-    """Run ``caramba <caramba_args>`` on ``nproc`` ranks; returns the failed ranks (empty: success)."""
+def launch(nproc: int, caramba_args: list[str]) -> dict[int, str]:
+    """Run ``caramba <caramba_args>`` on ``nproc`` ranks; returns the failed ranks, causes first (empty: success)."""
     from torch.distributed.run import get_args_parser, run
 
     try:
         run(get_args_parser().parse_args(torchrun_args(nproc, caramba_args)))
     except ChildFailedError as error:
         return failed_ranks(error)
-    return []
+    return {}
 
 
-def record_failure(run_dirs: list[Path], failures: list[str], command: str) -> RunRecord | None:
-    """Name the failed ranks in the first run of ``run_dirs`` that a dead or failed peer ended; returns it.
+def record_failure(run_dirs: list[Path], failed: dict[int, str], command: str) -> list[str]:
+    """Name the failed ranks in the first run of ``run_dirs`` that a dead or failed peer ended;
+    returns the failures, causes first.
 
-    A run that failed on its own terms (a verify gate, bad input: every rank exits with
-    the same error) keeps rank 0's reasons untouched."""
+    When rank 0 recorded that a peer failed, rank 0 was a victim, not a cause (torchrun
+    then stops it like the others). A run that failed on its own terms (a verify gate,
+    bad input: every rank exits with the same error) keeps rank 0's reasons untouched."""
+    failures = list(failed.values())
     for run_dir in run_dirs:
         if not (run_dir / "status.json").is_file():
             continue
         record = RunRecord.load(run_dir)
         if record.status in ("succeeded", "cancelled", "queued"):
             continue
-        peer = any(r.startswith("process died") or PEER_MARK in r for r in record.reasons)
+        victim = any(PEER_MARK in r for r in record.reasons)
+        if victim and 0 in failed and len(failed) > 1:
+            failures = [text for rank, text in failed.items() if rank != 0] + [failed[0]]
+        peer = victim or any(r.startswith("process died") for r in record.reasons)
         if not peer and not any(" was killed by " in f for f in failures):
-            return None
+            return failures
         line = f"{failures[0]} at step {record.step}{then(failures)}; run `{command}` again to resume"
         record.status = "failed"
         record.reasons = [line, *(r for r in record.reasons if not r.startswith("process died"))]
         record.save()
-        return record
-    return None
+        return failures
+    return failures
