@@ -58,7 +58,7 @@ def run(
                  "with more gradient_accumulation_steps, or bfloat16", code=2)
         return
     if nproc is not None:
-        _launch(compiled, manifest, target, set_, format_, nproc)
+        _launch(compiled, manifest, target, names, set_, format_, nproc)
         return
     from caramba.engine.run import RunInputError, execute
     from caramba.memory.hook import install
@@ -100,9 +100,8 @@ def _compare(compiled: object, quiet: bool) -> None:
         show(comparison, folder)
 
 
-def _launch(compiled: Any, manifest: str, target: str | None, set_: list[str], format_: str, nproc: int) -> None:
+def _launch(compiled: Any, manifest: str, target: str | None, names: list[str], set_: list[str], format_: str, nproc: int) -> None:
     """``--nproc N``: torchrun on this host; a failed rank is named here and in the run's status."""
-    from caramba.engine.run import pick_target
     from caramba.engine.store.ids import run_ids
     from caramba.engine.store.runs import RunStore
     from caramba.engine.train.distributed import launched_by_torchrun
@@ -115,9 +114,8 @@ def _launch(compiled: Any, manifest: str, target: str | None, set_: list[str], f
     if not failed:
         return
     command = " ".join(["caramba", *args[:2], f"--nproc {nproc}"])
-    chosen = pick_target(compiled, target)
     store = RunStore(Path.cwd())
-    failures = record_failure([store.run_dir(i) for i in run_ids(compiled, chosen.name)], failed, command)
+    failures = record_failure([store.run_dir(i) for name in names for i in run_ids(compiled, name)], failed, command)
     fail(f"the run stopped: {failures[0]}{then(failures)}", f"run `{command}` again to resume from the last checkpoint", code=1)
 
 
