@@ -60,7 +60,8 @@ class StandardTrainer:
             raise ValueError("fp16 loss scaling is not supported with strategy fsdp; use amp_dtype bfloat16")
         job.announce(strategy.describe())
         # ``forward`` runs the step (the DDP wrapper); ``model`` owns the parameters, names and checkpoints.
-        forward, model = strategy.wrap(model, job.device)
+        compiled = use_compile(job.device, job.apples_to_apples, job.announce)
+        forward, model = strategy.wrap(model, job.device, compiled)
         self.optimizer = build_optimizer(model, train, job.device)
         self.schedule = Schedule(train.schedule, job.run.steps)
         self.stopping = Stopping(train, job.run.steps)
@@ -70,7 +71,7 @@ class StandardTrainer:
         self.checkpoints = Checkpoints(job.run_dir / "checkpoints", runtime, job.announce, io)
         self.divergence = Divergence(train.on_divergence, job.announce)
         stepper = Stepper(forward, job.objective, self.optimizer, self.precision, train,
-                          use_compile(job.device, job.apples_to_apples, job.announce), self.divergence.skips,
+                          compiled, self.divergence.skips,
                           lambda last: strategy.sync(forward, last))
         step, resumed, stopped = self._resume(model) if runtime.resume else (0, None, None)
         main = strategy.ctx.main

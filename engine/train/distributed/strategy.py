@@ -77,8 +77,14 @@ class Strategy:
             return "distributed: one process"
         return f"distributed: {self.kind.upper()} over {self.ctx.world_size} ranks ({self.ctx.backend})"
 
-    def wrap(self, model: nn.Module, device: torch.device) -> tuple[nn.Module, nn.Module]:
-        """(module to run forward through, module whose parameters the optimizer owns)."""
+    def wrap(self, model: nn.Module, device: torch.device, compiled: bool = False) -> tuple[nn.Module, nn.Module]:
+        """(module to run forward through, module whose parameters the optimizer owns).
+
+        Under DDP with ``compiled`` (the trainer compiles its step), the module is compiled
+        *inside* the wrapper — ``DDP(torch.compile(model))``, nanoGPT's order — so Dynamo's
+        DDPOptimizer splits the graph at bucket boundaries and the gradient all-reduce
+        overlaps the backward; compiled around the wrapper instead, Dynamo breaks the graph
+        inside DDP's forward and every gradient arrives at the end of the backward."""
         config = self.ctx.config
         if self.kind == "ddp":
             from torch.nn.parallel import DistributedDataParallel
@@ -88,7 +94,8 @@ class Strategy:
             if config.bucket_cap_mb is not None:
                 options["bucket_cap_mb"] = config.bucket_cap_mb
             ids = [device.index] if device.type == "cuda" else None
-            return DistributedDataParallel(model, device_ids=ids, **options), model
+            inner = torch.compile(model) if compiled else model
+            return DistributedDataParallel(inner, device_ids=ids, **options), model
         if self.kind == "fsdp":
             from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
@@ -161,12 +168,11 @@ class Strategy:
         return float(total.item() / batches)
 
     def full_state(self, model: nn.Module) -> dict[str, Tensor]:
-        """The whole model's weights, on the CPU, on rank 0 (empty elsewhere). A collective under FSDP."""
+        """The whole weights of ``model`` (the parameter owner), on rank 0 (empty elsewhere under FSDP,
+        where gathering them to the CPU is a collective)."""
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
-        if self.kind == "single":
+        if not self.sharded:
             return model.state_dict()
-        inner = model.module if self.kind == "ddp" else model
-        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
-        state = get_model_state_dict(inner, options=options)
+        state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
         return state if self.ctx.main else {}
