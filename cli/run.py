@@ -116,6 +116,8 @@ def _launch(compiled: Any, manifest: str, target: str | None, names: list[str], 
     command = " ".join(["caramba", *args[:2], f"--nproc {nproc}"])
     store = RunStore(Path.cwd())
     failures = record_failure([store.run_dir(i) for name in names for i in run_ids(compiled, name)], failed, command)
+    if failures is None:  # the run ended on its own terms (cancelled, a failed gate): rank 0 has reported it
+        raise typer.Exit(1)
     fail(f"the run stopped: {failures[0]}{then(failures)}", f"run `{command}` again to resume from the last checkpoint", code=1)
 
 

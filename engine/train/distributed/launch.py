@@ -62,9 +62,10 @@ def launch(nproc: int, caramba_args: list[str]) -> dict[int, str]:
     return {}
 
 
-def record_failure(run_dirs: list[Path], failed: dict[int, str], command: str) -> list[str]:
+def record_failure(run_dirs: list[Path], failed: dict[int, str], command: str) -> list[str] | None:
     """Name the failed ranks in the first run of ``run_dirs`` that a dead or failed peer ended;
-    returns the failures, causes first.
+    returns the failures, causes first, or None when no rank failed on its own (a run that
+    ended cancelled or failed a gate: rank 0 has said so, every rank exited non-zero).
 
     When rank 0 recorded that a peer failed, rank 0 was a victim, not a cause (torchrun
     then stops it like the others). A run that failed on its own terms (a verify gate,
@@ -81,10 +82,10 @@ def record_failure(run_dirs: list[Path], failed: dict[int, str], command: str) -
             failures = [text for rank, text in failed.items() if rank != 0] + [failed[0]]
         peer = victim or any(r.startswith("process died") for r in record.reasons)
         if not peer and not any(" was killed by " in f for f in failures):
-            return failures
+            return None
         line = f"{failures[0]} at step {record.step}{then(failures)}; run `{command}` again to resume"
         record.status = "failed"
         record.reasons = [line, *(r for r in record.reasons if not r.startswith("process died"))]
         record.save()
         return failures
-    return failures
+    return None if all(" exited with code " in f for f in failures) else failures
