@@ -15,7 +15,9 @@ Exactly one source:
 A plain string is shorthand for ``path``. Loading is strict by default (every parameter
 of the model loaded, shapes equal, nothing left over); ``strict: false`` loads what
 matches and lists the missing, unexpected and mis-shaped keys. ``key_map`` renames the
-source's keys first (``re.sub(pattern, replacement, key)``, in order). Weights are read
+source's keys first (``re.sub(pattern, replacement, key)``, in order). A run's id hashes its
+manifest, not the source's bytes: after replacing a ``path``/``hf`` source in place, change
+the manifest (or delete the run) to train again. Weights are read
 with safetensors only: nothing is unpickled. Paths are workspace paths, resolved like
 data paths (relative to the manifest's folder).
 """
