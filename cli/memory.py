@@ -129,9 +129,14 @@ def add(text: Annotated[str, typer.Argument(help="the note to remember")],
 
 @memory_app.command()
 def sync(force: Annotated[bool, typer.Option("--force", help="rewrite every run, changed or not")] = False,
+         reembed: Annotated[bool, typer.Option("--reembed", help="first re-embed everything with the configured embedder")] = False,
          format_: FormatOption = "text") -> None:
     """Record every finished run of the run store that memory lacks or holds out of date (idempotent)."""
     with _memory() as memory:
+        if reembed:
+            done = memory.reembed()
+            err_console.print(f"re-embedded {done['chunks']} chunks and {done['graph_vectors']} graph vectors "
+                              f"with {done['embedder']}")
         result = memory.sync(force)
     _emit(result, format_, lambda r: console.print(
         f"scanned {r['scanned']} runs: recorded {r['runs']}, unchanged {r['skipped']}; {r['findings']} findings, "

@@ -152,6 +152,17 @@ class Memory:
         report = self.record_runs(dirs, force)
         return {**report, "scanned": len(dirs)}
 
+    def reembed(self) -> dict[str, Any]:
+        """Re-embed every chunk and graph vector with the configured embedder (after changing ``memory.embedder``)."""
+        from caramba.memory.episodes import llm_client
+
+        self.close()
+        self._chunks = ChunkStore(self.chunk_location, self.embedder, check=False)
+        chunks = self._chunks.reembed()
+        self._graph = GraphStore(self.db_location, self.group, self.embedder, self._llm or llm_client(self.config), check=False)
+        vectors = self._graph.reembed() if self._graph.db.graph_exists(self.group) else 0
+        return {"chunks": chunks, "graph_vectors": vectors, "embedder": self.embedder.identity}
+
     def add_note(self, text: str, title: str = "", author: str = "", tags: list[str] | None = None,
                  extract: bool = False) -> dict[str, Any]:
         """Remember a free-text note; ``extract`` also asks the LLM for its entities and facts."""

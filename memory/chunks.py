@@ -54,23 +54,25 @@ class Chunk:
 class ChunkStore:
     """The chunk dataset at ``location`` (a folder or an object-store URL)."""
 
-    def __init__(self, location: str, embedder: Embedder) -> None:
-        """Open (or create) the dataset; refuse it if it was built with another embedder."""
+    def __init__(self, location: str, embedder: Embedder, check: bool = True) -> None:
+        """Open (or create) the dataset; refuse it if it was built with another embedder (unless not ``check``)."""
         self.location = location
         self.url = location if "://" in location else f"file://{Path(location).resolve()}"
         self.embedder = embedder
         self._lock_path = Path(location).with_name(Path(location).name + ".lock") if "://" not in location else None
         with self._locked():
             self.ds = self._open()
-        self._check_embedder()
+        if check:
+            self._check_embedder()
 
-    def _open(self) -> Any:
+    def _open(self, url: str | None = None) -> Any:
         import deeplake
         from deeplake import types
 
-        if deeplake.exists(self.url):
-            return deeplake.open(self.url)
-        ds = deeplake.create(self.url)
+        url = url or self.url
+        if deeplake.exists(url):
+            return deeplake.open(url)
+        ds = deeplake.create(url)
         for name in TEXT_COLUMNS:
             ds.add_column(name, types.Text())
         ds.add_column("text", types.Text(types.BM25))
@@ -96,6 +98,35 @@ class ChunkStore:
         with open(self._lock_path, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
+
+    def reembed(self) -> int:
+        """Rebuild the dataset with this store's embedder (every chunk re-embedded); return the chunk count.
+
+        The new dataset is written beside the old one and swapped in by renaming, so a
+        crash leaves the old dataset whole. Object-store datasets are refused.
+        """
+        import shutil
+
+        if "://" in self.location:
+            raise MemoryUnavailable(f"re-embedding {self.location} in place is not supported; point memory.deeplake at a "
+                                    "new location and run `caramba memory sync` (notes and transcripts must be re-added)")
+        folder = Path(self.location).resolve()
+        fresh, old = folder.with_name(folder.name + ".reembed"), folder.with_name(folder.name + ".old")
+        with self._locked():
+            self.ds.refresh()
+            rows = self.rows()
+            shutil.rmtree(fresh, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+            ds = self._open(f"file://{fresh}")
+            if rows:
+                ds.append({**{name: [self._column(Chunk(**r), name) for r in rows] for name in (*TEXT_COLUMNS, "text")},
+                           "embedding": self.embedder.embed([r["text"] for r in rows])})
+                ds.commit(f"caramba memory: re-embedded with {self.embedder.identity}")
+            folder.rename(old)
+            fresh.rename(folder)
+            shutil.rmtree(old)
+            self.ds = self._open()
+        return len(rows)
 
     def __len__(self) -> int:
         """The number of chunks."""
@@ -130,8 +161,8 @@ class ChunkStore:
             return len(fresh) + len(changed)
 
     def _meta_differs(self, row: int, chunk: Chunk) -> bool:
-        return (self.ds["invalid_at"][row] != chunk.invalid_at or self.ds["valid_at"][row] != chunk.valid_at
-                or self.ds["source"][row] != self._column(chunk, "source"))
+        return ((self.ds["invalid_at"][row] or "") != chunk.invalid_at or (self.ds["valid_at"][row] or "") != chunk.valid_at
+                or (self.ds["source"][row] or "") != self._column(chunk, "source"))
 
     @staticmethod
     def _column(chunk: Chunk, name: str) -> str:
@@ -175,6 +206,6 @@ class ChunkStore:
 
     @staticmethod
     def _row(row: Any) -> dict[str, Any]:
-        out = {name: row[name] for name in (*TEXT_COLUMNS, "text")}
+        out = {name: row[name] or "" for name in (*TEXT_COLUMNS, "text")}  # DeepLake reads "" back as None
         out["source"] = json.loads(out["source"]) if out["source"] else {}
         return out

@@ -31,8 +31,12 @@ EDGE_COLUMNS = ("e.name", "e.fact", "e.valid_at", "e.invalid_at", "s.name", "t.n
 class GraphStore:
     """The memory graph ``group`` in the database at ``location``."""
 
-    def __init__(self, location: str | Path, group: str, embedder: Embedder, llm: Any = None) -> None:
-        """Open the database and Graphiti (``llm``: a Graphiti LLM client, or None for no model)."""
+    def __init__(self, location: str | Path, group: str, embedder: Embedder, llm: Any = None, check: bool = True) -> None:
+        """Open the database and Graphiti (``llm``: a Graphiti LLM client, or None for no model).
+
+        The graph records the embedder its vectors come from; another one is refused
+        (unless not ``check``: :meth:`reembed` is about to replace them).
+        """
         from graphiti_core import Graphiti
         from graphiti_core.driver.falkordb_driver import FalkorDriver
 
@@ -58,6 +62,41 @@ class GraphStore:
 
         self.graphiti = self.loop.run(connect())
         self.graph = self.db.graph(group)
+        if check:
+            self._check_embedder()
+
+    def _check_embedder(self) -> None:
+        from caramba.memory.errors import MemoryUnavailable
+
+        built = self.ro_query("MATCH (m:MemoryMeta {key: 'embedder'}) RETURN m.value")
+        if built and built[0][0] != self.adapter.embedder.identity:
+            self.close()
+            raise MemoryUnavailable(
+                f"the memory graph {self.group} was embedded with {built[0][0]}, but the configured embedder is "
+                f"{self.adapter.embedder.identity}; run `caramba memory sync --reembed` to re-embed it, or set "
+                "memory.embedder back in caramba.yml")
+
+    def _stamp_embedder(self) -> None:
+        self.graph.query("MERGE (m:MemoryMeta {key: 'embedder'}) SET m.value = $value",
+                         {"value": self.adapter.embedder.identity})
+
+    def reembed(self) -> int:
+        """Recompute every entity-name and fact embedding with the configured embedder; return how many."""
+        nodes = self.ro_query("MATCH (n:Entity) RETURN n.uuid, n.name")
+        edges = self.ro_query("MATCH ()-[e:RELATES_TO]->() RETURN e.uuid, e.fact")
+        vectors = self.adapter.embedder.embed([name for _, name in nodes] + [fact for _, fact in edges])
+        node_rows = [{"uuid": u, "v": v.tolist()} for (u, _), v in zip(nodes, vectors[: len(nodes)])]
+        edge_rows = [{"uuid": u, "v": v.tolist()} for (u, _), v in zip(edges, vectors[len(nodes):])]
+        if node_rows:
+            self.graph.query("UNWIND $rows AS row MATCH (n:Entity {uuid: row.uuid}) SET n.name_embedding = vecf32(row.v)",
+                             {"rows": node_rows})
+        if edge_rows:
+            self.graph.query("UNWIND $rows AS row MATCH ()-[e:RELATES_TO {uuid: row.uuid}]->() "
+                             "SET e.fact_embedding = vecf32(row.v)", {"rows": edge_rows})
+        self._stamp_embedder()
+        self.db.save()
+        self._cache.clear()
+        return len(node_rows) + len(edge_rows)
 
     def close(self) -> None:
         """Close Graphiti, the loop and this process's database connection."""
@@ -76,6 +115,7 @@ class GraphStore:
         for edge in edges:
             edge.fact_embedding = vectors[edge.fact]
         self.loop.run(add_nodes_and_edges_bulk(self.graphiti.driver, [], [], nodes, edges, self.adapter))
+        self._stamp_embedder()
         if markers:
             self.graph.query("UNWIND $rows AS row MATCH (r:Run {uuid: row.uuid}) SET r.memory_hash = row.hash",
                              {"rows": [{"uuid": triplets.uid(f"Run:{run}"), "hash": h} for run, h in markers.items()]})

@@ -3,6 +3,7 @@ real LiteLLM path against a scripted OpenAI-compatible server on 127.0.0.1 (with
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,13 +70,19 @@ class Scripted(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path.endswith("/embeddings"):
+            return self.reply({"object": "list", "model": body["model"], "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                               "data": [{"object": "embedding", "index": i, "embedding": embedding(text)}
+                                        for i, text in enumerate(body["input"])]})
         prompt = body["messages"][-1]["content"]
         schema = json.loads(prompt.rsplit("Answer with one JSON object of this schema: ", 1)[1])
         content = json.dumps(answer(schema.get("title", "")))
-        reply = {"id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
+        self.reply({"id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
                  "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-                 "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
-        data = json.dumps(reply).encode()
+                 "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}})
+
+    def reply(self, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -84,6 +91,14 @@ class Scripted(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         """Quiet."""
+
+
+def embedding(text: str) -> list[float]:
+    """A deterministic 32-dimensional bag-of-words vector (the scripted server's embedding model)."""
+    vector = [0.0] * 32
+    for word in text.lower().split():
+        vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % 32] += 1.0
+    return vector
 
 
 @pytest.fixture
@@ -104,3 +119,30 @@ def test_litellm_path_extracts_through_a_local_openai_compatible_server(tmp_path
         check_extracted(memory, result)
     cost = result["extraction"]["cost"]
     assert cost.startswith("openai/scripted-extractor: ") and "LLM calls" in cost and "cost unknown" in cost
+
+
+def test_changing_the_embedder_refuses_until_reembedded(tmp_path: Path, openai_server: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from caramba.memory.errors import MemoryUnavailable
+    from caramba.memory.runfacts import RunFacts
+    from caramba.workspace.config import MemorySettings
+
+    monkeypatch.setenv("OPENAI_API_KEY", "scripted-server-needs-no-key")
+    run = RunFacts("dba-s0-0000aaaa", "attn", "dba", "s0", "succeeded", finished="2026-11-28T08:00:00+00:00",
+                   metrics={"val_perplexity": 9.5}, components=["caramba.engine.model.layers.attention_decoupled.DecoupledAttention"])
+    with Memory(tmp_path) as memory:
+        memory.record_facts([run])
+        memory.add_note(NOTE, title="review")
+    remote = WorkspaceConfig(memory=MemorySettings(embedder="openai/scripted-embedder", embed_api_base=openai_server))
+    with Memory(tmp_path, remote) as memory:
+        with pytest.raises(MemoryUnavailable, match="--reembed") as refused:
+            memory.search("KV cache")
+        assert "all-MiniLM-L6-v2" in str(refused.value) and "litellm:openai/scripted-embedder (dim 32)" in str(refused.value)
+        with pytest.raises(MemoryUnavailable, match="--reembed"):
+            memory.timeline()
+    with Memory(tmp_path, remote) as memory:
+        done = memory.reembed()
+        assert done["chunks"] == 3 and done["graph_vectors"] > 0
+        assert memory.search("does DBA halve the KV cache", k=1)["hits"][0]["text"].endswith(NOTE)
+        assert memory.timeline()["events"][0]["run_id"] == "dba-s0-0000aaaa"
+        assert memory.stats()["embedder"] == "litellm:openai/scripted-embedder (dim 32)"
