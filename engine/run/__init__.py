@@ -15,6 +15,7 @@ the console and the artifacts, and tells the other ranks which runs to do.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from pathlib import Path
@@ -86,6 +87,8 @@ def execute(compiled: Compiled, target: str | None, workspace: Path, console: Co
     from caramba.engine.run.process import execute_process, process_target
 
     console = console or Console(highlight=False)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 prints (torchrun's RANK contract)
+        console = Console(quiet=True)
     compiled = _bound(compiled, workspace)
     if (process := process_target(compiled, target)) is not None:  # agent workflow: caramba.processes
         return [execute_process(compiled, process, workspace, console)]
@@ -141,8 +144,6 @@ def _execute(compiled: Compiled, chosen: ExperimentTarget, ctx: DistContext, wor
     if decision["error"] is not None:
         raise RunInputError(decision["error"])
     records = [RunRecord(**r) for r in decision["records"]]
-    if not ctx.main:
-        console = Console(quiet=True)
     strategy = Strategy(ctx)
     cancelled = _Cancel()
     cancel.reset()
