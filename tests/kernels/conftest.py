@@ -11,6 +11,7 @@ masking and indexing are exercised and the interpreter stays fast.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 import pytest
 import torch
@@ -45,15 +46,18 @@ def assert_close(name: str, got: torch.Tensor, ref: torch.Tensor, dtype: torch.d
                     f"{int((diff > bound).sum())} of {diff.numel()} elements out of bound\n" + "\n".join(rows))
 
 
+@dataclass(frozen=True)
 class Everywhere(KernelPlan):
     """A plan that sends every op to its Triton kernel, CPU tensors too (the interpreter runs them there).
 
-    Build it as ``Everywhere("cuda", frozenset(OPS), {})``; the ops the code asked about
-    are recorded in ``reasons["asked"]``, so a test can check that a layer consulted the dispatch.
+    Build it as ``Everywhere("cuda", frozenset(OPS))``; ``asked`` records the ops the code
+    asked about, so a test can check that a layer consulted the dispatch.
     """
 
+    asked: list[str] = field(default_factory=list)
+
     def uses_triton(self, op: str, tensor: torch.Tensor) -> bool:
-        self.reasons.setdefault("asked", []).append(op)  # type: ignore[attr-defined]
+        self.asked.append(op)
         return op in self.triton
 
 
