@@ -96,6 +96,11 @@ CASES: list[tuple[str, str, list[str], Setup, str, str | None]] = [
      [], _none, f"{RUN}.train.block_size", None),
     ("early stopping without evaluations", sub(BASE, "dtype: float32\n", "dtype: float32\n          early_stopping: {patience: 2}\n"), [],
      _none, f"{RUN}.train.early_stopping", "early_stopping: {patience: 2}"),
+    ("save_best names no evaluated metric", sub(BASE, "    save_every: 200\n", "    save_every: 200\n    save_best: val_los\n"), [], _none,
+     "defaults.runtime.save_best", "save_best: val_los"),
+    ("best checkpoint of a run that keeps none", sub(BASE, "    runs:\n      - id: train\n", "    runs:\n      - id: pre\n        steps: 5\n"
+     "        train: {batch_size: 8, block_size: 64, lr: 0.001, device: cpu}\n      - id: train\n"
+     "        init_from: {run: pre, checkpoint: best}\n"), [], _none, "targets[0].runs[1].init_from.checkpoint", "init_from: {run: pre"),
     ("two targets, no default entrypoint", sub(sub(BASE, *PROCESS), "entrypoints:\n  default: full_pipeline\n", "").replace(
         "output_dir: ../../escape", "output_dir: notes"), [], _none, "targets", "targets:"),
     ("process output folder climbs out", sub(BASE, *PROCESS), [], _none, "targets[1].process.output_dir", "process: {type"),

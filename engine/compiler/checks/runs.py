@@ -9,6 +9,8 @@ from caramba.engine.manifest import Manifest
 from caramba.engine.manifest.selection import ambiguity
 from caramba.engine.manifest.targets import ExperimentTarget
 
+EVAL_METRICS = ("val_loss", "train_loss")  # what the standard trainer's evaluations report
+
 
 def check_runs(manifest: Manifest) -> list[Issue]:
     """Names are unique, entrypoints exist, seeds are distinct, gates have what they need."""
@@ -24,6 +26,10 @@ def check_runs(manifest: Manifest) -> list[Issue]:
                                 f"use one of: {', '.join(names)}"))
     if (problem := ambiguity(manifest)) is not None:
         issues.append(Issue(("targets",), problem, f"add `entrypoints: {{default: {names[0]}}}` (--target still picks another)"))
+    best = manifest.defaults.runtime.save_best
+    if best is not None and best not in EVAL_METRICS:
+        issues.append(Issue(("defaults", "runtime", "save_best"), f"save_best {best!r} is not a metric the trainer evaluates, "
+                            "so no best checkpoint would ever be kept", f"use one of: {', '.join(EVAL_METRICS)}"))
     for t_index, target in enumerate(manifest.targets):
         if isinstance(target, ExperimentTarget):
             issues += _experiment(manifest, t_index, target)
@@ -64,6 +70,11 @@ def _experiment(manifest: Manifest, t_index: int, target: ExperimentTarget) -> l
             for c_index, case in enumerate(run.verify.cases):
                 if case.kind == "choice_logprob" and not case.choices:
                     issues.append(Issue((*where, "verify", "cases", c_index, "choices"), "choice_logprob needs choices", "add choices: [a, b, …]"))
+        init = getattr(run, "init_from", None)
+        own = init is not None and (init.run == "previous" or init.run in {r.id for t in manifest.experiments() for r in t.runs})
+        if own and init.checkpoint == "best" and manifest.defaults.runtime.save_best is None:  # a run of this manifest
+            issues.append(Issue((*where, "init_from", "checkpoint"), "checkpoint: best needs runs that keep a best checkpoint, "
+                                "but defaults.runtime.save_best is not set", "set defaults.runtime.save_best: val_loss, or checkpoint: final"))
         if train.early_stopping and manifest.defaults.logging.eval_every == 0:
             issues.append(Issue((*where, "train", "early_stopping"), "early stopping watches evaluations during training, but "
                                 "defaults.logging.eval_every is 0 (evaluate only at the end)",
