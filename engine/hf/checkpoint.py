@@ -31,7 +31,7 @@ def resolve(path: str | Path) -> Path:
     """A local checkpoint directory for ``path`` (a folder, or ``hf://org/name[@revision]``)."""
     text = str(path)
     if not text.startswith("hf://"):
-        folder = Path(text).expanduser()
+        folder = Path(text)  # `~` is not expanded (workspace paths, engine/manifest/paths.py)
         if not (folder / "config.json").is_file():
             raise CheckpointError(f"{folder} is not a Hugging Face checkpoint directory (no config.json); "
                                   "give a folder holding config.json and *.safetensors, or hf://org/name")

@@ -45,7 +45,7 @@ def _hf(text: str, base_dir: Path) -> InitSource:
     from caramba.engine.hf import CheckpointError, family_of
     from caramba.engine.hf.checkpoint import read_config, read_weights, resolve
 
-    location = text if text.startswith("hf://") else str((base_dir / text).expanduser())
+    location = text if text.startswith("hf://") else str(base_dir / text)
     try:
         folder = resolve(location)
         cfg = read_config(folder)
@@ -56,7 +56,7 @@ def _hf(text: str, base_dir: Path) -> InitSource:
 
 
 def _path(text: str, base_dir: Path) -> InitSource:
-    path = (base_dir / text).expanduser()
+    path = base_dir / text
     if path.is_dir() and (path / "config.json").is_file():
         return _hf(str(path), base_dir)
     weights = path / "model.safetensors" if path.is_dir() else path

@@ -106,7 +106,7 @@ def load_tokenizer(spec: str, base_dir: Path | None = None) -> Tokenizer:
     if spec == "llama":
         raise TokenizerUnavailable("tokenizer 'llama' needs the model's files: give the path of its tokenizer.json "
                                    "(e.g. tokenizer: ./Llama-3.2-1B/tokenizer.json), or use tokenizer: byte")
-    path = Path(spec).expanduser()
+    path = Path(spec)  # `~` is not expanded (workspace paths, engine/manifest/paths.py)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     if path.is_dir():
