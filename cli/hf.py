@@ -50,7 +50,29 @@ def export_hf(
     console.print(f"wrote {folder}/config.json and {folder}/model.safetensors (load with transformers' from_pretrained)")
 
 
+def upcycle_surgery(
+    teacher: Annotated[str, typer.Argument(help="Llama checkpoint folder (config.json + safetensors) or hf://org/name")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder to write manifest.yml, model.safetensors, surgery.json into")],
+    sem_dim: Annotated[int, typer.Option("--sem-dim", help="DBA semantic q/k width over all heads (multiple of n_heads)")],
+    geo_dim: Annotated[int, typer.Option("--geo-dim", help="DBA geometric (RoPE) q/k width over all heads (multiple of 2·n_heads)")],
+    gate: Annotated[bool, typer.Option("--gate", help="add DBA's per-head output gate (identity at init)")] = False,
+) -> None:
+    """Turn a Llama (GQA) teacher into a DBA student by surgery; print the kept energy per layer."""
+    from caramba.engine.hf import CheckpointError
+    from caramba.engine.upcycle import write_surgery
+
+    try:
+        manifest, done = write_surgery(teacher, out, sem_dim, geo_dim, gate)
+    except CheckpointError as exc:  # SurgeryError is one too
+        fail(str(exc), "surgery takes Llama checkpoints; see `caramba upcycle-surgery --help` for the shape options")
+    for r in done.report:
+        console.print(f"layer {r.layer}: kept {r.kept:.4f} of the attention-logit energy (semantic rank {r.semantic_rank}: "
+                      f"{r.semantic_kept:.4f}; {r.geo_pairs} RoPE pairs kept exactly; dropped rotation ≤ {r.dropped_frequency:.3g}/token)")
+    console.print(f"wrote {manifest}, {out / 'model.safetensors'} and {out / 'surgery.json'}; check it with: caramba validate {manifest}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``import-hf`` and ``export-hf`` to the ``caramba`` command."""
+    """Add ``import-hf``, ``export-hf`` and ``upcycle-surgery`` to the ``caramba`` command."""
     app.command("import-hf")(import_hf)
     app.command("export-hf")(export_hf)
+    app.command("upcycle-surgery")(upcycle_surgery)

@@ -2,11 +2,14 @@
 
 Today: :func:`surgery` — a Hugging Face Llama (GQA) teacher → a DBA student initialised
 to preserve the teacher's attention (``surgery.py``, factorisation in ``factor.py``), with a
-per-layer report of the attention-logit energy kept. Blockwise and global distillation
+per-layer report of the attention-logit energy kept; :func:`write_surgery` writes it as a
+folder (manifest.yml + model.safetensors + surgery.json) that ``caramba run`` starts from
+(``caramba upcycle-surgery``). Blockwise and global distillation
 phases are not built yet.
 """
 
 from caramba.engine.upcycle.factor import FactoredAttention, factor_attention
+from caramba.engine.upcycle.folder import write_surgery
 from caramba.engine.upcycle.surgery import LayerReport, Surgery, SurgeryError, student_config, surgery
 
-__all__ = ["FactoredAttention", "LayerReport", "Surgery", "SurgeryError", "factor_attention", "student_config", "surgery"]
+__all__ = ["FactoredAttention", "LayerReport", "Surgery", "SurgeryError", "factor_attention", "student_config", "surgery", "write_surgery"]

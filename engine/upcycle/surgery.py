@@ -33,7 +33,7 @@ from caramba.engine.model.layers.rope import inverse_frequencies
 from caramba.engine.upcycle.factor import FactoredAttention, factor_attention
 
 
-class SurgeryError(ValueError):
+class SurgeryError(CheckpointError):
     """A teacher or a DBA shape the surgery cannot map; the message says what to change."""
 
 
