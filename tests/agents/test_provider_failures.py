@@ -6,11 +6,11 @@ configured in ``caramba.yml``. An HTTP 500 storm and a timeout stop the session 
 one message (provider, status, what to do), status ``failed``, the summary updated and
 the checkpoint resumable; a 429 is retried and the session completes; malformed tool
 JSON goes back to the model as a tool error it corrects; a missing key is refused before
-any request (or the variable named by ``api_key_env`` is used; also from a manifest's
-process target with its own ``api_base``). Exit code and the
-absence of a traceback are checked through the CLI. The budget is checked before each call against the call's projected cost; an
-unpriced model needs a price or a token budget; a replay of a session resumed with a
-larger budget follows the budget recorded at each call.
+any request (the variable named by ``api_key_env`` is used, also from a manifest's
+process target with its own ``api_base``). Exit code and the absence of a traceback are
+checked through the CLI. The budget is checked before each call against the call's
+projected cost; an unpriced model needs a price or a token budget; a replay of a
+session resumed with a larger budget follows the budget recorded at each call.
 """
 
 from __future__ import annotations
