@@ -138,3 +138,21 @@ def test_geometric_rope_keeps_the_teachers_highest_frequencies(scaling: dict | N
     for geo_head in (2, 4, 8):
         student = inverse_frequencies(geo_head, BASE ** (geo_head / HD), scaling)
         assert torch.allclose(student, inverse_frequencies(HD, BASE, scaling)[:geo_head // 2], rtol=1e-6, atol=0)
+
+
+def test_tied_mqa_llama3_teacher_is_reproduced(tmp_path: Path) -> None:
+    """One key/value head for all queries, a tied head and llama3 RoPE scaling survive the surgery."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(1)
+    scaling = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+               "original_max_position_embeddings": 16}
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=97, hidden_size=D, intermediate_size=96, num_hidden_layers=1,
+                                         num_attention_heads=H, num_key_value_heads=1, rope_theta=BASE, rope_scaling=scaling,
+                                         tie_word_embeddings=True, max_position_embeddings=64)).eval()
+    model.save_pretrained(tmp_path)
+    student = surgery(tmp_path, sem_dim=H * 2, geo_dim=D, gate=True).student
+    assert student.topology.layers[2].proj.weight is student.embedder.table.weight
+    ids = torch.randint(0, 97, (2, 24), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert (student(ids) - model(ids).logits).abs().max().item() <= 1e-4
