@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -205,10 +206,15 @@ class Memory:
         store.refresh()
         depth = max(50, 10 * k)
         lists = []
-        if mode in ("hybrid", "bm25"):
-            lists.append(store.bm25(query, depth))
-        if mode in ("hybrid", "vector"):
-            lists.append(store.vector(self.embedder.embed([query])[0], depth))
+        # DeepLake's BM25 query (~0.1 s) runs on a thread while the query is embedded and the
+        # vector query runs here: both release the GIL, so hybrid costs the slower of the two.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            lexical = pool.submit(store.bm25, query, depth) if mode in ("hybrid", "bm25") else None
+            semantic = store.vector(self.embedder.embed([query])[0], depth) if mode in ("hybrid", "vector") else None
+            if lexical is not None:
+                lists.append(lexical.result())
+        if semantic is not None:
+            lists.append(semantic)
         hits = fuse(lists) if mode == "hybrid" else lists[0]
         hits = [h for h in hits if self._holds(h, as_of, include_superseded)]
         if mode == "hybrid":
