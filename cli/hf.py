@@ -56,18 +56,20 @@ def upcycle_surgery(
     sem_dim: Annotated[int, typer.Option("--sem-dim", help="DBA semantic q/k width over all heads (multiple of n_heads)")],
     geo_dim: Annotated[int, typer.Option("--geo-dim", help="DBA geometric (RoPE) q/k width over all heads (multiple of 2·n_heads)")],
     gate: Annotated[bool, typer.Option("--gate", help="add DBA's per-head output gate (identity at init)")] = False,
+    v_dim: Annotated[int | None, typer.Option("--v-dim", help="value width over all heads (default d_model: V/O copied)")] = None,
 ) -> None:
     """Turn a Llama (GQA) teacher into a DBA student by surgery; print the kept energy per layer."""
     from caramba.engine.hf import CheckpointError
     from caramba.engine.upcycle import write_surgery
 
     try:
-        manifest, done = write_surgery(teacher, out, sem_dim, geo_dim, gate)
+        manifest, done = write_surgery(teacher, out, sem_dim, geo_dim, gate, v_dim)
     except CheckpointError as exc:  # SurgeryError is one too
         fail(str(exc), "surgery takes Llama checkpoints; see `caramba upcycle-surgery --help` for the shape options")
     for r in done.report:
         console.print(f"layer {r.layer}: kept {r.kept:.4f} of the attention-logit energy (semantic rank {r.semantic_rank}: "
-                      f"{r.semantic_kept:.4f}; {r.geo_pairs} RoPE pairs kept exactly; dropped rotation ≤ {r.dropped_frequency:.3g}/token)")
+                      f"{r.semantic_kept:.4f}; {r.geo_pairs} RoPE pairs kept exactly; dropped rotation ≤ {r.dropped_frequency:.3g}/token; values {r.value_kept:.4f})")
+    console.print(f"KV cache per token: {done.kv_ratio:.3f} of the teacher's")
     console.print(f"wrote {manifest}, {out / 'model.safetensors'} and {out / 'surgery.json'}; check it with: caramba validate {manifest}")
 
 

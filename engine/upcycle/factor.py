@@ -88,7 +88,7 @@ def factor_attention(wq: Tensor, wk: Tensor, n_heads: int, n_kv_heads: int, geo_
     sem_total = sem_kept = 0.0
     spectra: list[Tensor] = []
     for g in range(n_kv_heads):
-        a, b, sigma = _group_factors(q[g * rep:(g + 1) * rep, sem_dims], k[g, sem_dims])
+        a, b, sigma = group_factors(q[g * rep:(g + 1) * rep, sem_dims], k[g, sem_dims])
         r = min(sem_head, sigma.numel())
         q_sem[g * rep:(g + 1) * rep, :r] = a[:, :r] * math.sqrt(sem_head / hd)
         k_sem[g, :r] = b[:r]
@@ -101,7 +101,7 @@ def factor_attention(wq: Tensor, wk: Tensor, n_heads: int, n_kv_heads: int, geo_
                              geo_energy=geo_energy, sem_total=sem_total, sem_kept=sem_kept, singular_values=spectra)
 
 
-def _group_factors(q: Tensor, k: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def group_factors(q: Tensor, k: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """SVD of the stacked forms S = [Q_1ᵀK; …; Q_Gᵀ K] (G·d × d) without building S.
 
     q (G, p, d), k (p, d). With thin QRs Pᵀ = U₁R₁ (P = [Q_1 … Q_G], p × G·d) and

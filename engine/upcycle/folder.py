@@ -19,19 +19,20 @@ from caramba.engine.hf.manifest import manifest_for
 from caramba.engine.upcycle.surgery import Surgery, surgery
 
 
-def write_surgery(teacher: str | Path, out: Path, sem_dim: int, geo_dim: int, gate: bool = False) -> tuple[Path, Surgery]:
+def write_surgery(teacher: str | Path, out: Path, sem_dim: int, geo_dim: int, gate: bool = False,
+                  v_dim: int | None = None) -> tuple[Path, Surgery]:
     """Run :func:`surgery` and write its folder; returns the manifest's path and the surgery.
 
     Everything is computed before the folder is touched, so a refused teacher or shape
     leaves nothing half-written.
     """
-    done = surgery(teacher, sem_dim, geo_dim, gate)
-    shape = f"DBA sem_dim={sem_dim} geo_dim={geo_dim}" + (" gate" if gate else "")
+    done = surgery(teacher, sem_dim, geo_dim, gate, v_dim)
+    shape = f"DBA sem_dim={sem_dim} geo_dim={geo_dim}" + (f" v_dim={v_dim}" if v_dim else "") + (" gate" if gate else "")
     manifest = manifest_for(done.config, f"{teacher} ({shape}, by surgery)", out.name.replace(" ", "_") or "upcycled")
     out.mkdir(parents=True, exist_ok=True)
     write_weights(done.student.state_dict(), out / "model.safetensors")
     (out / "surgery.json").write_text(json.dumps({"teacher": str(teacher), "sem_dim": sem_dim, "geo_dim": geo_dim, "gate": gate,
-                                                  "layers": [r.as_dict() for r in done.report]}, indent=2))
+                                                  "v_dim": v_dim, "kv_ratio": done.kv_ratio, "layers": [r.as_dict() for r in done.report]}, indent=2))
     path = out / "manifest.yml"
     header = (f"# {out.name} — the DBA student of {teacher} after surgery (weights: model.safetensors, report: surgery.json).\n"
               "# The run fine-tunes it with next-token CE; distillation phases (blockwise, global) are not built yet.\n")

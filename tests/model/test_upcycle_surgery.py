@@ -156,3 +156,33 @@ def test_tied_mqa_llama3_teacher_is_reproduced(tmp_path: Path) -> None:
     ids = torch.randint(0, 97, (2, 24), generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         assert (student(ids) - model(ids).logits).abs().max().item() <= 1e-4
+
+
+def test_narrow_value_path_is_the_svd_optimum_in_the_forward(teacher: tuple[Path, torch.nn.Module]) -> None:
+    """v_dim < d_model: the layer's output equals Σ_h A_h·X·M̂_hᵀ with M̂ numpy's rank-r truncation of
+    the stacked [W_O,h·W_V,g] per group (all RoPE pairs geometric so A is the teacher's attention)."""
+    folder, model = teacher
+    rank = HD // 4
+    done = surgery(folder, sem_dim=H * 2, geo_dim=D, v_dim=H * rank)
+    attn = model.model.layers[0].self_attn
+    wv = attn.v_proj.weight.detach().double().numpy().reshape(KV, HD, D)
+    wo = attn.o_proj.weight.detach().double().numpy().reshape(D, H, HD)
+    x = torch.randn(1, 10, D, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        scores = reference_logits(model, x, HD // 2)[0]
+    probs = scores.masked_fill(torch.ones(10, 10, dtype=torch.bool).triu(1), float("-inf")).softmax(-1).numpy()
+    want, kept, total = np.zeros((10, D)), 0.0, 0.0
+    for g in range(KV):
+        heads = list(range(g * H // KV, (g + 1) * H // KV))
+        stacked = np.concatenate([wo[:, h] @ wv[g] for h in heads])
+        u, sigma, vt = np.linalg.svd(stacked)
+        best = (u[:, :rank] * sigma[:rank]) @ vt[:rank]
+        kept, total = kept + (sigma[:rank] ** 2).sum(), total + (sigma ** 2).sum()
+        for n, h in enumerate(heads):
+            want += probs[h] @ (x[0].double().numpy() @ best[n * D:(n + 1) * D].T)
+    layer = done.student.topology.layers[0].layers[0].layers[1]
+    with torch.no_grad():
+        got = layer(x)[0].double().numpy()
+    assert np.abs(got - want).max() <= 1e-4
+    assert done.report[0].value_kept == pytest.approx(kept / total, rel=1e-6) and done.report[0].value_kept < 0.99
+    assert done.kv_ratio == pytest.approx((H * 2 + D + H * rank) / (2 * H * HD))

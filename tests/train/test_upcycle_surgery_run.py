@@ -34,12 +34,14 @@ def test_surgery_folder_runs_from_the_student_weights(workspace: Path) -> None:
     tiny_llama(workspace / "hf")
     out = workspace / "student"
     result = CliRunner().invoke(app, ["upcycle-surgery", str(workspace / "hf"), "--out", str(out), "--sem-dim", "8",
-                                      "--geo-dim", "8", "--gate"])
+                                      "--geo-dim", "8", "--v-dim", "16", "--gate"])
     assert result.exit_code == 0, result.output
     assert "layer 1: kept" in result.output
     report = json.loads((out / "surgery.json").read_text())
     assert [layer["semantic_rank"] for layer in report["layers"]] == [2, 2]
     assert all(0 < layer["kept"] < 1 for layer in report["layers"])
+    assert all(0 < layer["value_kept"] < 1 for layer in report["layers"])
+    assert report["kv_ratio"] == 0.5 and "KV cache per token: 0.500 of the teacher's" in result.output
     np.save(out / "data.npy", np.random.default_rng(0).integers(0, VOCAB, 2000).astype(np.uint16))
     run = "targets[0].runs[0]"
     sets = [f"{run}.steps=1", f"{run}.train.lr=1e-9", f"{run}.train.device=cpu", f"{run}.train.block_size=16",
