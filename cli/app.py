@@ -29,6 +29,17 @@ def build() -> Any:
         add_completion=False,
         rich_markup_mode="rich",
     )
+
+    def show_version(value: bool) -> None:
+        if value:
+            typer.echo(version_text())
+            raise typer.Exit()
+
+    @app.callback()
+    def root(version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True,
+                                          help="print the version and exit")) -> None:
+        """caramba: validated YAML experiments on a real PyTorch engine, MCP tools and research personas."""
+
     app.command()(validate.validate)
     app.command()(run.run)
     app.command()(presets.presets)
@@ -41,6 +52,13 @@ def build() -> Any:
     return app
 
 
+def version_text() -> str:
+    """``caramba X (engine N)``: the package version and the engine version that is part of every run id."""
+    from caramba import ENGINE_VERSION, __version__
+
+    return f"caramba {__version__} (engine {ENGINE_VERSION})"
+
+
 def __getattr__(name: str) -> Any:
     """``app``: the Typer app, built on first access (module ``__getattr__``, PEP 562)."""
     if name == "app":
@@ -50,6 +68,9 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """Console-script entry point (``validate`` takes the fast path, see the module docstring)."""
+    if sys.argv[1:] == ["--version"]:  # no Typer needed
+        print(version_text())
+        return
     if sys.argv[1:2] == ["validate"]:
         import os
 

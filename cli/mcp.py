@@ -6,7 +6,10 @@ and agents at once. docs/mcp.md has the client configuration snippets.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
@@ -35,14 +38,37 @@ def mcp(
     except ManifestInvalid as exc:
         fail(f"caramba.yml is invalid:\n{exc}", "fix the reported keys (see workspace/config.py for the valid ones)")
     if transport == "stdio":
+        _stop_on_signals()
         server.run("stdio")
         return
     from caramba.workspace.config import load_workspace
 
+    _stop_on_signals()
     try:
         serve_http(server, host, port, load_workspace(workspace.resolve()).mcp.token)
     except BindRefused as exc:
         fail(str(exc))
+
+
+def _stop_on_signals() -> None:
+    """Make SIGTERM and SIGINT shut the server down cleanly, then exit (stdio and HTTP).
+
+    Python's default SIGTERM ends the process at once, skipping ``atexit``; and a
+    KeyboardInterrupt leaves the stdio loop waiting for its stdin reader thread, which
+    blocks while the client keeps the pipe open. Either way the embedded FalkorDB server
+    (and the memory store) would be left running and unsaved. So both signals run the
+    at-exit shutdowns here (code graph: ``SHUTDOWN SAVE`` of the embedded server; memory:
+    close) and end the process.
+    """
+
+    def stop(signum: int, _frame: object) -> None:
+        logging.getLogger("caramba").warning("signal %d: closing the databases and exiting", signum)
+        atexit._run_exitfuncs()  # the registered shutdowns, once (they unregister nothing: exit follows)
+        logging.shutdown()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -52,10 +53,18 @@ def init(
 
 def schema(
     component: Annotated[str | None, typer.Option("--component", help="one registry kind, e.g. layer")] = None,
+    format_: Annotated[str, typer.Option("--format", help="json (the JSON Schema) or markdown (docs/manifest.md)")] = "json",
 ) -> None:
-    """Print the manifest JSON Schema (for editors' YAML language servers and MCP clients)."""
+    """Print the manifest JSON Schema (for editors' YAML language servers and MCP clients), or the Markdown reference."""
     from caramba.engine.schema_export import component_schema, manifest_schema
 
+    if format_ == "markdown":
+        from caramba.engine.schema_docs import manifest_markdown
+
+        sys.stdout.write(manifest_markdown())
+        return
+    if format_ != "json":
+        fail(f"unknown --format {format_!r}", "use json or markdown")
     if component is None:
         print_json(manifest_schema())
         return
