@@ -82,10 +82,33 @@ def run(
         return
     if format_ == "json":
         print_json([r.to_json() for r in records])
+    if format_ != "json":
+        _headlines(records)
     if any(r.status != "succeeded" for r in records):
         raise typer.Exit(1)
     if arms:
         _compare(compiled, quiet=format_ == "json")
+
+
+def _headlines(records: list) -> None:
+    """One line per finished run: its held-out numbers (with what they were computed on) and its artifact folder."""
+    from caramba.engine.bench.compare.metrics import read_run
+
+    for record in records:
+        if record.status != "succeeded":
+            continue
+        metrics = read_run(Path(record.dir))
+        parts = []
+        for name, value in metrics.values.items():
+            if name == "val_loss" or name.endswith(".ppl"):
+                label = "val_loss" if name == "val_loss" else "perplexity" + (
+                    "" if name == "perplexity.ppl" else f" [{name.removesuffix('.ppl')}]")
+                cover = metrics.coverage.get(name)
+                parts.append(f"  {label} {value:.4g}" + (f"  ({cover})" if cover else ""))
+        console.print(f"[bold]{record.id}[/]" + ("" if parts else ": no held-out metric"), highlight=False)
+        for part in parts:
+            console.print(part, highlight=False, markup=False)
+        console.print(f"  artifacts → {Path(record.dir) / 'artifacts'}", highlight=False, markup=False)
 
 
 def _compare(compiled: object, quiet: bool) -> None:

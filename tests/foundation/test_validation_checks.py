@@ -82,7 +82,7 @@ CASES: list[tuple[str, str, list[str], Setup, str, str | None]] = [
     ("token file too short", BASE, [], lambda ws: tokens(ws, "data.npy", np.zeros(40, dtype=np.uint16)), f"{T0}.data.config.path", "path: data.npy"),
     ("token file of two dimensions", BASE, [], lambda ws: tokens(ws, "data.npy", np.zeros((100, 100), dtype=np.uint16)),
      f"{T0}.data.config.path", "path: data.npy"),
-    ("missing tokenizer file", sub(BASE, "tokenizer: tiktoken", "tokenizer: tok/tokenizer.json"), [], _none,
+    ("missing tokenizer file", sub(BASE, "tokenizer: byte", "tokenizer: tok/tokenizer.json"), [], _none,
      "defaults.data.tokenizer", "tokenizer: tok/tokenizer.json"),
     ("eval tokenizer that needs files", sub(BASE, *EVAL), [], _none, f"{RUN}.verify.tokenizer.type", "type: llama"),
     ("missing teacher", sub(BASE, "dtype: float32\n", "dtype: float32\n          teacher_ckpt: teacher\n"), [], _none,

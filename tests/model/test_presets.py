@@ -15,10 +15,23 @@ MINE = sorted(p for p in PRESETS.glob("*.yml") if p.stem != "complete_example")
 
 
 def three_steps(path: Path) -> list[str]:
-    """``--set`` overrides: every run of every target to 3 steps, 2 evaluation batches."""
+    """``--set`` overrides: every run of every target to 3 steps and its first seed, 2 evaluation batches."""
     data = yaml.safe_load(path.read_text())
     cut = [f"targets[{t}].runs[{r}].steps=3" for t, target in enumerate(data["targets"]) for r in range(len(target["runs"]))]
-    return [*cut, "defaults.logging.eval_iters=2"]
+    seeds = [f"targets[{t}].runs[{r}].seed={run['seed'][0]}" for t, target in enumerate(data["targets"])
+             for r, run in enumerate(target["runs"]) if isinstance(run.get("seed"), list)]
+    return [*cut, *seeds, "defaults.logging.eval_iters=2"]
+
+
+def workspace_for(path: Path, root: Path) -> Path:
+    """``root`` as the preset's workspace: with ``data.npy`` prepared from the repository's docs (real
+    text, byte-level) when the preset trains on the workspace's data, as its header tells a user to."""
+    if "path: data.npy" in path.read_text():
+        from caramba.engine.data.prepare import prepare
+        from caramba.engine.data.tokenizers import load_tokenizer
+
+        prepare(PRESETS.parent / "docs", root / "data.npy", load_tokenizer("byte", root))
+    return root
 
 
 def test_every_family_has_a_preset() -> None:
@@ -30,23 +43,37 @@ def test_every_family_has_a_preset() -> None:
 
 @pytest.mark.parametrize("path", MINE, ids=lambda p: p.stem)
 def test_preset_validates_dry_runs_and_trains(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    report = check(path)
+    monkeypatch.chdir(workspace_for(path, tmp_path))
+    report = check(path, (), tmp_path)
     assert report.ok, "\n".join(e.render() for e in report.errors)
-    compiled = compile_manifest(path, three_steps(path))
+    compiled = compile_manifest(path, three_steps(path), tmp_path)
     from caramba.engine.plan import dry_run
     from caramba.engine.run import execute
 
     for target in compiled.manifest.targets:
         plans = dry_run(compiled, target.name)
         assert plans[0].params_total > 0
-        monkeypatch.chdir(tmp_path)
         records = execute(compiled, target.name, tmp_path)
         assert [r.status for r in records] == ["succeeded"] * len(records), [r.reasons for r in records]
         assert all(r.step == 3 for r in records)
 
 
-def test_dba_cache_is_smaller_than_its_gqa_baseline() -> None:
+def test_dba_preset_changes_one_thing_per_arm() -> None:
     manifest = compile_manifest(PRESETS / "dba_vs_gqa.yml").manifest
+    assert manifest.comparison is not None and manifest.comparison.arms == ["gqa_baseline", "dba", "dba_null", "dba_gate"]
     per_token = {t.name: t.system.config.model.kv_values_per_token() for t in manifest.targets}
-    assert per_token["dba"] < per_token["gqa_baseline"], per_token
-    assert per_token == {"dba": 2 * (16 + 16 + 64) * 2 // 4, "gqa_baseline": 2 * 2 * 2 * 16}
+    dba = 2 * (16 + 16 + 64) * 2 // 4  # 2 layers × (sem + geo + value) × 2 KV heads of 4
+    assert per_token == {"gqa_baseline": 2 * 2 * 2 * 16, "dba": dba, "dba_null": dba, "dba_gate": dba}, per_token
+
+    def attention(target: object) -> dict[str, object]:
+        layers = target.system.config.model.topology.layers[0].layers[0].layers  # type: ignore[attr-defined]
+        return layers[1].model_dump()
+
+    base, dba_alone, null, gate = (attention(manifest.target(a)) for a in manifest.comparison.arms)
+    changed = lambda a, b: {k for k in a if a[k] != b[k]}  # noqa: E731
+    assert changed(dba_alone, null) == {"null_attn"} and changed(dba_alone, gate) == {"gate"}
+    assert not dba_alone.get("null_attn") and not dba_alone.get("gate")
+    assert {k for k in changed(base, dba_alone)} <= {"mode", "sem_dim", "geo_dim", "v_dim"}
+    runs = {t.name: [(r.seed, r.steps, r.train.model_dump()) for r in t.runs] for t in manifest.targets}
+    assert all(v == runs["dba"] for v in runs.values()) and [s for s, _, _ in runs["dba"]] == [1, 2, 3]
+    assert {b.config.type for b in manifest.target("dba").benchmarks} == {"perplexity", "latency", "memory"}

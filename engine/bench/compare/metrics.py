@@ -3,7 +3,8 @@
 A run directory gives (names are what ``arms.csv`` and ``pairs.csv`` show):
 
 * ``train_loss`` — the last training row's loss; ``val_loss`` — the last evaluation row's
-  (``metrics.jsonl``); their per-step values are kept as curves for the figures;
+  (``metrics.jsonl``; the trainer's estimate on its first ``eval_iters`` validation batches,
+  which its coverage says); their per-step values are kept as curves for the figures;
 * ``<benchmark>.nll``, ``<benchmark>.ppl`` — a perplexity benchmark (``perplexity.csv``;
   a model other than ``student`` adds ``[model]``); its tokens and coverage are kept as
   the metric's *coverage* (what the number was computed on);
@@ -71,6 +72,7 @@ def read_run(run_dir: Path) -> RunMetrics:
             out.curves[name] = ([s for s, _ in points], [v for _, v in points])
             out.values[name] = points[-1][1]
     art = run_dir / "artifacts"
+    split_targets = None
     if (art / "perplexity.csv").is_file():
         for r in read_csv(art / "perplexity.csv"):
             name = r["benchmark"] + ("" if r.get("model") in (None, "student") else f"[{r['model']}]")
@@ -79,7 +81,9 @@ def read_run(run_dir: Path) -> RunMetrics:
                 if r.get("tokens") is not None:
                     cover = f"{int(r['tokens']):,} tokens"
                     if r.get("coverage") is not None:
-                        cover += f", {100 * float(r['coverage']):.1f}% of the split"
+                        cover += f", {100 * float(r['coverage']):.1f}% of the validation split"
+                        if float(r["coverage"]) > 0:
+                            split_targets = int(r["tokens"]) / float(r["coverage"])
                     out.coverage[f"{name}.{metric}"] = cover
     if (art / "memory.csv").is_file():
         for r in read_csv(art / "memory.csv"):
@@ -93,4 +97,27 @@ def read_run(run_dir: Path) -> RunMetrics:
             for metric in LATENCY:
                 if r.get(metric) is not None:
                     out.values[f"{r['benchmark']}.{metric}@{point}"] = float(r[metric])
+    if "val_loss" in out.values:
+        out.coverage["val_loss"] = _val_loss_coverage(run_dir, split_targets)
     return out
+
+
+def _val_loss_coverage(run_dir: Path, split_targets: float | None) -> str:
+    """What the trainer's ``val_loss`` was computed on: its first ``eval_iters`` validation batches.
+
+    That is an estimate on part of the split (the perplexity benchmark scores all of it
+    by default), so the two numbers differ; saying so keeps them from being confused.
+    """
+    import json
+
+    import yaml
+
+    status = json.loads((run_dir / "status.json").read_text())
+    manifest = yaml.safe_load((run_dir / "manifest.yml").read_text())
+    target = next(t for t in manifest["targets"] if t["name"] == status["target"])
+    run = next(r for r in target["runs"] if r["id"] == status["run"])
+    iters = manifest.get("defaults", {}).get("logging", {}).get("eval_iters", 20)
+    batch, block = run["train"]["batch_size"], run["train"]["block_size"]
+    tokens = iters * batch * block
+    share = f", {100 * min(tokens / split_targets, 1.0):.1f}% of the validation split" if split_targets else ""
+    return f"trainer estimate: first {iters} batches × {batch} × {block} = {tokens:,} tokens{share}"
