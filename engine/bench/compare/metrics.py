@@ -115,7 +115,7 @@ def _val_loss_coverage(run_dir: Path, split_targets: float | None) -> str:
     status = json.loads((run_dir / "status.json").read_text())
     manifest = yaml.safe_load((run_dir / "manifest.yml").read_text())
     target = next(t for t in manifest["targets"] if t["name"] == status["target"])
-    run = next(r for r in target["runs"] if r["id"] == status["run"])
+    run = next((r for r in target["runs"] if r["id"] == status["run"]), target["runs"][0])  # seeds share the settings
     iters = manifest.get("defaults", {}).get("logging", {}).get("eval_iters", 20)
     batch, block = run["train"]["batch_size"], run["train"]["block_size"]
     tokens = iters * batch * block

@@ -7,8 +7,9 @@ the arm differs from the baseline at 95% (Welch's t-test, ``pairs.csv``); then, 
 memory metric, the ratio to the baseline written the way it reads: the column
 ``KV / mha`` holds 0.25 for an arm whose cache takes a quarter of the baseline's bytes.
 
-The LaTeX is a booktabs ``table`` float (``\\usepackage{booktabs}``) whose comment lines
-name every run and manifest hash; more than :data:`ROWS_PER_TABLE` arms are split into
+The LaTeX is a booktabs ``table`` float (``\\usepackage{booktabs}``) whose caption says
+what each held-out number was computed on (its coverage) and whose comment lines name
+every run and manifest hash; more than :data:`ROWS_PER_TABLE` arms are split into
 continued tables so nothing runs off the page.
 """
 
@@ -101,6 +102,10 @@ def table_latex(c: Comparison) -> str:
     caption = (f"{escape(c.question) + ' ' if c.question else ''}Mean $\\pm$ sd over seeds; best in bold; "
                f"$^\\dagger$ differs from {escape(c.baseline)} at 95\\% (Welch's t-test); ratios are arm / "
                f"{escape(c.baseline)}.")
+    covered = [f"{short_name(m)}: {c.arm(c.baseline).coverage(m)}" for m in headline_metrics(c)
+               if c.arm(c.baseline).coverage(m)]
+    if covered:  # what each held-out number was computed on (per seed)
+        caption += " Computed on: " + escape("; ".join(covered)) + "."
     chunks = [body[i:i + ROWS_PER_TABLE] for i in range(0, len(body), ROWS_PER_TABLE)]
     for index, chunk in enumerate(chunks):
         cont = f" (continued, {index + 1}/{len(chunks)})" if len(chunks) > 1 else ""
