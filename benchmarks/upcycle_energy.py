@@ -5,7 +5,8 @@ with plain PyTorch AdamW, then runs ``caramba.engine.upcycle.surgery`` at severa
 ranks (geometric pairs fixed) and prints one table: mean attention-logit energy kept
 (trained vs the same architecture at random init), the semantic part alone, the KV-cache
 ratio, and the student's held-out NLL at initialisation next to the teacher's (measured in
-the same run, same batches).
+the same run, same batches). The last row keeps every RoPE pair geometric: its NLL must
+equal the teacher's (a check of the whole mapping on trained weights).
 
     python benchmarks/upcycle_energy.py [--steps 400] [--d 128] [--layers 4] [--batch 16] [--block 128]
 """
@@ -87,19 +88,20 @@ def main() -> None:
     teacher.eval()
     table = Table(title=f"DBA surgery of a stdlib-trained Llama (d {args.d}, {args.layers} layers, {heads} heads / {kv} KV, "
                         f"hd {hd}, {args.steps} steps of {args.batch}×{args.block} bytes); teacher held-out NLL {nll(teacher, evaluation, True):.3f} nats/byte")
-    for col in ("geo pairs", "sem rank", "kept (trained)", "kept (random init)", "semantic kept (trained)", "KV ratio",
+    for col in ("geo pairs", "dropped θ (rad/token)", "sem rank", "kept (trained)", "kept (random init)", "semantic kept (trained)", "KV ratio",
                 "student NLL at init"):
         table.add_column(col, justify="right")
     with tempfile.TemporaryDirectory() as tmp:
         trained_dir, fresh_dir = Path(tmp) / "trained", Path(tmp) / "fresh"
         teacher.save_pretrained(trained_dir)
         fresh.save_pretrained(fresh_dir)
-        geo = hd // 4
-        for rank in (hd - geo, (hd - geo) // 2, (hd - geo) // 4, (hd - geo) // 8):
+        shapes = [(hd // 4, r) for r in (3 * hd // 4, 3 * hd // 8, 3 * hd // 16, 1)] + [(hd // 2, hd // 2), (hd // 2, hd // 4),
+                                                                                 (hd, 2)]
+        for geo, rank in shapes:
             done = surgery(trained_dir, sem_dim=heads * rank, geo_dim=heads * geo)
             rand = surgery(fresh_dir, sem_dim=heads * rank, geo_dim=heads * geo)
             mean = lambda rows, key: float(np.mean([getattr(r, key) for r in rows]))  # noqa: E731
-            table.add_row(str(geo // 2), str(rank), f"{mean(done.report, 'kept'):.3f}", f"{mean(rand.report, 'kept'):.3f}",
+            table.add_row(str(geo // 2), f"{done.report[0].dropped_frequency:.3g}", str(rank), f"{mean(done.report, 'kept'):.3f}", f"{mean(rand.report, 'kept'):.3f}",
                           f"{mean(done.report, 'semantic_kept'):.3f}", f"{done.kv_ratio:.3f}",
                           f"{nll(done.student, evaluation, False):.3f}")
     Console(width=200).print(table)
