@@ -13,6 +13,7 @@ sync`` rewrites it. Reads are read-only Cypher (``ro_query``) on the same graph.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,11 @@ class GraphStore:
         self.adapter = EmbedderAdapter(embedder)
         self._cache: dict[str, list[float]] = {}
         self._spill: dict[str, list[float]] = {}
+
+        # Graphiti's FalkorDB driver logs every index that already exists at INFO each time a
+        # memory is opened: for a reopened memory that is the normal case, not news, and it
+        # buried the end of every `caramba run` under a dozen lines. Its warnings still show.
+        logging.getLogger("graphiti_core.driver.falkordb_driver").setLevel(logging.WARNING)
 
         async def connect() -> Graphiti:
             import falkordb.asyncio as falkor_async
