@@ -21,7 +21,8 @@ from caramba.workspace.config import LlmSettings
 
 CONTRACT_TOOLS = ("list_presets read_preset manifest_schema generate_manifest validate_manifest dry_run_manifest "
                   "run_manifest run_status list_runs cancel_run get_run_results read_artifact compare_runs "
-                  "codegraph_query find_symbol callers callees neighbours shortest_path impact codegraph_sync").split()
+                  "codegraph_query find_symbol callers callees neighbours shortest_path impact codegraph_sync "
+                  "memory_search memory_facts memory_timeline memory_add_note memory_related_runs").split()
 REQUIRED = {"research_lead", "architect", "ml_expert", "contrarian", "mathematician", "developer", "reviewer", "writer"}
 
 
@@ -37,6 +38,9 @@ def test_builtin_personas_load_and_list_only_served_tools(tmp_path: Path) -> Non
     personas = {n: load_persona(n, tmp_path) for n in names}
     check_allow_lists(personas, CONTRACT_TOOLS)
     assert len({p.instruction for p in personas.values()}) == len(personas)
+    for name in ("research_lead", "architect"):  # the moderator and the architect consult memory before proposing
+        assert {"memory_search", "memory_related_runs"} <= set(personas[name].tools), name
+        assert "memory_search" in personas[name].instruction and "run id" in personas[name].instruction, name
 
 
 def test_unknown_persona_key_is_an_error_with_did_you_mean(tmp_path: Path) -> None:
