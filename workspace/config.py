@@ -77,6 +77,8 @@ class MemorySettings(_Strict):
                                                            "default: the bundled offline all-MiniLM-L6-v2")
     embed_api_base: str | None = Field(default=None, description="OpenAI-compatible server URL of the embedding model")
     record_runs: bool = Field(default=True, description="write every finished run to memory (the run store's end-of-run hook)")
+    record_sessions: bool = Field(default=True, description="write every agent session's turns, decisions and proposals "
+                                                            "to memory when it ends")
     llm_concurrency: int = Field(default=4, ge=1, le=64, description="LLM calls in flight at once while extracting facts from text")
 
 

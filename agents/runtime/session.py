@@ -10,7 +10,8 @@ An :class:`AgentSession` owns, for one output folder:
 * turns (:meth:`turn`): run once, checkpointed in ``state.json`` at once, returned
   from the checkpoint when the session is resumed;
 * the live view and the files every session writes (transcript, summary), rewritten
-  however the session ends.
+  however the session ends, and then the session remembered in the workspace's knowledge
+  memory (:mod:`caramba.agents.runtime.remember`; ``memory.record_sessions``).
 
 A process is a :class:`Process`: its :meth:`Process.run` drives turns and returns
 ``(status, message)``; :meth:`AgentSession.run` turns a budget stop into
@@ -35,6 +36,7 @@ from caramba.agents.recording import Recorder
 from caramba.agents.runtime.live import LiveView, Observers
 from caramba.agents.runtime.logs import session_log
 from caramba.agents.runtime.options import SessionOptions, SessionResult
+from caramba.agents.runtime.remember import remember
 from caramba.agents.runtime.speakers import build_speakers
 from caramba.agents.runtime.state import SessionState, TurnRecord
 from caramba.agents.runtime.transcript import write_transcript
@@ -133,6 +135,7 @@ class AgentSession:
             files = write_transcript(self.folder, self.spec.title, self.spec.team, self.state, self.spec.label,
                                      process.summary_lines(self.state))
             files += process.write_outputs(self.folder, self.state)
+            remember(self.options.workspace, self.spec.process, self.folder, self.state)
         return SessionResult(self.state.status, self.state.message, self.folder, self.meter.to_json(),  # type: ignore[arg-type]
                              files)
 

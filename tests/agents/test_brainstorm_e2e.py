@@ -109,3 +109,23 @@ def test_a_stopped_session_resumes_after_its_last_turn(session: ProcessResult, g
     assert log.count("(from checkpoint)") == 4
     for name in OUTPUTS:
         assert (folder / name).read_text() == (session.output_dir / name).read_text(), name
+
+
+def test_the_session_is_remembered_with_its_session_and_turn(session: ProcessResult, graph_workspace: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from caramba.cli.app import app
+
+    monkeypatch.chdir(graph_workspace)
+    result = CliRunner().invoke(app, ["memory", "search", "which KV head count for GQA did round 1 leave open",
+                                      "-k", "20", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)["hits"]
+    summary = next(h for h in hits if h["source"].get("kind") == "transcript" and h["source"]["session"] == "brainstorm/full"
+                   and "Open: which KV head count" in h["text"])
+    turns = [json.loads(line) for line in (session.output_dir / "transcript.jsonl").read_text().splitlines()]
+    assert summary["source"]["speaker"] == "moderator"  # the other sessions of this module (replayed, resumed) say it too
+    assert turns[summary["source"]["turn"] - 1]["id"] == "summary-1"  # the turn number points at the right turn
+    proposed = CliRunner().invoke(app, ["memory", "search", "GQA with 2 KV heads halves the KV cache", "--format", "json"])
+    assert any(h["source"].get("kind") == "proposal" and "gqa_kv" in h["text"] for h in json.loads(proposed.stdout)["hits"])
