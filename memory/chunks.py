@@ -59,6 +59,7 @@ class ChunkStore:
         self.location = location
         self.url = location if "://" in location else f"file://{Path(location).resolve()}"
         self.embedder = embedder
+        self._lexical: tuple[tuple[str, int], tuple[Any, Any, list[dict[str, Any]]]] | None = None  # see bm25()
         self._lock_path = Path(location).with_name(Path(location).name + ".lock") if "://" not in location else None
         with self._locked():
             self.ds = self._open()
@@ -184,12 +185,34 @@ class ChunkStore:
         return [self._row(row) for row in view]
 
     def bm25(self, query: str, limit: int) -> list[dict[str, Any]]:
-        """The ``limit`` chunks whose text best matches ``query`` by BM25 (score descending)."""
-        words = " ".join(w for w in "".join(ch if ch.isalnum() or ch in "_-." else " " for ch in query).split())
-        if not words or not len(self.ds):
+        """The ``limit`` chunks whose text best matches ``query`` by BM25 (score descending).
+
+        Answered by an in-process ``bm25s`` index of the chunk texts (about 1 ms a query,
+        against ~100 ms for DeepLake's own BM25 query), rebuilt when the dataset's version
+        or row count changes, so a commit by another process is seen after :meth:`refresh`.
+        Chunks matching no query word are left out.
+        """
+        if not len(self.ds):
             return []
-        expr = f"BM25_SIMILARITY(text, '{words}')"
-        return self._scored(f"{expr} AS score ORDER BY {expr} DESC LIMIT {limit}")
+        tokenizer, index, rows = self._lexical_index()
+        ids = tokenizer.tokenize([query], update_vocab=False, return_as="ids", show_progress=False)
+        found, scores = index.retrieve(ids, k=min(limit, len(rows)), show_progress=False)
+        return [{**rows[int(row)], "score": float(score)} for row, score in zip(found[0], scores[0]) if score > 0]
+
+    def _lexical_index(self) -> tuple[Any, Any, list[dict[str, Any]]]:
+        """``(tokenizer, BM25 index, rows)`` of the current dataset version, built on first use after a change."""
+        import bm25s
+        from bm25s.tokenization import Tokenizer
+
+        key = (self.ds.version, len(self.ds))
+        if self._lexical is None or self._lexical[0] != key:
+            rows = self.rows()
+            tokenizer = Tokenizer(stopwords="en")
+            index = bm25s.BM25()
+            index.index(tokenizer.tokenize([r["text"] for r in rows], update_vocab=True, return_as="ids",
+                                           show_progress=False), show_progress=False)
+            self._lexical = (key, (tokenizer, index, rows))
+        return self._lexical[1]
 
     def vector(self, vector: np.ndarray, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` chunks nearest to ``vector`` by cosine similarity (descending)."""
