@@ -9,11 +9,13 @@ Every op has one name across four places (Liger-Kernel's convention):
 | ``glu`` (SwiGLU, GEGLU) | ``kernels/glu/kernel.py`` | ``kernels.glu.glu`` | ``tests/kernels/test_glu.py`` | ``glu`` |
 | ``rope`` | ``kernels/rope/kernel.py`` | ``kernels.rope.rope`` | ``tests/kernels/test_rope.py`` | ``rope`` |
 | ``linear_cross_entropy`` | ``kernels/linear_cross_entropy/kernel.py`` | ``kernels.linear_cross_entropy.linear_cross_entropy`` | ``tests/kernels/test_linear_cross_entropy.py`` | ``linear_cross_entropy`` |
+| ``dba_attention`` (DBA prefill/training) | ``kernels/dba_attention/kernel.py`` | ``kernels.dba_attention.dba_attention`` (called by ``DecoupledAttention``) | ``tests/kernels/test_dba_attention.py`` | ``dba_attention`` |
 | ``kv_decode`` (q8/q4 cache) | ``kernels/kv_decode/kernel.py`` | ``kernels.kv_decode.kv_decode`` (called by ``ModelCache.attend``) | ``tests/kernels/test_kv_decode.py`` | ``kv_decode`` |
 
 Who calls what: ``RMSNormLayer``/``LayerNormLayer`` → ``rms_norm``/``layer_norm``;
 ``SwiGLULayer``/``GEGLULayer`` → ``glu``; the attention layers (standard, GQA, DBA's
-geometric path) → ``rope`` through ``Rope.pair``; the ``next_token`` objective →
+geometric path) → ``rope`` through ``Rope.pair``; ``DecoupledAttention`` (DBA) prefill and
+training → ``dba_attention``; the ``next_token`` objective →
 ``linear_cross_entropy`` (fused with a ``TransformerModel``'s head); decode steps of
 standard/GQA attention over a q8/q4 ``ModelCache`` → ``kv_decode``. The norms' fused
 residual add is available to callers but no topology passes a residual yet.

@@ -38,7 +38,7 @@ class KernelOp:
 
 
 NORMS, GLU, ROPE, LOSS = "norms (RMSNorm/LayerNorm)", "MLP / GLU", "RoPE", "linear + cross-entropy"
-KV_DECODE = "KV-cache quantisation"
+KV_DECODE, DBA = "KV-cache quantisation", "DBA attention"
 
 OPS: dict[str, KernelOp] = {op.name: op for op in (
     KernelOp("rms_norm", NORMS, "y = (x + r) / sqrt(mean((x + r)²) + eps) · g, residual sum returned",
@@ -51,6 +51,11 @@ OPS: dict[str, KernelOp] = {op.name: op for op in (
     KernelOp("linear_cross_entropy", LOSS,
              "mean CE of h·Wᵀ against targets (label smoothing, z-loss, ignore index), logits never materialised",
              "caramba.kernels.linear_cross_entropy.kernel"),
+    KernelOp("dba_attention", DBA,
+             "softmax(a·q_sem k_semᵀ + b·q_geo k_geoᵀ) v in one flash pass (causal, GQA, null key), fwd + bwd",
+             "caramba.kernels.dba_attention.kernel",
+             scope="prefill and training without attention dropout; decode steps and chunks after cached history "
+                   "take SDPA"),
     KernelOp("kv_decode", KV_DECODE, "one decode step of (GQA) attention over q8/q4 codes dequantised in registers",
              "caramba.kernels.kv_decode.kernel",
              scope="decode steps of standard/GQA attention with a power-of-two block size; prefill, DBA decode "

@@ -39,13 +39,13 @@ def test_triton_path_needs_a_cuda_tensor() -> None:
 
 
 def test_unknown_op_lists_the_registered_ones() -> None:
-    with pytest.raises(KeyError, match="registered ops are: glu, kv_decode, layer_norm, linear_cross_entropy, rms_norm, rope"):
+    with pytest.raises(KeyError, match="registered ops are: dba_attention, glu, kv_decode, layer_norm, linear_cross_entropy, rms_norm, rope"):
         lookup("rmsnorm")
 
 
 def test_start_up_lines_and_dry_run_column_show_each_kernel_category() -> None:
     lines = "\n".join(detect().describe())
-    for category in ("norms (RMSNorm/LayerNorm)", "MLP / GLU", "RoPE", "linear + cross-entropy"):
+    for category in ("norms (RMSNorm/LayerNorm)", "MLP / GLU", "RoPE", "linear + cross-entropy", "DBA attention"):
         assert category in detect().paths()
         assert category in lines
 
@@ -65,7 +65,9 @@ def _forward_backward(layer: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Te
     (lambda: AttentionLayer(40, 4, 2, rope_scaling={"type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                                                     "high_freq_factor": 4.0, "original_max_position_embeddings": 8}), "rope"),
     (lambda: DecoupledAttention(40, 4, sem_dim=16, geo_dim=32, tie_qk=True), "rope"),
-], ids=["rms_norm", "layer_norm", "swiglu", "geglu", "attention_rope", "dba_tied_rope"])
+    (lambda: DecoupledAttention(40, 4, sem_dim=16, geo_dim=32, n_kv_heads=2, null_attn=True, gate=True),
+     "dba_attention"),
+], ids=["rms_norm", "layer_norm", "swiglu", "geglu", "attention_rope", "dba_tied_rope", "dba_gqa_null_gate"])
 def test_layers_call_the_dispatch_and_match_the_pytorch_path(make, op, monkeypatch) -> None:
     torch.manual_seed(0)
     layer = make()

@@ -20,6 +20,11 @@ projection of each path for its keys too; ``null_attn`` adds a learned key/value
 key/value head, no RoPE) that every query can attend to (an attention sink); ``gate``
 multiplies each head's output by 2·σ(W_g x), with W_g = 0 at init (identity at init).
 
+Kernel path: prefill and training without attention dropout (queries as long as keys) run
+``kernels.dba_attention`` when the dispatch chooses it — the two score terms summed inside one
+flash-style Triton kernel, GQA and the null key included, no concatenated q/k written. Decode
+steps, chunks after cached history and dropout take the SDPA path below.
+
 Shapes: x (B, T, d_model) → q_sem (B, H, T, ds), q_geo (B, H, T, dg), v (B, H_kv, T, dv)
 → out (B, T, d_model).
 """
@@ -35,6 +40,8 @@ from torch import Tensor, nn
 from caramba.engine.model.context import ForwardContext
 from caramba.engine.model.layers.attention import causal_sdpa
 from caramba.engine.model.layers.rope import Rope
+from caramba.kernels.dba_attention import dba_attention
+from caramba.kernels.dispatch import uses_triton
 
 
 class DecoupledAttention(nn.Module):
@@ -97,18 +104,27 @@ class DecoupledAttention(nn.Module):
 
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(B, T, d_model) → (B, T, d_model); k_sem, k_geo and v go through ``ctx.cache``."""
-        b, t, _ = x.shape
+        t = x.shape[1]
         start = ctx.start_pos if ctx is not None else 0
         q_sem, q_geo, k_sem, k_geo, v = self.project(x, start)
         if ctx is not None and ctx.cache is not None:
             k_sem, k_geo, v = ctx.cache.update(self, {"k_sem": k_sem, "k_geo": k_geo, "v": v})
+        dropout = self.dropout if self.training else 0.0
+        if dropout == 0.0 and k_sem.shape[-2] == t and uses_triton("dba_attention", q_sem):
+            out = dba_attention(q_sem, q_geo, k_sem, k_geo, v, self.sem_head ** -0.5, self.geo_head ** -0.5,
+                                self.causal, self.null_k, self.null_v)
+            return self._output(x, out)
         q = torch.cat([q_sem / math.sqrt(self.sem_head), q_geo / math.sqrt(self.geo_head)], dim=-1)
         k = torch.cat([k_sem, k_geo], dim=-1)
-        dropout = self.dropout if self.training else 0.0
         if self.null_k is None:
             out = causal_sdpa(q, k, v, self.causal, dropout, scale=1.0)
         else:
             out = self._with_null(q, k, v, dropout)
+        return self._output(x, out)
+
+    def _output(self, x: Tensor, out: Tensor) -> Tensor:
+        """The per-head gate (when present) and the output projection of attention's (B, H, T, d_v) result."""
+        b, t, _ = x.shape
         if self.gate_proj is not None:
             out = out * (2 * torch.sigmoid(self.gate_proj(x))).transpose(1, 2).unsqueeze(-1)
         return self.o_proj(out.transpose(1, 2).reshape(b, t, -1))

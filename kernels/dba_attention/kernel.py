@@ -1,0 +1,280 @@
+"""DBA attention in one flash-style pass: two score terms, causal, GQA, forward and backward in Triton.
+
+Math (the decoupled attention of ``engine/model/layers/attention_decoupled.py``), per head h
+with key/value head h // G (GQA, G = H / H_kv):
+
+    s_ij = a · q_sem,i · k_sem,j + b · q_geo,i · k_geo,j      (a, b: the two paths' scales)
+    P = softmax_j(s) over j ≤ i (causal) or all j,   O = P V,   lse_i = log Σ_j exp s_ij
+
+Forward (Dao et al., FlashAttention-2): one program per (query block, batch·head) walks
+the key blocks with a running max, sum and accumulator (online softmax); the two QKᵀ
+products are summed in registers, so the concatenated [q_sem, q_geo] / [k_sem, k_geo]
+tensors the SDPA path builds are never written. It returns O and the float32 lse.
+
+Backward, with D_i = Σ_d dO_id O_id − dlse_i (the lse is an output too: callers merge a
+null key through it, and dlse enters exactly as a shift of D):
+
+    dP = dO Vᵀ,  dS = P ⊙ (dP − D),  dV = Pᵀ dO,
+    dq_sem = a · dS k_sem,  dq_geo = b · dS k_geo,  dk_sem = a · dSᵀ q_sem,  dk_geo = b · dSᵀ q_geo
+
+in two kernels that recompute P from lse: one program per (key block, batch·KV head)
+accumulates dk_sem, dk_geo, dv over the G query heads sharing it (no atomics, no per-head
+copies to sum), and one per (query block, batch·head) accumulates dq_sem, dq_geo.
+
+Head widths are padded to a power of two ≥ 16 with masks (tl.dot's smallest tile); float32
+inputs use IEEE float32 products, bf16/fp16 inputs their own with float32 accumulation.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+from caramba.kernels.launch import next_power_of_2
+
+
+@triton.jit
+def _load(P, base, rows, stride_t, n_rows, cols, width):
+    """A (rows, cols) tile of a (T, width) head with unit column stride, zero outside."""
+    mask = (rows < n_rows)[:, None] & (cols < width)[None, :]
+    return tl.load(P + base + rows[:, None] * stride_t + cols[None, :], mask=mask, other=0.0)
+
+
+@triton.jit
+def _scores(qs, qg, ks, kg, a, b, IEEE: tl.constexpr):
+    """a · qs ksᵀ + b · qg kgᵀ in float32."""
+    if IEEE:
+        s = tl.dot(qs, tl.trans(ks), input_precision="ieee") * a
+        s += tl.dot(qg, tl.trans(kg), input_precision="ieee") * b
+    else:
+        s = tl.dot(qs, tl.trans(ks)) * a
+        s += tl.dot(qg, tl.trans(kg)) * b
+    return s
+
+
+@triton.jit
+def _dot(x, y, IEEE: tl.constexpr):
+    if IEEE:
+        return tl.dot(x, y, input_precision="ieee")
+    return tl.dot(x, y)
+
+
+@triton.jit
+def _forward_kernel(QS, QG, KS, KG, V, O, LSE,
+                    qs_b, qs_h, qs_t, qg_b, qg_h, qg_t, ks_b, ks_h, ks_t, kg_b, kg_h, kg_t, v_b, v_h, v_t,
+                    o_b, o_h, o_t, T, H, G, DS, DG, DV, a, b,
+                    CAUSAL: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+                    BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
+    start_m = tl.program_id(0) * BLOCK_M
+    bh = tl.program_id(1)
+    batch, head = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
+    kv = head // G
+    rows = start_m + tl.arange(0, BLOCK_M)
+    cs, cg, cv = tl.arange(0, BS), tl.arange(0, BG), tl.arange(0, BV)
+    qs = _load(QS, batch * qs_b + head * qs_h, rows, qs_t, T, cs, DS)
+    qg = _load(QG, batch * qg_b + head * qg_h, rows, qg_t, T, cg, DG)
+    m = tl.full([BLOCK_M], float("-inf"), tl.float32)
+    l = tl.zeros([BLOCK_M], tl.float32)
+    acc = tl.zeros([BLOCK_M, BV], tl.float32)
+    end = tl.minimum(T, start_m + BLOCK_M) if CAUSAL else T
+    for start_n in range(0, end, BLOCK_N):
+        cols = start_n + tl.arange(0, BLOCK_N)
+        ks = _load(KS, batch * ks_b + kv * ks_h, cols, ks_t, T, cs, DS)
+        kg = _load(KG, batch * kg_b + kv * kg_h, cols, kg_t, T, cg, DG)
+        s = _scores(qs, qg, ks, kg, a, b, IEEE)
+        keep = (cols < T)[None, :]
+        if CAUSAL:
+            keep = keep & (cols[None, :] <= rows[:, None])
+        s = tl.where(keep, s, float("-inf"))
+        m_new = tl.maximum(m, tl.max(s, axis=1))
+        alpha = tl.exp(m - m_new)
+        p = tl.exp(s - m_new[:, None])
+        l = l * alpha + tl.sum(p, axis=1)
+        v = _load(V, batch * v_b + kv * v_h, cols, v_t, T, cv, DV)
+        acc = acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
+        m = m_new
+    out = acc / l[:, None]
+    o_mask = (rows < T)[:, None] & (cv < DV)[None, :]
+    tl.store(O + batch * o_b + head * o_h + rows[:, None] * o_t + cv[None, :], out.to(O.dtype.element_ty),
+             mask=o_mask)
+    tl.store(LSE + bh.to(tl.int64) * T + rows, m + tl.log(l), mask=rows < T)
+
+
+@triton.jit
+def _dkdv_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DKS, DKG, DV_,
+                 qs_b, qs_h, qs_t, qg_b, qg_h, qg_t, ks_b, ks_h, ks_t, kg_b, kg_h, kg_t, v_b, v_h, v_t,
+                 do_b, do_h, do_t, T, H, G, DS, DG, DV, a, b,
+                 CAUSAL: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+                 BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
+    """One program per (key block, batch · KV head): dk_sem, dk_geo, dv summed over the G query heads."""
+    start_n = tl.program_id(0) * BLOCK_N
+    bkv = tl.program_id(1)
+    h_kv = H // G
+    batch, kv = (bkv // h_kv).to(tl.int64), (bkv % h_kv).to(tl.int64)
+    cols = start_n + tl.arange(0, BLOCK_N)
+    cs, cg, cv = tl.arange(0, BS), tl.arange(0, BG), tl.arange(0, BV)
+    ks = _load(KS, batch * ks_b + kv * ks_h, cols, ks_t, T, cs, DS)
+    kg = _load(KG, batch * kg_b + kv * kg_h, cols, kg_t, T, cg, DG)
+    v = _load(V, batch * v_b + kv * v_h, cols, v_t, T, cv, DV)
+    dks = tl.zeros([BLOCK_N, BS], tl.float32)
+    dkg = tl.zeros([BLOCK_N, BG], tl.float32)
+    dv = tl.zeros([BLOCK_N, BV], tl.float32)
+    first = (start_n // BLOCK_M) * BLOCK_M if CAUSAL else 0
+    for g in range(0, G):
+        head = kv * G + g
+        bh = batch * H + head
+        for start_m in range(first, T, BLOCK_M):
+            rows = start_m + tl.arange(0, BLOCK_M)
+            qs = _load(QS, batch * qs_b + head * qs_h, rows, qs_t, T, cs, DS)
+            qg = _load(QG, batch * qg_b + head * qg_h, rows, qg_t, T, cg, DG)
+            do = _load(DO, batch * do_b + head * do_h, rows, do_t, T, cv, DV)
+            lse = tl.load(LSE + bh * T + rows, mask=rows < T, other=0.0)
+            delta = tl.load(DELTA + bh * T + rows, mask=rows < T, other=0.0)
+            s = _scores(qs, qg, ks, kg, a, b, IEEE)
+            keep = (rows < T)[:, None] & (cols < T)[None, :]
+            if CAUSAL:
+                keep = keep & (cols[None, :] <= rows[:, None])
+            p = tl.where(keep, tl.exp(s - lse[:, None]), 0.0)
+            dv += _dot(tl.trans(p.to(do.dtype)), do, IEEE)
+            dp = _dot(do, tl.trans(v), IEEE)
+            ds = (p * (dp - delta[:, None])).to(qs.dtype)
+            dks += _dot(tl.trans(ds), qs, IEEE)
+            dkg += _dot(tl.trans(ds), qg, IEEE)
+    base = bkv.to(tl.int64) * T
+    mask = (cols < T)[:, None]
+    tl.store(DKS + (base + cols)[:, None] * DS + cs[None, :], (dks * a).to(DKS.dtype.element_ty),
+             mask=mask & (cs < DS)[None, :])
+    tl.store(DKG + (base + cols)[:, None] * DG + cg[None, :], (dkg * b).to(DKG.dtype.element_ty),
+             mask=mask & (cg < DG)[None, :])
+    tl.store(DV_ + (base + cols)[:, None] * DV + cv[None, :], dv.to(DV_.dtype.element_ty),
+             mask=mask & (cv < DV)[None, :])
+
+
+@triton.jit
+def _dq_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DQS, DQG,
+               qs_b, qs_h, qs_t, qg_b, qg_h, qg_t, ks_b, ks_h, ks_t, kg_b, kg_h, kg_t, v_b, v_h, v_t,
+               do_b, do_h, do_t, T, H, G, DS, DG, DV, a, b,
+               CAUSAL: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+               BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
+    """One program per (query block, batch · head): dq_sem, dq_geo over the key blocks it sees."""
+    start_m = tl.program_id(0) * BLOCK_M
+    bh = tl.program_id(1)
+    batch, head = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
+    kv = head // G
+    rows = start_m + tl.arange(0, BLOCK_M)
+    cs, cg, cv = tl.arange(0, BS), tl.arange(0, BG), tl.arange(0, BV)
+    qs = _load(QS, batch * qs_b + head * qs_h, rows, qs_t, T, cs, DS)
+    qg = _load(QG, batch * qg_b + head * qg_h, rows, qg_t, T, cg, DG)
+    do = _load(DO, batch * do_b + head * do_h, rows, do_t, T, cv, DV)
+    lse = tl.load(LSE + bh.to(tl.int64) * T + rows, mask=rows < T, other=0.0)
+    delta = tl.load(DELTA + bh.to(tl.int64) * T + rows, mask=rows < T, other=0.0)
+    dqs = tl.zeros([BLOCK_M, BS], tl.float32)
+    dqg = tl.zeros([BLOCK_M, BG], tl.float32)
+    end = tl.minimum(T, start_m + BLOCK_M) if CAUSAL else T
+    for start_n in range(0, end, BLOCK_N):
+        cols = start_n + tl.arange(0, BLOCK_N)
+        ks = _load(KS, batch * ks_b + kv * ks_h, cols, ks_t, T, cs, DS)
+        kg = _load(KG, batch * kg_b + kv * kg_h, cols, kg_t, T, cg, DG)
+        v = _load(V, batch * v_b + kv * v_h, cols, v_t, T, cv, DV)
+        s = _scores(qs, qg, ks, kg, a, b, IEEE)
+        keep = (rows < T)[:, None] & (cols < T)[None, :]
+        if CAUSAL:
+            keep = keep & (cols[None, :] <= rows[:, None])
+        p = tl.where(keep, tl.exp(s - lse[:, None]), 0.0)
+        dp = _dot(do, tl.trans(v), IEEE)
+        ds = (p * (dp - delta[:, None])).to(ks.dtype)
+        dqs += _dot(ds, ks, IEEE)
+        dqg += _dot(ds, kg, IEEE)
+    base = bh.to(tl.int64) * T
+    mask = (rows < T)[:, None]
+    tl.store(DQS + (base + rows)[:, None] * DS + cs[None, :], (dqs * a).to(DQS.dtype.element_ty),
+             mask=mask & (cs < DS)[None, :])
+    tl.store(DQG + (base + rows)[:, None] * DG + cg[None, :], (dqg * b).to(DQG.dtype.element_ty),
+             mask=mask & (cg < DG)[None, :])
+
+
+def _config(t: int, device: torch.device) -> tuple[int, int, int]:
+    """(BLOCK_M, BLOCK_N, num_warps) from the sequence length and device alone (no autotuning).
+
+    64 × 64 tiles on the GPU (the head widths of DBA are small, so registers allow them);
+    16 × 16 in the CPU interpreter, so that tiny test shapes still span several blocks.
+    """
+    if device.type != "cuda":
+        return 16, 16, 4
+    block = min(64, max(16, next_power_of_2(t)))
+    return block, block, 4
+
+
+def _strides(x: Tensor) -> tuple[int, int, int]:
+    return x.stride(0), x.stride(1), x.stride(2)
+
+
+def _unit(x: Tensor) -> Tensor:
+    return x if x.stride(-1) == 1 else x.contiguous()
+
+
+def _widths(ds: int, dg: int, dv: int) -> tuple[int, int, int]:
+    return tuple(max(16, next_power_of_2(d)) for d in (ds, dg, dv))  # type: ignore[return-value]
+
+
+class DBAAttentionFunction(torch.autograd.Function):
+    """``apply(q_sem, q_geo, k_sem, k_geo, v, sem_scale, geo_scale, causal)`` → (out, lse).
+
+    q_* (B, H, T, d_*), k_*/v (B, H_kv, T, d_*) with H divisible by H_kv; any strides with a
+    unit last stride (the layers' transposed views). out (B, H, T, d_v) in v's dtype, lse
+    (B, H, T) float32. Both outputs are differentiable.
+    """
+
+    @staticmethod
+    def forward(ctx, q_sem: Tensor, q_geo: Tensor, k_sem: Tensor, k_geo: Tensor, v: Tensor, sem_scale: float,
+                geo_scale: float, causal: bool) -> tuple[Tensor, Tensor]:
+        q_sem, q_geo, k_sem, k_geo, v = (_unit(x) for x in (q_sem, q_geo, k_sem, k_geo, v))
+        bsz, h, t, ds = q_sem.shape
+        h_kv, dg, dv = k_sem.shape[1], q_geo.shape[-1], v.shape[-1]
+        if h % h_kv or k_sem.shape[2] != t or k_geo.shape[2] != t or v.shape[2] != t:
+            raise ValueError(f"dba_attention: queries and keys must have one length and H divisible by H_kv; got "
+                             f"q_sem {tuple(q_sem.shape)}, k_sem {tuple(k_sem.shape)}, k_geo {tuple(k_geo.shape)}, "
+                             f"v {tuple(v.shape)}")
+        block_m, block_n, warps = _config(t, q_sem.device)
+        bs, bg, bv = _widths(ds, dg, dv)
+        out = torch.empty(bsz, h, t, dv, dtype=v.dtype, device=v.device)
+        lse = torch.empty(bsz, h, t, dtype=torch.float32, device=v.device)
+        ieee = q_sem.dtype == torch.float32
+        _forward_kernel[(triton.cdiv(t, block_m), bsz * h)](
+            q_sem, q_geo, k_sem, k_geo, v, out, lse, *_strides(q_sem), *_strides(q_geo), *_strides(k_sem),
+            *_strides(k_geo), *_strides(v), *_strides(out), t, h, h // h_kv, ds, dg, dv, sem_scale, geo_scale,
+            CAUSAL=causal, IEEE=ieee, BLOCK_M=block_m, BLOCK_N=block_n, BS=bs, BG=bg, BV=bv, num_warps=warps,
+            num_stages=2)
+        ctx.save_for_backward(q_sem, q_geo, k_sem, k_geo, v, out, lse)
+        ctx.scales, ctx.causal = (sem_scale, geo_scale), causal
+        return out, lse
+
+    @staticmethod
+    def backward(ctx, d_out: Tensor | None, d_lse: Tensor | None) -> tuple[Tensor | None, ...]:
+        q_sem, q_geo, k_sem, k_geo, v, out, lse = ctx.saved_tensors
+        sem_scale, geo_scale = ctx.scales
+        bsz, h, t, ds = q_sem.shape
+        h_kv, dg, dv = k_sem.shape[1], q_geo.shape[-1], v.shape[-1]
+        d_out = torch.zeros_like(out) if d_out is None else _unit(d_out)
+        delta = (d_out.float() * out.float()).sum(-1)
+        if d_lse is not None:
+            delta = delta - d_lse.float()
+        delta = delta.contiguous()
+        block_m, block_n, warps = _config(t, q_sem.device)
+        bs, bg, bv = _widths(ds, dg, dv)
+        dks = torch.empty(bsz, h_kv, t, ds, dtype=k_sem.dtype, device=v.device)
+        dkg = torch.empty(bsz, h_kv, t, dg, dtype=k_geo.dtype, device=v.device)
+        dvv = torch.empty(bsz, h_kv, t, dv, dtype=v.dtype, device=v.device)
+        dqs = torch.empty(bsz, h, t, ds, dtype=q_sem.dtype, device=v.device)
+        dqg = torch.empty(bsz, h, t, dg, dtype=q_geo.dtype, device=v.device)
+        common = (*_strides(q_sem), *_strides(q_geo), *_strides(k_sem), *_strides(k_geo), *_strides(v),
+                  *_strides(d_out), t, h, h // h_kv, ds, dg, dv, sem_scale, geo_scale)
+        meta = dict(CAUSAL=ctx.causal, IEEE=q_sem.dtype == torch.float32, BLOCK_M=block_m, BLOCK_N=block_n,
+                    BS=bs, BG=bg, BV=bv, num_warps=warps, num_stages=2)
+        _dkdv_kernel[(triton.cdiv(t, block_n), bsz * h_kv)](q_sem, q_geo, k_sem, k_geo, v, d_out, lse, delta,
+                                                            dks, dkg, dvv, *common, **meta)
+        _dq_kernel[(triton.cdiv(t, block_m), bsz * h)](q_sem, q_geo, k_sem, k_geo, v, d_out, lse, delta, dqs, dqg,
+                                                       *common, **meta)
+        return dqs, dqg, dks, dkg, dvv, None, None, None
