@@ -34,6 +34,9 @@ from torch import Tensor
 
 from caramba.kernels.launch import next_power_of_2
 
+LOG2E = tl.constexpr(1.4426950408889634)   # scores run in base 2 (exp2 is the hardware's exponential)
+LN2 = tl.constexpr(0.6931471805599453)
+
 
 @triton.jit
 def _load(P, base, rows, stride_t, n_rows, cols, width):
@@ -62,57 +65,107 @@ def _dot(x, y, IEEE: tl.constexpr):
 
 
 @triton.jit
+def _forward_step(qs, qg, m, l, acc, KS, KG, V, k_base_s, k_base_g, v_base, ks_t, kg_t, v_t, rows, start_n, T,
+                  DS, DG, DV, a2, b2, MASK: tl.constexpr, CAUSAL: tl.constexpr, IEEE: tl.constexpr,
+                  BLOCK_N: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
+    """One key block of the online softmax (scores in base 2); MASK applies the length and causal masks."""
+    cols = start_n + tl.arange(0, BLOCK_N)
+    ks = _load(KS, k_base_s, cols, ks_t, T, tl.arange(0, BS), DS)
+    kg = _load(KG, k_base_g, cols, kg_t, T, tl.arange(0, BG), DG)
+    s = _scores(qs, qg, ks, kg, a2, b2, IEEE)
+    if MASK:
+        keep = (cols < T)[None, :]
+        if CAUSAL:
+            keep = keep & (cols[None, :] <= rows[:, None])
+        s = tl.where(keep, s, float("-inf"))
+    m_new = tl.maximum(m, tl.max(s, axis=1))
+    alpha = tl.exp2(m - m_new)
+    p = tl.exp2(s - m_new[:, None])
+    l = l * alpha + tl.sum(p, axis=1)
+    v = _load(V, v_base, cols, v_t, T, tl.arange(0, BV), DV)
+    acc = acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
+    return m_new, l, acc
+
+
+@triton.jit
 def _forward_kernel(QS, QG, KS, KG, V, O, LSE,
                     qs_b, qs_h, qs_t, qg_b, qg_h, qg_t, ks_b, ks_h, ks_t, kg_b, kg_h, kg_t, v_b, v_h, v_t,
-                    o_b, o_h, o_t, T, H, G, DS, DG, DV, a, b,
+                    o_b, o_h, o_t, T, H, G, DS, DG, DV, a2, b2,
                     CAUSAL: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                     BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
+    """One program per (query block, batch · head). Causal: the key blocks left of the diagonal
+    block run unmasked (BLOCK_M is a multiple of BLOCK_N), the diagonal blocks masked."""
     start_m = tl.program_id(0) * BLOCK_M
     bh = tl.program_id(1)
     batch, head = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
     kv = head // G
     rows = start_m + tl.arange(0, BLOCK_M)
-    cs, cg, cv = tl.arange(0, BS), tl.arange(0, BG), tl.arange(0, BV)
-    qs = _load(QS, batch * qs_b + head * qs_h, rows, qs_t, T, cs, DS)
-    qg = _load(QG, batch * qg_b + head * qg_h, rows, qg_t, T, cg, DG)
+    cv = tl.arange(0, BV)
+    qs = _load(QS, batch * qs_b + head * qs_h, rows, qs_t, T, tl.arange(0, BS), DS)
+    qg = _load(QG, batch * qg_b + head * qg_h, rows, qg_t, T, tl.arange(0, BG), DG)
     m = tl.full([BLOCK_M], float("-inf"), tl.float32)
     l = tl.zeros([BLOCK_M], tl.float32)
     acc = tl.zeros([BLOCK_M, BV], tl.float32)
-    end = tl.minimum(T, start_m + BLOCK_M) if CAUSAL else T
-    for start_n in range(0, end, BLOCK_N):
-        cols = start_n + tl.arange(0, BLOCK_N)
-        ks = _load(KS, batch * ks_b + kv * ks_h, cols, ks_t, T, cs, DS)
-        kg = _load(KG, batch * kg_b + kv * kg_h, cols, kg_t, T, cg, DG)
-        s = _scores(qs, qg, ks, kg, a, b, IEEE)
-        keep = (cols < T)[None, :]
-        if CAUSAL:
-            keep = keep & (cols[None, :] <= rows[:, None])
-        s = tl.where(keep, s, float("-inf"))
-        m_new = tl.maximum(m, tl.max(s, axis=1))
-        alpha = tl.exp(m - m_new)
-        p = tl.exp(s - m_new[:, None])
-        l = l * alpha + tl.sum(p, axis=1)
-        v = _load(V, batch * v_b + kv * v_h, cols, v_t, T, cv, DV)
-        acc = acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
-        m = m_new
+    k_s, k_g, k_v = batch * ks_b + kv * ks_h, batch * kg_b + kv * kg_h, batch * v_b + kv * v_h
+    if CAUSAL:
+        for start_n in range(0, start_m, BLOCK_N):
+            m, l, acc = _forward_step(qs, qg, m, l, acc, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows, start_n,
+                                      T, DS, DG, DV, a2, b2, False, True, IEEE, BLOCK_N, BS, BG, BV)
+        for start_n in range(start_m, tl.minimum(T, start_m + BLOCK_M), BLOCK_N):
+            m, l, acc = _forward_step(qs, qg, m, l, acc, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows, start_n,
+                                      T, DS, DG, DV, a2, b2, True, True, IEEE, BLOCK_N, BS, BG, BV)
+    else:
+        for start_n in range(0, T, BLOCK_N):
+            m, l, acc = _forward_step(qs, qg, m, l, acc, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows, start_n,
+                                      T, DS, DG, DV, a2, b2, True, False, IEEE, BLOCK_N, BS, BG, BV)
     out = acc / l[:, None]
     o_mask = (rows < T)[:, None] & (cv < DV)[None, :]
     tl.store(O + batch * o_b + head * o_h + rows[:, None] * o_t + cv[None, :], out.to(O.dtype.element_ty),
              mask=o_mask)
-    tl.store(LSE + bh.to(tl.int64) * T + rows, m + tl.log(l), mask=rows < T)
+    tl.store(LSE + bh.to(tl.int64) * T + rows, (m + tl.log2(l)) * LN2, mask=rows < T)
+
+
+@triton.jit
+def _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat, qs_t, qg_t, do_t, cols,
+               start_m, T, DS, DG, DV, a2, b2, MASK: tl.constexpr, CAUSAL: tl.constexpr, IEEE: tl.constexpr,
+               BLOCK_M: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
+    """One query block's contribution to a key block's dk_sem, dk_geo (unscaled) and dv."""
+    rows = start_m + tl.arange(0, BLOCK_M)
+    qs = _load(QS, q_s, rows, qs_t, T, tl.arange(0, BS), DS)
+    qg = _load(QG, q_g, rows, qg_t, T, tl.arange(0, BG), DG)
+    do = _load(DO, d_o, rows, do_t, T, tl.arange(0, BV), DV)
+    lse2 = tl.load(LSE + stat + rows, mask=rows < T, other=0.0) * LOG2E
+    delta = tl.load(DELTA + stat + rows, mask=rows < T, other=0.0)
+    p = tl.exp2(_scores(qs, qg, ks, kg, a2, b2, IEEE) - lse2[:, None])
+    if MASK:
+        keep = (rows < T)[:, None] & (cols < T)[None, :]
+        if CAUSAL:
+            keep = keep & (cols[None, :] <= rows[:, None])
+        p = tl.where(keep, p, 0.0)
+    dv += _dot(tl.trans(p.to(do.dtype)), do, IEEE)
+    ds = (p * (_dot(do, tl.trans(v), IEEE) - delta[:, None])).to(qs.dtype)
+    dks += _dot(tl.trans(ds), qs, IEEE)
+    dkg += _dot(tl.trans(ds), qg, IEEE)
+    return dks, dkg, dv
 
 
 @triton.jit
 def _dkdv_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DKS, DKG, DV_,
                  qs_b, qs_h, qs_t, qg_b, qg_h, qg_t, ks_b, ks_h, ks_t, kg_b, kg_h, kg_t, v_b, v_h, v_t,
-                 do_b, do_h, do_t, T, H, G, DS, DG, DV, a, b,
-                 CAUSAL: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-                 BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
-    """One program per (key block, batch · KV head): dk_sem, dk_geo, dv summed over the G query heads."""
+                 do_b, do_h, do_t, T, H, G, DS, DG, DV, a, b, a2, b2,
+                 CAUSAL: tl.constexpr, PER_HEAD: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr,
+                 BLOCK_N: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
+    """One program per (key block, batch · KV head), summing over the G query heads sharing it; or,
+    PER_HEAD, per (key block, batch · head), its per-head gradients summed over the group afterwards.
+    Causal: the diagonal query blocks masked (BLOCK_N is a multiple of BLOCK_M), the rest unmasked."""
     start_n = tl.program_id(0) * BLOCK_N
-    bkv = tl.program_id(1)
-    h_kv = H // G
-    batch, kv = (bkv // h_kv).to(tl.int64), (bkv % h_kv).to(tl.int64)
+    unit = tl.program_id(1)
+    if PER_HEAD:
+        batch, head0 = (unit // H).to(tl.int64), (unit % H).to(tl.int64)
+        kv, heads = head0 // G, 1
+    else:
+        batch, kv = (unit // (H // G)).to(tl.int64), (unit % (H // G)).to(tl.int64)
+        head0, heads = kv * G, G
     cols = start_n + tl.arange(0, BLOCK_N)
     cs, cg, cv = tl.arange(0, BS), tl.arange(0, BG), tl.arange(0, BV)
     ks = _load(KS, batch * ks_b + kv * ks_h, cols, ks_t, T, cs, DS)
@@ -121,28 +174,25 @@ def _dkdv_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DKS, DKG, DV_,
     dks = tl.zeros([BLOCK_N, BS], tl.float32)
     dkg = tl.zeros([BLOCK_N, BG], tl.float32)
     dv = tl.zeros([BLOCK_N, BV], tl.float32)
-    first = (start_n // BLOCK_M) * BLOCK_M if CAUSAL else 0
-    for g in range(0, G):
-        head = kv * G + g
-        bh = batch * H + head
-        for start_m in range(first, T, BLOCK_M):
-            rows = start_m + tl.arange(0, BLOCK_M)
-            qs = _load(QS, batch * qs_b + head * qs_h, rows, qs_t, T, cs, DS)
-            qg = _load(QG, batch * qg_b + head * qg_h, rows, qg_t, T, cg, DG)
-            do = _load(DO, batch * do_b + head * do_h, rows, do_t, T, cv, DV)
-            lse = tl.load(LSE + bh * T + rows, mask=rows < T, other=0.0)
-            delta = tl.load(DELTA + bh * T + rows, mask=rows < T, other=0.0)
-            s = _scores(qs, qg, ks, kg, a, b, IEEE)
-            keep = (rows < T)[:, None] & (cols < T)[None, :]
-            if CAUSAL:
-                keep = keep & (cols[None, :] <= rows[:, None])
-            p = tl.where(keep, tl.exp(s - lse[:, None]), 0.0)
-            dv += _dot(tl.trans(p.to(do.dtype)), do, IEEE)
-            dp = _dot(do, tl.trans(v), IEEE)
-            ds = (p * (dp - delta[:, None])).to(qs.dtype)
-            dks += _dot(tl.trans(ds), qs, IEEE)
-            dkg += _dot(tl.trans(ds), qg, IEEE)
-    base = bkv.to(tl.int64) * T
+    for g in range(0, heads):
+        head = head0 + g
+        q_s, q_g, d_o = batch * qs_b + head * qs_h, batch * qg_b + head * qg_h, batch * do_b + head * do_h
+        stat = (batch * H + head) * T
+        if CAUSAL:
+            for start_m in range(start_n, tl.minimum(T, start_n + BLOCK_N), BLOCK_M):
+                dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat,
+                                          qs_t, qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, True, True,
+                                          IEEE, BLOCK_M, BS, BG, BV)
+            for start_m in range(start_n + BLOCK_N, T, BLOCK_M):
+                dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat,
+                                          qs_t, qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, True, False,
+                                          IEEE, BLOCK_M, BS, BG, BV)
+        else:
+            for start_m in range(0, T, BLOCK_M):
+                dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat,
+                                          qs_t, qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, True, False,
+                                          IEEE, BLOCK_M, BS, BG, BV)
+    base = unit.to(tl.int64) * T
     mask = (cols < T)[:, None]
     tl.store(DKS + (base + cols)[:, None] * DS + cs[None, :], (dks * a).to(DKS.dtype.element_ty),
              mask=mask & (cs < DS)[None, :])
@@ -153,40 +203,58 @@ def _dkdv_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DKS, DKG, DV_,
 
 
 @triton.jit
+def _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows, start_n, T,
+             DS, DG, DV, a2, b2, MASK: tl.constexpr, CAUSAL: tl.constexpr, IEEE: tl.constexpr,
+             BLOCK_N: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
+    """One key block's contribution to a query block's dq_sem, dq_geo (unscaled)."""
+    cols = start_n + tl.arange(0, BLOCK_N)
+    ks = _load(KS, k_s, cols, ks_t, T, tl.arange(0, BS), DS)
+    kg = _load(KG, k_g, cols, kg_t, T, tl.arange(0, BG), DG)
+    v = _load(V, k_v, cols, v_t, T, tl.arange(0, BV), DV)
+    p = tl.exp2(_scores(qs, qg, ks, kg, a2, b2, IEEE) - lse2[:, None])
+    if MASK:
+        keep = (rows < T)[:, None] & (cols < T)[None, :]
+        if CAUSAL:
+            keep = keep & (cols[None, :] <= rows[:, None])
+        p = tl.where(keep, p, 0.0)
+    ds = (p * (_dot(do, tl.trans(v), IEEE) - delta[:, None])).to(ks.dtype)
+    dqs += _dot(ds, ks, IEEE)
+    dqg += _dot(ds, kg, IEEE)
+    return dqs, dqg
+
+
+@triton.jit
 def _dq_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DQS, DQG,
                qs_b, qs_h, qs_t, qg_b, qg_h, qg_t, ks_b, ks_h, ks_t, kg_b, kg_h, kg_t, v_b, v_h, v_t,
-               do_b, do_h, do_t, T, H, G, DS, DG, DV, a, b,
-               CAUSAL: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-               BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
+               do_b, do_h, do_t, T, H, G, DS, DG, DV, a, b, a2, b2,
+               CAUSAL: tl.constexpr, PER_HEAD: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr,
+               BLOCK_N: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
     """One program per (query block, batch · head): dq_sem, dq_geo over the key blocks it sees."""
     start_m = tl.program_id(0) * BLOCK_M
     bh = tl.program_id(1)
     batch, head = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
     kv = head // G
     rows = start_m + tl.arange(0, BLOCK_M)
-    cs, cg, cv = tl.arange(0, BS), tl.arange(0, BG), tl.arange(0, BV)
+    cs, cg = tl.arange(0, BS), tl.arange(0, BG)
     qs = _load(QS, batch * qs_b + head * qs_h, rows, qs_t, T, cs, DS)
     qg = _load(QG, batch * qg_b + head * qg_h, rows, qg_t, T, cg, DG)
-    do = _load(DO, batch * do_b + head * do_h, rows, do_t, T, cv, DV)
-    lse = tl.load(LSE + bh.to(tl.int64) * T + rows, mask=rows < T, other=0.0)
+    do = _load(DO, batch * do_b + head * do_h, rows, do_t, T, tl.arange(0, BV), DV)
+    lse2 = tl.load(LSE + bh.to(tl.int64) * T + rows, mask=rows < T, other=0.0) * LOG2E
     delta = tl.load(DELTA + bh.to(tl.int64) * T + rows, mask=rows < T, other=0.0)
     dqs = tl.zeros([BLOCK_M, BS], tl.float32)
     dqg = tl.zeros([BLOCK_M, BG], tl.float32)
-    end = tl.minimum(T, start_m + BLOCK_M) if CAUSAL else T
-    for start_n in range(0, end, BLOCK_N):
-        cols = start_n + tl.arange(0, BLOCK_N)
-        ks = _load(KS, batch * ks_b + kv * ks_h, cols, ks_t, T, cs, DS)
-        kg = _load(KG, batch * kg_b + kv * kg_h, cols, kg_t, T, cg, DG)
-        v = _load(V, batch * v_b + kv * v_h, cols, v_t, T, cv, DV)
-        s = _scores(qs, qg, ks, kg, a, b, IEEE)
-        keep = (rows < T)[:, None] & (cols < T)[None, :]
-        if CAUSAL:
-            keep = keep & (cols[None, :] <= rows[:, None])
-        p = tl.where(keep, tl.exp(s - lse[:, None]), 0.0)
-        dp = _dot(do, tl.trans(v), IEEE)
-        ds = (p * (dp - delta[:, None])).to(ks.dtype)
-        dqs += _dot(ds, ks, IEEE)
-        dqg += _dot(ds, kg, IEEE)
+    k_s, k_g, k_v = batch * ks_b + kv * ks_h, batch * kg_b + kv * kg_h, batch * v_b + kv * v_h
+    if CAUSAL:
+        for start_n in range(0, start_m, BLOCK_N):
+            dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
+                                start_n, T, DS, DG, DV, a2, b2, False, True, IEEE, BLOCK_N, BS, BG, BV)
+        for start_n in range(start_m, tl.minimum(T, start_m + BLOCK_M), BLOCK_N):
+            dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
+                                start_n, T, DS, DG, DV, a2, b2, True, True, IEEE, BLOCK_N, BS, BG, BV)
+    else:
+        for start_n in range(0, T, BLOCK_N):
+            dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
+                                start_n, T, DS, DG, DV, a2, b2, True, False, IEEE, BLOCK_N, BS, BG, BV)
     base = bh.to(tl.int64) * T
     mask = (rows < T)[:, None]
     tl.store(DQS + (base + rows)[:, None] * DS + cs[None, :], (dqs * a).to(DQS.dtype.element_ty),
@@ -196,18 +264,30 @@ def _dq_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DQS, DQG,
 
 
 def _config(t: int, device: torch.device) -> tuple[int, int, int]:
-    """(BLOCK_M, BLOCK_N, num_warps) from the sequence length and device alone (no autotuning).
+    """(BLOCK, num_warps, num_stages) from the sequence length and device alone (no autotuning).
 
-    64 × 64 tiles on the GPU (the head widths of DBA are small, so registers allow them);
-    16 × 16 in the CPU interpreter, so that tiny test shapes still span several blocks.
+    Square BLOCK × BLOCK tiles (the causal loops split at the diagonal block, which needs the
+    query block a multiple of the key block): 64 on the GPU, where DBA's narrow heads leave
+    registers for them; 16 in the CPU interpreter, so tiny test shapes still span several blocks.
     """
     if device.type != "cuda":
-        return 16, 16, 4
-    block = min(64, max(16, next_power_of_2(t)))
-    return block, block, 4
+        return 16, 4, 1
+    return min(64, max(16, next_power_of_2(t))), 4, 2
+
+
+def per_head(units: int, blocks: int, device: torch.device) -> bool:
+    """Whether the dk/dv kernel runs one program per query head (then sums each group) instead of per KV head.
+
+    Per KV head needs no extra memory but launches G× fewer programs; it is taken when
+    those still fill the GPU twice over (and always in the interpreter).
+    """
+    if device.type != "cuda":
+        return False
+    return units * blocks < 2 * torch.cuda.get_device_properties(device).multi_processor_count
 
 
 def _strides(x: Tensor) -> tuple[int, int, int]:
+    """(batch, head, token) strides of a (B, H, T, D) tensor with unit stride along D."""
     return x.stride(0), x.stride(1), x.stride(2)
 
 
@@ -216,6 +296,7 @@ def _unit(x: Tensor) -> Tensor:
 
 
 def _widths(ds: int, dg: int, dv: int) -> tuple[int, int, int]:
+    """Head widths padded to tl.dot's tiles: a power of two, at least 16."""
     return tuple(max(16, next_power_of_2(d)) for d in (ds, dg, dv))  # type: ignore[return-value]
 
 
@@ -237,16 +318,15 @@ class DBAAttentionFunction(torch.autograd.Function):
             raise ValueError(f"dba_attention: queries and keys must have one length and H divisible by H_kv; got "
                              f"q_sem {tuple(q_sem.shape)}, k_sem {tuple(k_sem.shape)}, k_geo {tuple(k_geo.shape)}, "
                              f"v {tuple(v.shape)}")
-        block_m, block_n, warps = _config(t, q_sem.device)
+        block, warps, stages = _config(t, q_sem.device)
         bs, bg, bv = _widths(ds, dg, dv)
         out = torch.empty(bsz, h, t, dv, dtype=v.dtype, device=v.device)
         lse = torch.empty(bsz, h, t, dtype=torch.float32, device=v.device)
-        ieee = q_sem.dtype == torch.float32
-        _forward_kernel[(triton.cdiv(t, block_m), bsz * h)](
+        _forward_kernel[(triton.cdiv(t, block), bsz * h)](
             q_sem, q_geo, k_sem, k_geo, v, out, lse, *_strides(q_sem), *_strides(q_geo), *_strides(k_sem),
-            *_strides(k_geo), *_strides(v), *_strides(out), t, h, h // h_kv, ds, dg, dv, sem_scale, geo_scale,
-            CAUSAL=causal, IEEE=ieee, BLOCK_M=block_m, BLOCK_N=block_n, BS=bs, BG=bg, BV=bv, num_warps=warps,
-            num_stages=2)
+            *_strides(k_geo), *_strides(v), *_strides(out), t, h, h // h_kv, ds, dg, dv,
+            sem_scale * LOG2E.value, geo_scale * LOG2E.value, CAUSAL=causal, IEEE=q_sem.dtype == torch.float32,
+            BLOCK_M=block, BLOCK_N=block, BS=bs, BG=bg, BV=bv, num_warps=warps, num_stages=stages)
         ctx.save_for_backward(q_sem, q_geo, k_sem, k_geo, v, out, lse)
         ctx.scales, ctx.causal = (sem_scale, geo_scale), causal
         return out, lse
@@ -262,19 +342,29 @@ class DBAAttentionFunction(torch.autograd.Function):
         if d_lse is not None:
             delta = delta - d_lse.float()
         delta = delta.contiguous()
-        block_m, block_n, warps = _config(t, q_sem.device)
+        block, warps, stages = _config(t, q_sem.device)
         bs, bg, bv = _widths(ds, dg, dv)
-        dks = torch.empty(bsz, h_kv, t, ds, dtype=k_sem.dtype, device=v.device)
-        dkg = torch.empty(bsz, h_kv, t, dg, dtype=k_geo.dtype, device=v.device)
-        dvv = torch.empty(bsz, h_kv, t, dv, dtype=v.dtype, device=v.device)
+        group = h // h_kv
+        split = group > 1 and per_head(bsz * h_kv, triton.cdiv(t, block), v.device)
+        units = bsz * (h if split else h_kv)
+        dks = torch.empty(units, t, ds, dtype=k_sem.dtype if not split else torch.float32, device=v.device)
+        dkg = torch.empty(units, t, dg, dtype=k_geo.dtype if not split else torch.float32, device=v.device)
+        dvv = torch.empty(units, t, dv, dtype=v.dtype if not split else torch.float32, device=v.device)
         dqs = torch.empty(bsz, h, t, ds, dtype=q_sem.dtype, device=v.device)
         dqg = torch.empty(bsz, h, t, dg, dtype=q_geo.dtype, device=v.device)
         common = (*_strides(q_sem), *_strides(q_geo), *_strides(k_sem), *_strides(k_geo), *_strides(v),
-                  *_strides(d_out), t, h, h // h_kv, ds, dg, dv, sem_scale, geo_scale)
-        meta = dict(CAUSAL=ctx.causal, IEEE=q_sem.dtype == torch.float32, BLOCK_M=block_m, BLOCK_N=block_n,
-                    BS=bs, BG=bg, BV=bv, num_warps=warps, num_stages=2)
-        _dkdv_kernel[(triton.cdiv(t, block_n), bsz * h_kv)](q_sem, q_geo, k_sem, k_geo, v, d_out, lse, delta,
-                                                            dks, dkg, dvv, *common, **meta)
-        _dq_kernel[(triton.cdiv(t, block_m), bsz * h)](q_sem, q_geo, k_sem, k_geo, v, d_out, lse, delta, dqs, dqg,
-                                                       *common, **meta)
-        return dqs, dqg, dks, dkg, dvv, None, None, None
+                  *_strides(d_out), t, h, group, ds, dg, dv, sem_scale, geo_scale, sem_scale * LOG2E.value,
+                  geo_scale * LOG2E.value)
+        meta = dict(CAUSAL=ctx.causal, IEEE=q_sem.dtype == torch.float32, BLOCK_M=block, BLOCK_N=block,
+                    BS=bs, BG=bg, BV=bv, num_warps=warps, num_stages=stages)
+        _dkdv_kernel[(triton.cdiv(t, block), units)](q_sem, q_geo, k_sem, k_geo, v, d_out, lse, delta,
+                                                     dks, dkg, dvv, *common, PER_HEAD=split, **meta)
+        _dq_kernel[(triton.cdiv(t, block), bsz * h)](q_sem, q_geo, k_sem, k_geo, v, d_out, lse, delta, dqs, dqg,
+                                                     *common, PER_HEAD=False, **meta)
+
+        def kv_shaped(grad: Tensor, like: Tensor) -> Tensor:
+            if split:  # per-head partials (float32): sum each group of G query heads
+                grad = grad.view(bsz, h_kv, group, t, -1).sum(2)
+            return grad.view(bsz, h_kv, t, -1).to(like.dtype)
+
+        return dqs, dqg, kv_shaped(dks, k_sem), kv_shaped(dkg, k_geo), kv_shaped(dvv, v), None, None, None

@@ -84,3 +84,19 @@ def test_dba_attention_lse_gradient_enters_the_backward(generator) -> None:
     assert_close("lse", lse, torch.logsumexp(s, -1), torch.float32)
     for name, got, want in zip(["dq_sem", "dq_geo", "dk_sem", "dk_geo"], grads, grads64):
         assert_close(name, got, want, torch.float32, scale=4)
+
+
+def test_dba_attention_per_head_key_gradients_sum_each_group(generator, monkeypatch) -> None:
+    """The dk/dv kernel's per-query-head mode (short sequences on a GPU) gives the same gradients."""
+    from caramba.kernels.dba_attention import kernel
+
+    monkeypatch.setattr(kernel, "per_head", lambda *_: True)
+    q_sem, q_geo = (randn(generator, 1, 4, 21, 8, dtype=torch.float32).requires_grad_() for _ in range(2))
+    k_sem, k_geo, v = (randn(generator, 1, 2, 21, 8, dtype=torch.float32).requires_grad_() for _ in range(3))
+    inputs = (q_sem, q_geo, k_sem, k_geo, v)
+    out = dba_attention(*inputs, 0.5, 0.3, True)
+    grads = torch.autograd.grad(out, inputs, torch.ones_like(out))
+    inputs64 = [x.detach().double().requires_grad_() for x in inputs]
+    grads64 = torch.autograd.grad(reference(*inputs64, 0.5, 0.3, True), inputs64, torch.ones_like(out).double())
+    for name, got, want in zip(["dq_sem", "dq_geo", "dk_sem", "dk_geo", "dv"], grads, grads64):
+        assert_close(name, got, want, torch.float32, scale=4)
