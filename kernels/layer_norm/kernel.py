@@ -12,7 +12,8 @@ Backward, with ĥ = (h − μ) · rstd and u = dy ⊙ g:
     dg = Σ_rows dy ⊙ ĥ,   db = Σ_rows dy
 
 Same launch shape as ``rms_norm``: one row per program forward; a fixed number of programs
-per multiprocessor backward, each writing float32 partials of dg and db.
+per multiprocessor backward, each writing float32 partials of dg and db
+(``kernels/norm_backward.py``, shared with ``rms_norm``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from caramba.kernels.launch import reduction_programs, row_config
-from caramba.kernels.rms_norm.kernel import _rows
+from caramba.kernels.launch import row_config
+from caramba.kernels.norm_backward import WeightPartials, row_span, rows, store_partial
 
 
 @triton.jit
@@ -58,8 +59,7 @@ def _layer_norm_backward_kernel(DY, DH, H, W, MEAN, RSTD, DX, DW, DB, stride_dy,
     w = tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
     dw = tl.zeros([BLOCK], dtype=tl.float32)
     db = tl.zeros([BLOCK], dtype=tl.float32)
-    first = pid * rows_per_program
-    last = tl.minimum(first + rows_per_program, M)
+    first, last = row_span(pid, rows_per_program, M)
     for row in range(first, last):
         row64 = tl.cast(row, tl.int64)
         dy = tl.load(DY + row64 * stride_dy + cols, mask=mask, other=0.0).to(tl.float32)
@@ -72,8 +72,8 @@ def _layer_norm_backward_kernel(DY, DH, H, W, MEAN, RSTD, DX, DW, DB, stride_dy,
         tl.store(DX + row64 * stride_dx + cols, dx.to(DX.dtype.element_ty), mask=mask)
         dw += dy * hhat
         db += dy
-    tl.store(DW + pid * N + cols, dw, mask=mask)
-    tl.store(DB + pid * N + cols, db, mask=mask)
+    store_partial(DW, pid, N, cols, dw, mask)
+    store_partial(DB, pid, N, cols, db, mask)
 
 
 class LayerNormFunction(torch.autograd.Function):
@@ -84,13 +84,13 @@ class LayerNormFunction(torch.autograd.Function):
                 residual: Tensor | None) -> tuple[Tensor, Tensor | None]:
         shape, n = x.shape, x.shape[-1]
         block, warps = row_config(n, "layer_norm")
-        x2 = _rows(x)
+        x2 = rows(x)
         m = x2.shape[0]
         y = torch.empty((m, n), dtype=x.dtype, device=x.device)
         mean = torch.empty(m, dtype=torch.float32, device=x.device)
         rstd = torch.empty(m, dtype=torch.float32, device=x.device)
         if residual is not None:
-            r2 = _rows(residual)
+            r2 = rows(residual)
             h = torch.empty((m, n), dtype=x.dtype, device=x.device)
         else:
             r2, h = x2, x2
@@ -110,16 +110,14 @@ class LayerNormFunction(torch.autograd.Function):
         h, weight, mean, rstd = ctx.saved_tensors
         m, n = h.shape
         block, warps = row_config(n, "layer_norm backward")
-        dy2 = _rows(dy)
-        dh2 = _rows(dh_out) if dh_out is not None else dy2
+        dy2 = rows(dy)
+        dh2 = rows(dh_out) if dh_out is not None else dy2
         dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-        programs = reduction_programs(h.device, m)
-        dw = torch.empty((programs, n), dtype=torch.float32, device=h.device)
-        db = torch.empty((programs, n), dtype=torch.float32, device=h.device)
-        _layer_norm_backward_kernel[(programs,)](dy2, dh2, h, weight, mean, rstd, dx, dw, db, dy2.stride(0),
-                                                 dh2.stride(0), h.stride(0), dx.stride(0), m, n,
-                                                 triton.cdiv(m, programs), HAS_DH=dh_out is not None,
-                                                 BLOCK=block, num_warps=warps)
+        partials = WeightPartials.make(h, 2)
+        _layer_norm_backward_kernel[(partials.programs,)](dy2, dh2, h, weight, mean, rstd, dx, *partials.buffers,
+                                                          dy2.stride(0), dh2.stride(0), h.stride(0), dx.stride(0),
+                                                          m, n, partials.rows_per_program, HAS_DH=dh_out is not None,
+                                                          BLOCK=block, num_warps=warps)
         dx = dx.view(ctx.shape)
-        dbias = db.sum(0).to(ctx.bias_dtype) if ctx.has_bias else None
-        return dx, dw.sum(0).to(weight.dtype), dbias, None, (dx if ctx.has_residual else None)
+        dweight, dbias = partials.sums(weight.dtype, ctx.bias_dtype if ctx.has_bias else None)
+        return dx, dweight, dbias, None, (dx if ctx.has_residual else None)

@@ -13,7 +13,7 @@ Backward, with ĥ = h · rstd and u = dy ⊙ g:
 
 The forward keeps one row per program; the backward runs a fixed number of programs per
 multiprocessor, each looping over its rows and writing one float32 partial of dg that
-PyTorch sums (Liger-Kernel's ``_rms_norm_backward_kernel`` shape; the code here is ours).
+PyTorch sums (``kernels/norm_backward.py``, shared with ``layer_norm``).
 Two alternatives were measured slower on an H200 at 16384 × 4096 and dropped: stepping
 through 4-row tiles (0.425 ms fwd+bwd against this version's 0.31–0.33), and a row-parallel
 dx kernel plus a separate column reduction for dg (0.35–0.43 ms; see docs/measurements.md).
@@ -26,7 +26,8 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from caramba.kernels.launch import reduction_programs, row_config
+from caramba.kernels.launch import row_config
+from caramba.kernels.norm_backward import WeightPartials, row_span, rows, store_partial
 
 
 @triton.jit
@@ -55,8 +56,7 @@ def _rms_norm_backward_kernel(DY, DH, H, W, RSTD, DX, DW, stride_dy, stride_dh, 
     mask = cols < N
     w = tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
     dw = tl.zeros([BLOCK], dtype=tl.float32)
-    first = pid * rows_per_program
-    last = tl.minimum(first + rows_per_program, M)
+    first, last = row_span(pid, rows_per_program, M)
     for row in range(first, last):
         row64 = tl.cast(row, tl.int64)
         dy = tl.load(DY + row64 * stride_dy + cols, mask=mask, other=0.0).to(tl.float32)
@@ -69,13 +69,7 @@ def _rms_norm_backward_kernel(DY, DH, H, W, RSTD, DX, DW, stride_dy, stride_dh, 
             dx += tl.load(DH + row64 * stride_dh + cols, mask=mask, other=0.0).to(tl.float32)
         tl.store(DX + row64 * stride_dx + cols, dx.to(DX.dtype.element_ty), mask=mask)
         dw += dy * hhat
-    tl.store(DW + pid * N + cols, dw, mask=mask)
-
-
-def _rows(t: Tensor) -> Tensor:
-    """(…, N) → (M, N) with unit stride along N (a copy only when the input is not row-major)."""
-    t = t.reshape(-1, t.shape[-1])
-    return t if t.stride(-1) == 1 else t.contiguous()
+    store_partial(DW, pid, N, cols, dw, mask)
 
 
 class RMSNormFunction(torch.autograd.Function):
@@ -85,12 +79,12 @@ class RMSNormFunction(torch.autograd.Function):
     def forward(ctx, x: Tensor, weight: Tensor, eps: float, residual: Tensor | None) -> tuple[Tensor, Tensor | None]:
         shape, n = x.shape, x.shape[-1]
         block, warps = row_config(n, "rms_norm")
-        x2 = _rows(x)
+        x2 = rows(x)
         m = x2.shape[0]
         y = torch.empty((m, n), dtype=x.dtype, device=x.device)
         rstd = torch.empty(m, dtype=torch.float32, device=x.device)
         if residual is not None:
-            r2 = _rows(residual)
+            r2 = rows(residual)
             h = torch.empty((m, n), dtype=x.dtype, device=x.device)
         else:
             r2, h = x2, x2
@@ -107,14 +101,14 @@ class RMSNormFunction(torch.autograd.Function):
         h, weight, rstd = ctx.saved_tensors
         m, n = h.shape
         block, warps = row_config(n, "rms_norm backward")
-        dy2 = _rows(dy)
-        dh2 = _rows(dh_out) if dh_out is not None else dy2
+        dy2 = rows(dy)
+        dh2 = rows(dh_out) if dh_out is not None else dy2
         dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-        programs = reduction_programs(h.device, m)
-        dw = torch.empty((programs, n), dtype=torch.float32, device=h.device)
-        _rms_norm_backward_kernel[(programs,)](dy2, dh2, h, weight, rstd, dx, dw, dy2.stride(0), dh2.stride(0),
-                                               h.stride(0), dx.stride(0), m, n, triton.cdiv(m, programs),
-                                               HAS_DH=dh_out is not None, BLOCK=block, num_warps=warps)
+        partials = WeightPartials.make(h, 1)
+        _rms_norm_backward_kernel[(partials.programs,)](dy2, dh2, h, weight, rstd, dx, *partials.buffers,
+                                                        dy2.stride(0), dh2.stride(0), h.stride(0), dx.stride(0), m, n,
+                                                        partials.rows_per_program, HAS_DH=dh_out is not None,
+                                                        BLOCK=block, num_warps=warps)
         dx = dx.view(ctx.shape)
-        dweight = dw.sum(0).to(weight.dtype)
+        (dweight,) = partials.sums(weight.dtype)
         return dx, dweight, None, (dx if ctx.has_residual else None)

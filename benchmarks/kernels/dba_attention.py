@@ -1,0 +1,136 @@
+"""``dba_attention`` tables: DBA's attention op and one DBA layer, Triton kernel vs SDPA, against GQA.
+
+The dba_vs_gqa benchmark's GPU shapes at batch 1: d_model 1024, 16 heads, 4 KV heads; DBA
+sem_dim = geo_dim = 256 (16 + 16 per head), v_dim = d_model (64 per head).
+
+* op level (``dba_attention T=…``): the caramba kernel on (q_sem, q_geo, k_sem, k_geo, v);
+  DBA's SDPA path (concatenate [q_sem·a, q_geo·b] and [k_sem, k_geo], SDPA causal with GQA);
+  SDPA of a standard attention with the same heads and total q/k width (16 heads, d 32,
+  cuDNN and flash back ends forced: the issue's reference); and the GQA baseline's attention
+  (16 heads over 4 KV heads, d 64);
+* layer level (``dba_layer T=…``): the whole attention layer (projections, RoPE, null
+  key/value + gate for DBA): GQA, DBA with the dispatch sending ``dba_attention`` to the
+  kernel, and DBA on its SDPA path.
+
+``configs`` re-times the kernel's fwd+bwd at other fixed launch configurations
+(BLOCK:warps:stages) so the shipped one can be chosen from measurements.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+import torch.nn.functional as F
+from runner import DT, ms, peak
+
+H, H_KV, DS, DG, DV = 16, 4, 16, 16, 64
+
+
+def _row(op: str, impl: str, forward, both) -> dict[str, object]:
+    try:
+        f, fb = ms(forward), ms(both)
+        return {"op": op, "impl": impl, "fwd ms": f, "fwd TB/s": float("nan"), "fwd+bwd ms": fb,
+                "fwd+bwd TB/s": float("nan"), "peak GiB": peak(both)}
+    except Exception as exc:  # one implementation failing must not hide the others' numbers
+        return {"op": op, "impl": impl, "error": f"failed: {type(exc).__name__}: {str(exc)[:120]}"}
+
+
+def _timed(op: str, impl: str, fn, inputs: list[torch.Tensor], backend=None) -> dict[str, object]:
+    """Forward (no grad) and fwd+bwd (every input gradient) of ``fn(*inputs)``, optionally under one SDPA back end."""
+    from contextlib import nullcontext
+
+    from torch.nn.attention import sdpa_kernel
+
+    def scope():
+        return sdpa_kernel([backend]) if backend is not None else nullcontext()
+
+    def forward():
+        with torch.no_grad(), scope():
+            return fn(*inputs)
+
+    def both():
+        with scope():
+            out = fn(*inputs)
+            return torch.autograd.grad(out, inputs, torch.ones_like(out))
+
+    return _row(op, impl, forward, both)
+
+
+def op_rows(t: int, configs: list[str]) -> list[dict[str, object]]:
+    """The op-level table at context ``t`` (module docstring)."""
+    from torch.nn.attention import SDPBackend
+
+    from caramba.kernels.dba_attention import dba_attention
+    from caramba.kernels.dba_attention import kernel as dba_kernel
+
+    def make(*shape):
+        return torch.randn(*shape, device="cuda", dtype=DT, requires_grad=True)
+
+    dba = [make(1, H, t, DS), make(1, H, t, DG), make(1, H_KV, t, DS), make(1, H_KV, t, DG), make(1, H_KV, t, DV)]
+    a, b = DS ** -0.5, DG ** -0.5
+    op = f"dba_attention T={t}"
+
+    def sdpa_dba(qs, qg, ks, kg, v):
+        q, k = torch.cat([qs * a, qg * b], -1), torch.cat([ks, kg], -1)
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0, enable_gqa=True)
+
+    std = [make(1, H, t, DS + DG) for _ in range(3)]
+    gqa = [make(1, H, t, 64), make(1, H_KV, t, 64), make(1, H_KV, t, 64)]
+
+    def sdpa(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=q.shape[1] != k.shape[1])
+
+    rows = [_timed(op, "caramba dba_attention kernel", lambda *x: dba_attention(*x, a, b, True), dba),
+            _timed(op, "DBA SDPA path (concat q/k)", sdpa_dba, dba),
+            _timed(op, "standard attn d32, cuDNN SDPA", sdpa, std, SDPBackend.CUDNN_ATTENTION),
+            _timed(op, "standard attn d32, flash SDPA", sdpa, std, SDPBackend.FLASH_ATTENTION),
+            _timed(op, "GQA attn d64 (baseline's), SDPA", sdpa, gqa)]
+    original = dba_kernel._config
+    for config in configs:
+        block, warps, stages = (int(x) for x in config.split(":"))
+        dba_kernel._config = lambda *_, c=(block, warps, stages): c
+        try:
+            rows.append(_timed(op, f"caramba kernel BLOCK {block}, {warps} warps, {stages} stages",
+                               lambda *x: dba_attention(*x, a, b, True), dba))
+        finally:
+            dba_kernel._config = original
+    return rows
+
+
+def layer_rows(t: int) -> list[dict[str, object]]:
+    """The layer-level table at context ``t`` (module docstring)."""
+    from caramba.engine.model.layers.attention import AttentionLayer
+    from caramba.engine.model.layers.attention_decoupled import DecoupledAttention
+    from caramba.kernels import dispatch
+
+    original, planned = dispatch.plan, dispatch.plan()
+    sdpa_plan = dataclasses.replace(planned, triton=planned.triton - {"dba_attention"})
+    gqa = AttentionLayer(1024, H, H_KV).cuda().to(DT)
+    dba = DecoupledAttention(1024, H, sem_dim=H * DS, geo_dim=H * DG, n_kv_heads=H_KV, null_attn=True,
+                             gate=True).cuda().to(DT)
+    x = torch.randn(1, t, 1024, device="cuda", dtype=DT, requires_grad=True)
+    dy = torch.randn_like(x)
+    op = f"dba_layer T={t}"
+    rows = []
+    for impl, layer, plan in (("GQA", gqa, planned), ("DBA, dba_attention kernel", dba, planned),
+                              ("DBA, SDPA path", dba, sdpa_plan)):
+        dispatch.plan = lambda plan=plan: plan
+        try:
+            def forward(layer=layer):
+                with torch.no_grad():
+                    return layer(x)
+            rows.append(_row(op, impl, forward,
+                             lambda layer=layer: torch.autograd.grad(layer(x), [x, *layer.parameters()], dy)))
+        finally:
+            dispatch.plan = original
+    return rows
+
+
+def rows(contexts: list[int], configs: list[str]) -> list[dict[str, object]]:
+    """Both tables at every context; the config sweep at the first and last context only."""
+    out: list[dict[str, object]] = []
+    for i, t in enumerate(contexts):
+        out += op_rows(t, configs if i in (0, len(contexts) - 1) else [])
+        out += layer_rows(t)
+    return out

@@ -1,0 +1,64 @@
+"""``kv_decode`` table: one decode step over a T-token q8/q4 cache vs fp16 SDPA over a dense one.
+
+B 8, H 32, H_kv 8, D 128, quantisation block 32, no exact window. Rows: fp16 SDPA over a
+dense cache (the reference), the engine's PyTorch path for a quantised cache (dequantise the
+history, then SDPA), and the fused kernel at its shipped configuration, plus, with
+``configs``, the kernel at other fixed configurations (LAYOUT:BLOCK_N:tokens per
+program:warps) so the shipped one is chosen from measurements. "fwd ms" is the step as
+launched from Python; "fwd+bwd ms" (no backward here) is the same step replayed from a CUDA
+graph, the GPU time alone, as a captured decode step runs; "× ref" compares those.
+Bandwidth counts the cache bytes the row must read (codes + scales, or fp16 values).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from runner import Fn, graph_ms, ms, peak
+
+B, H, H_KV, D, QBLOCK = 8, 32, 8, 128, 32
+
+
+def rows(t: int = 8192, configs: list[str] | None = None) -> list[dict[str, object]]:
+    """The table's rows (module docstring)."""
+    from caramba.engine.infer.cache.quant import dequantize, quantize
+    from caramba.kernels.kv_decode import Segment, kv_decode
+    from caramba.kernels.kv_decode import kernel as decode_kernel
+
+    q = torch.randn(B, H, 1, D, device="cuda", dtype=torch.float16)
+    k, v = (torch.randn(B, H_KV, t, D, device="cuda", dtype=torch.float16) for _ in range(2))
+    out: list[dict[str, object]] = []
+
+    def add(impl: str, fn: Fn, nbytes: float) -> None:
+        try:
+            launched, replayed = ms(fn), graph_ms(fn)
+        except Exception as exc:  # one configuration failing must not hide the others' numbers
+            out.append({"op": f"kv_decode T={t}", "impl": impl, "error": f"failed: {type(exc).__name__}: {exc}"[:160]})
+            return
+        out.append({"op": f"kv_decode T={t}", "impl": impl, "fwd ms": launched, "fwd TB/s": nbytes / launched / 1e9,
+                    "fwd+bwd ms": replayed, "fwd+bwd TB/s": nbytes / replayed / 1e9, "peak GiB": peak(fn)})
+
+    add("eager fp16 SDPA", lambda: F.scaled_dot_product_attention(q, k, v, enable_gqa=True), 2 * k.numel() * 2)
+    ref = F.scaled_dot_product_attention(q, k, v, enable_gqa=True).float()
+    shipped = (decode_kernel.LAYOUT, decode_kernel.config)
+    for kind in ("q8", "q4"):
+        kc, ks = quantize(k, kind, QBLOCK)
+        vc, vs = quantize(v, kind, QBLOCK)
+        nbytes = sum(x.numel() * x.element_size() for x in (kc, ks, vc, vs))
+        add(f"{kind} PyTorch (dequantise + SDPA)", lambda: F.scaled_dot_product_attention(
+            q, dequantize(kc, ks, kind, QBLOCK, q.dtype), dequantize(vc, vs, kind, QBLOCK, q.dtype),
+            enable_gqa=True), nbytes)
+        segment = [Segment(kc, ks, kind, vc, vs, kind, t)]
+        step = lambda: kv_decode(q, segment, QBLOCK, D ** -0.5)  # noqa: E731
+        error = ((step().float() - ref).norm() / ref.norm()).item()
+        add(f"{kind} caramba (rel. error vs fp16 {error:.1e})", step, nbytes)
+        for variant in configs or []:
+            layout, block_n, tokens, warps = (int(x) for x in variant.split(":"))
+            decode_kernel.LAYOUT = layout
+            decode_kernel.config = lambda *_, c=(block_n, tokens, warps): c
+            try:
+                add(f"{kind} caramba layout {layout}, BLOCK_N {block_n}, {tokens} tok/program, {warps} warps",
+                    step, nbytes)
+            finally:
+                decode_kernel.LAYOUT, decode_kernel.config = shipped
+    return out
