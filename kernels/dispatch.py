@@ -61,6 +61,8 @@ def choose(device: str, capability: tuple[int, int] | None, triton: bool) -> Ker
         elif capability is None or capability < op.min_capability:
             need = f"{op.min_capability[0]}.{op.min_capability[1]}"
             reasons[name] = f"compute capability {capability} is below the kernel's {need}"
+        elif op.held_back:
+            reasons[name] = op.held_back
         else:
             chosen.add(name)
     return KernelPlan(device, frozenset(chosen), reasons)

@@ -5,7 +5,9 @@ benchmark), the operation category it belongs to in the start-up log and the dry
 kernel-path column, what it computes, the module holding its Triton kernel and the
 lowest CUDA compute capability its configurations assume (bf16 loads and the block
 shapes are written for Ampere and later). ``scope`` says where the kernel applies when it
-covers only part of its category (the path line carries it).
+covers only part of its category (the path line carries it). ``held_back`` is set, with
+the measurement that decided it, for a kernel that is correct but measured slower than the
+PyTorch path it would replace: the dispatch keeps PyTorch's path and says why.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class KernelOp:
     kernel_module: str
     min_capability: tuple[int, int] = (8, 0)
     scope: str = ""
+    held_back: str = ""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -55,7 +58,9 @@ OPS: dict[str, KernelOp] = {op.name: op for op in (
              "softmax(a·q_sem k_semᵀ + b·q_geo k_geoᵀ) v in one flash pass (causal, GQA, null key), fwd + bwd",
              "caramba.kernels.dba_attention.kernel",
              scope="prefill and training without attention dropout; decode steps and chunks after cached history "
-                   "take SDPA"),
+                   "take SDPA",
+             held_back="its Triton kernel measured slower than SDPA's causal path on an H200 (fwd+bwd 5.6 vs "
+                       "4.3 ms at 16k, docs/measurements.md)"),
     KernelOp("kv_decode", KV_DECODE, "one decode step of (GQA) attention over q8/q4 codes dequantised in registers",
              "caramba.kernels.kv_decode.kernel",
              scope="decode steps of standard/GQA attention with a power-of-two block size; prefill, DBA decode "
