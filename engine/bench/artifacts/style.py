@@ -135,17 +135,21 @@ def overlaps(fig: Figure, pad: float = 0.5) -> list[tuple[str, str]]:
     return hits
 
 
-def footer(fig: Figure, provenance: list[tuple[str, str]]) -> None:
-    """The runs the figure comes from, small, under everything (a count beyond three runs)."""
+def footer(fig: Figure, provenance: list[tuple[str, str]], runs_file: str = "comparison.json") -> None:
+    """The runs the figure comes from, small, under everything (a count beyond three runs; ``runs_file`` lists them)."""
     runs = [f"{r} ({d[:12]})" for r, d in provenance]
-    text = ", ".join(runs) if len(runs) <= 3 else f"{len(runs)} runs (ids in the PNG metadata and comparison.json)"
+    text = ", ".join(runs) if len(runs) <= 3 else f"{len(runs)} runs (ids in the PNG metadata and {runs_file})"
     fig.text(0.0, 0.0, f"caramba · {text}", fontsize=6, color="0.4", ha="left", va="top",
              transform=fig.transFigure)
 
 
-def save(fig: Figure, png: Path, data: dict[str, Any], provenance: list[tuple[str, str]]) -> list[Path]:
-    """Write ``png`` and the same figure as a vector PDF next to it; returns both paths."""
-    footer(fig, provenance)
+def save(fig: Figure, png: Path, data: dict[str, Any], provenance: list[tuple[str, str]],
+         runs_file: str = "comparison.json") -> list[Path]:
+    """Write ``png`` and the same figure as a vector PDF next to it; returns both paths.
+
+    ``runs_file`` names the file that lists the runs when the footer only counts them.
+    """
+    footer(fig, provenance, runs_file)
     hits = overlaps(fig)
     if hits:
         log.warning("figure %s: overlapping labels %s", png.name, hits[:3])

@@ -1,22 +1,44 @@
 """The experiment tree of a development session: its records, search policy, files and memory.
 
 Interface changes: none so far (the names below are the contract the development loop codes against).
+Additions: ``TreeError`` (every refusal), ``apply_changes`` (the inverse of ``diff_manifests``),
+``versus_parent`` and ``is_refuted`` (search), ``write_report(..., stopped=reason)``,
+``unexplained_numbers`` (the report's number check).
 
 * :mod:`.model` — ``Goal``, ``NodeStatus``, ``Change``, ``MetricSummary``, ``Cost``, ``Node``
 * :mod:`.tree` — ``Tree`` (add / get / update with the life-cycle rules, best, save / load)
-* :mod:`.diff` — ``diff_manifests`` and ``describe``: what a variant changed against its parent
+* :mod:`.diff` — ``diff_manifests``, ``describe``, ``apply_changes``: what a variant changes
 * :mod:`.search` — ``compare_nodes``, ``next_to_expand``, ``stop_reason`` (best-first, Welch CIs)
-* :mod:`.markdown`, :mod:`.picture` — ``tree.md`` and the drawing of the search (PNG + PDF)
-* :mod:`.report` — ``report.md`` and ``report_numbers`` (every number it prints, from the tree)
+* :mod:`.markdown`, :mod:`.picture` (with :mod:`.layout`) — ``tree.md`` and the drawing (PNG + PDF)
+* :mod:`.report` (with :mod:`.report_numbers`) — ``report.md``; every number it prints, from the tree
 * :mod:`.memory` — ``remember_node``, ``tried_before``, ``is_repeat``: what earlier sessions tried
 
-Files are small, one responsibility each; imports point down to the engine's statistics
-(:mod:`caramba.engine.bench.compare.stats`), atomic writes, the figure style and memory.
+The picture (matplotlib) and memory functions are imported on first use, so importing the
+package stays light. Imports point down to the engine's statistics, atomic writes, the
+figure style and the knowledge memory.
 """
 
-from caramba.processes.development.tree.diff import describe, diff_manifests
+from typing import Any
+
+from caramba.processes.development.tree.diff import apply_changes, describe, diff_manifests
+from caramba.processes.development.tree.markdown import write_tree_md
 from caramba.processes.development.tree.model import Change, Cost, Goal, MetricSummary, Node, NodeStatus
+from caramba.processes.development.tree.report import report_numbers, unexplained_numbers, write_report
+from caramba.processes.development.tree.search import (
+    compare_nodes, is_refuted, next_to_expand, stop_reason, versus_parent)
 from caramba.processes.development.tree.tree import Tree, TreeError
 
-__all__ = ["Change", "Cost", "Goal", "MetricSummary", "Node", "NodeStatus", "Tree", "TreeError", "describe",
-           "diff_manifests"]
+_LAZY = {"write_picture": "picture", "remember_node": "memory", "tried_before": "memory", "is_repeat": "memory"}
+
+__all__ = ["Change", "Cost", "Goal", "MetricSummary", "Node", "NodeStatus", "Tree", "TreeError", "apply_changes",
+           "compare_nodes", "describe", "diff_manifests", "is_refuted", "next_to_expand", "report_numbers",
+           "stop_reason", "unexplained_numbers", "versus_parent", "write_report", "write_tree_md", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the picture and memory functions when first asked for (module docstring)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"caramba.processes.development.tree.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -90,13 +90,56 @@ def describe(changes: list[Change], width: int = 40) -> str:
     return "; ".join(describe_change(c, width) for c in changes) or "no change"
 
 
-def short(changes: list[Change], width: int = 28) -> str:
-    """A short label for a drawing: the last two path parts of the first change, new value, ``+k`` more."""
+def short(changes: list[Change], width: int = 22) -> str:
+    """A drawing's label of a diff: the first change's last key and ``old→new`` (``n_heads 4→8``), ``+k`` more."""
     if not changes:
         return "start"
     first = changes[0]
-    tail = ".".join(first.path.split(".")[-2:])
-    value = ABSENT if first.kind == "removed" else show(first.new, 12)
-    text = f"{tail}={value}"
+    key = next((p for p in reversed(first.path.split(".")) if not p.isdigit()), first.path)
+    old = "∅" if first.kind == "added" else _compact(first.old)
+    new = "∅" if first.kind == "removed" else _compact(first.new)
+    text = f"{key} {old}→{new}"
     text = text if len(text) <= width else text[: width - 1] + "…"
     return text + (f" +{len(changes) - 1}" if len(changes) > 1 else "")
+
+
+def _compact(value: Any) -> str:
+    """A value in a few characters: floats to 4 significant digits, containers as ``{…}``/``[…]``."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return "{…}"
+    if isinstance(value, list):
+        return "[…]"
+    return show(value, 10)
+
+
+def apply_changes(manifest: dict[str, Any], changes: list[Change]) -> dict[str, Any]:
+    """A copy of ``manifest`` with ``changes`` applied (the inverse of :func:`diff_manifests`).
+
+    ``changed`` and ``added`` set the path's value, ``removed`` deletes it; list indices are
+    numbers in the path. A path that does not fit the manifest is a ``KeyError`` naming it.
+    Removals run last and from the highest list index down, so indices stay valid.
+    """
+    import copy
+
+    out = copy.deepcopy(manifest)
+    ordered = [c for c in changes if c.kind != "removed"] + sorted(
+        (c for c in changes if c.kind == "removed"), key=lambda c: [int(p) if p.isdigit() else -1 for p in c.path.split(".")],
+        reverse=True)
+    for change in ordered:
+        *parents, last = change.path.split(".")
+        node: Any = out
+        for part in parents:
+            try:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            except (KeyError, IndexError, ValueError):
+                raise KeyError(f"{change.path}: {part!r} is not in the manifest") from None
+        key: Any = int(last) if isinstance(node, list) else last
+        if change.kind == "removed":
+            del node[key]
+        elif isinstance(node, list) and key == len(node):
+            node.append(copy.deepcopy(change.new))
+        else:
+            node[key] = copy.deepcopy(change.new)
+    return out
