@@ -6,7 +6,10 @@ chunk dataset that ``memory search`` and the persona ``memory_*`` tools read), k
 moves on (piloting → done) replaces its earlier chunk. The text reads as a sentence for
 search; the source carries the structured record: goal question and metric, the diff,
 status and reason, the goal metric with its CI and run ids, the comparison with the
-parent, whether it was refuted, and the analysis.
+parent, whether it was refuted, and the analysis. The same outcome goes to the memory
+graph (FalkorDB) as facts about a ``Variant`` entity named ``<session>/<node>``, linked to
+its session, parent variant, verdict, metric and runs, so ``caramba memory facts
+<session>/<node>`` answers from the graph too.
 
 :func:`tried_before` returns what earlier sessions tried for a goal's metric and direction
 (the same question first, then the newest), so the planner can avoid repeating a refuted
@@ -66,6 +69,40 @@ def remember_node(memory: Memory, tree: Tree, node: Node, session_id: str) -> No
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")  # the format of every memory date
     chunk = Chunk(f"{KIND}:{session_id}:{node.id}", KIND, text, source, f"{session_id}/{node.id}", when)
     memory.chunks.upsert([chunk], f"caramba memory: development {session_id} {node.id}")
+    memory.graph.write(_triplets(memory, tree, node, session_id, change, result, refuted, when), {})
+
+
+def _triplets(memory: Memory, tree: Tree, node: Node, session_id: str, change: str, result: str, refuted: bool,
+              when: str) -> Any:
+    """The node as graph facts: ``Variant`` -TRIED_IN-> ``DevelopmentSession``, -VARIANT_OF-> its parent
+    variant, -HAS_VERDICT-> its status, -MEASURED-> the goal metric, -TESTED_BY-> each recorded run."""
+    from graphiti_core.nodes import EntityNode
+
+    from caramba.memory.runfacts import LABELS
+    from caramba.memory.triplets import Triplets
+
+    goal, name = tree.goal, f"{session_id}/{node.id}"
+    t = Triplets(memory.group)
+    variant = t.node("Variant", name, f"{change}: {result}", session=session_id, node=node.id, status=node.status.value,
+                     refuted=refuted, hypothesis=node.hypothesis)
+    session = t.node("DevelopmentSession", session_id, goal.question, metric=goal.metric, direction=goal.direction)
+    t.edge(variant, "TRIED_IN", session, f"development session {session_id} tried {change} ({node.id}) "
+           f"for the goal {goal.question!r}; hypothesis: {node.hypothesis or '-'}", when)
+    t.edge(variant, "HAS_VERDICT", t.node("Verdict", node.status.value),
+           f"variant {name} ({change}) {'was refuted: ' if refuted else 'ended '}{result}", when)
+    if node.parent is not None:
+        parent = EntityNode(uuid=t.uid(f"Variant:{session_id}/{node.parent}"), name=f"{session_id}/{node.parent}",
+                            group_id=memory.group, labels=["Entity", "Variant"])  # written earlier: an edge end only
+        t.edge(variant, "VARIANT_OF", parent, f"variant {name} changes {change} against {session_id}/{node.parent}", when)
+    summary = node.metrics.get(goal.metric)
+    if summary is not None:
+        metric = t.node("Metric", goal.metric, LABELS.get(goal.metric, goal.metric))
+        t.edge(variant, "MEASURED", metric, f"variant {name} measured {goal.metric} = {summary.mean:.6g} over runs "
+               f"{', '.join(summary.run_ids)}", when, value=summary.mean)
+        for run in summary.run_ids:  # an edge to a run the memory has not recorded yet is simply not made
+            target = EntityNode(uuid=t.uid(f"Run:{run}"), name=run, group_id=memory.group, labels=["Entity", "Run"])
+            t.edge(variant, "TESTED_BY", target, f"variant {name} was run as {run}", when)
+    return t
 
 
 def tried_before(memory: Memory, goal: Goal, k: int = 20) -> list[dict[str, Any]]:

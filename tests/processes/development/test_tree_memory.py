@@ -24,6 +24,7 @@ def test_a_second_session_sees_the_first_sessions_refuted_variants(tmp_path: Pat
         tried = tried_before(memory, Goal(question=GOAL.question, metric="val_loss", direction="min"))
         other_metric = tried_before(memory, Goal(question=GOAL.question, metric="val_ppl", direction="min"))
         hits = memory.search("d_model 32 -> 16 refuted", k=3, mode="bm25")["hits"]
+        facts = memory.facts("session-1/n5")["facts"]
     by_node = {entry["node"]: entry for entry in tried}
     assert sorted(by_node) == ["n1", "n2", "n3", "n4", "n5"] and len(tried) == 5  # the root (no diff) is left out
     assert other_metric == []
@@ -37,3 +38,7 @@ def test_a_second_session_sees_the_first_sessions_refuted_variants(tmp_path: Pat
     assert is_repeat([{"path": "train.lr", "old": 0.003, "new": 0.3}], tried)["node"] == "n4"  # dicts work too
     assert is_repeat([Change(path="model.d_model", old=32, new=24)], tried) is None
     assert hits and hits[0]["source"]["node"] == "n5" and hits[0]["kind"] == "development"
+    relations = {f["relation"]: f["fact"] for f in facts}
+    assert relations["HAS_VERDICT"].startswith("variant session-1/n5 (model.d_model: 32 -> 16 (from n0)) was refuted: done")
+    assert "tried model.d_model: 32 -> 16" in relations["TRIED_IN"] and "session-1/n0" in relations["VARIANT_OF"]
+    assert "over runs n5-s0, n5-s1, n5-s2" in relations["MEASURED"]
