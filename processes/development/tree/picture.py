@@ -11,6 +11,7 @@ the overlap check of its labels.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from matplotlib.patches import Patch
@@ -67,8 +68,9 @@ def write_picture(tree: Tree, out_stem: Path) -> list[Path]:
     ax.set_xlim(-0.6, columns - 0.4)
     ax.set_ylim(-rows + 0.45, 0.55)
     goal = tree.goal
-    ax.set_title(f"{goal.question}\n{goal.metric}, {'lower' if goal.direction == 'min' else 'higher'} is better; "
-                 "mean ± half the 95% CI; thick: path to the best node" + ("" if best is None else f" ({best.id})"),
+    width_chars = int(fig.get_figwidth() * 13)  # about 13 characters an inch at the title's 8 points
+    ax.set_title(f"{textwrap.fill(goal.question, width_chars)}\n{goal.metric}, {'lower' if goal.direction == 'min' else 'higher'} is better; "
+                 "mean ± half the 95% CI" + ("" if best is None else f"; thick: path to the best node ({best.id})"),
                  fontsize=8)
     present = [s for s in NodeStatus if any(n.status == s for n in tree.nodes.values())]
     handles = [Patch(facecolor=COLOURS[s], edgecolor="0.3", label=s.value.replace("_", " ")) for s in present]

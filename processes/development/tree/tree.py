@@ -15,6 +15,7 @@ an error saying what is wrong and what is allowed. ``tree.json`` is written atom
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,10 @@ class Tree(Strict):
             raise TreeError(f"{node.id} is {node.status.value} without a reason: pass reason= with the validator's or pilot's message")
         if node.status == NodeStatus.done and self.goal.metric not in node.metrics:
             raise TreeError(f"{node.id} is done without its goal metric {self.goal.metric!r}: pass metrics= in the same update")
+        summary = node.metrics.get(self.goal.metric)
+        if node.status == NodeStatus.done and not all(math.isfinite(v) for v in summary.values):
+            raise TreeError(f"{node.id} cannot be done: its {self.goal.metric} values {summary.values} (runs "
+                            f"{', '.join(summary.run_ids)}) are not all finite; mark it failed with that reason")
 
     def children(self, node_id: str) -> list[Node]:
         """The nodes whose parent is ``node_id``, in id order."""

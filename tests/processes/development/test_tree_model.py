@@ -68,6 +68,9 @@ def test_rules_of_new_nodes_and_final_states() -> None:
     tree.update(child.id, status="running")
     with pytest.raises(TreeError, match="without its goal metric 'val_loss'"):
         tree.update(child.id, status="done")
+    diverged = MetricSummary.of([2.9, float("nan"), 3.0], ["a", "b", "c"])
+    with pytest.raises(TreeError, match=r"values \[2.9, nan, 3.0\] \(runs a, b, c\) are not all finite; mark it failed"):
+        tree.update(child.id, status="done", metrics={"val_loss": diverged})
     with pytest.raises(TreeError, match="already has its root"):
         tree.add(Node(manifest="x.yml"))
     with pytest.raises(TreeError, match="parent='n42'"):
