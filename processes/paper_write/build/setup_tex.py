@@ -52,7 +52,7 @@ def _environment(facts: list[RunFacts]) -> list[str]:
              ("caramba", _distinct([e.get("caramba") for e in env])),
              ("engine version", _distinct([e.get("engine_version") for e in env])),
              ("host", _distinct([e.get("host") for e in env]))]
-    return [rf"\item {escape(k)}: \texttt{{{escape(v)}}}" for k, v in items]
+    return ["; ".join(rf"{escape(k)} \texttt{{{escape(v)}}}" for k, v in items) + "."]
 
 
 def _coverage(results: ResultSet) -> list[str]:
@@ -68,22 +68,29 @@ def _coverage(results: ResultSet) -> list[str]:
     return out
 
 
+def _per_arm(results: ResultSet, suffix: str) -> str:
+    """``\\res{params}`` when every arm agrees, else ``\\res{mha-params} (mha), …``."""
+    if suffix in results.quantities:
+        return rf"\res{{{suffix}}}"
+    parts = [rf"\res{{{slug(arm)}-{suffix}}} ({escape(arm)})" for arm in results.arms
+             if f"{slug(arm)}-{suffix}" in results.quantities]
+    return ", ".join(parts) if parts else "a varying number of"
+
+
 def _scope(results: ResultSet) -> str:
     facts = results.runs
-    devices = _distinct([f.environment.get("device") for f in facts])
+    seeds = _res(results, "n-seeds", "a varying number of")
+    text = (rf"Each arm was trained with {seeds} seeds; the intervals are 95\% intervals over those seeds and say "
+            rf"nothing about other data or scales. The models are small ({_per_arm(results, 'params')} trained "
+            rf"parameters), trained for {_per_arm(results, 'steps')} steps ({_per_arm(results, 'train-tokens')} "
+            rf"training tokens) on \texttt{{{escape(_distinct([f.data for f in facts]))}}}. Every run ran on "
+            rf"{escape(_distinct([f.environment.get('device') for f in facts]))}.")
     open_claims = [c for c in results.comparisons.values() if c.ci_includes_zero]
-    parts = [rf"Each arm was trained with {_res(results, 'n-seeds', 'differing numbers of')} seeds; the intervals "
-             r"are 95\% intervals over those seeds and say nothing about other data or scales.",
-             rf"The models are small: {_res(results, 'params', 'see the table')} trained parameters" if "params" in
-             results.quantities else "The model sizes are in the table above",
-             rf" trained for {_res(results, 'steps', 'the steps in the table')} steps"
-             rf" ({_res(results, 'train-tokens', 'see the table')} training tokens)"
-             rf" on \texttt{{{escape(_distinct([f.data for f in facts]))}}}. All runs ran on: {escape(devices)}."]
     if open_claims:
         names = ", ".join(f"{escape(display_name(c.metric))} ({escape(c.arms[1])} vs {escape(c.arms[0])})"
                           for c in open_claims)
-        parts.append(rf" The record does not separate these differences from zero (95\% CI includes 0): {names}.")
-    return "".join(parts[:1]) + " " + "".join(parts[1:])
+        text += rf" The record does not separate these differences from zero (their 95\% CI includes 0): {names}."
+    return text
 
 
 def setup_tex(results: ResultSet) -> str:
@@ -103,6 +110,5 @@ def setup_tex(results: ResultSet) -> str:
               r"\label{tab:setup}", r"\begin{tabular}{llrrrrrr}", r"\toprule",
               r"arm & seeds & parameters & steps & batch & block & lr & tokens \\", r"\midrule", *_arm_rows(results),
               r"\bottomrule", r"\end{tabular}", r"\end{table}", "",
-              r"\paragraph{Hardware and software (from each run's environment.json).}", r"\begin{itemize}",
-              *_environment(facts), r"\end{itemize}", "", r"\paragraph{Scope of the evidence.}", _scope(results), ""]
+              r"\paragraph{Hardware and software (from each run's environment.json).}", *_environment(facts), "", r"\paragraph{Scope of the evidence.}", _scope(results), ""]
     return "\n".join(line for line in lines if line is not None) + "\n"

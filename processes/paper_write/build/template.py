@@ -1,6 +1,6 @@
 """The paper template: which sections the writer writes, and how ``paper.tex`` is made from a template.
 
-The default template (``templates/paper.tex``: article, geometry, amsmath, booktabs,
+The default template (``templates/paper.tex``: article, geometry, amsmath, booktabs, flafter,
 graphicx, listings, natbib, hyperref) ``\\input``\\ s, in order:
 
 * ``results.tex`` (the macros) in the preamble;
