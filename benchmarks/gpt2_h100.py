@@ -14,7 +14,12 @@ Tokens/s are steady-state (after ``--warmup`` steps, which include compilation);
 achieved model FLOPs (PaLM estimate 6N + 12·L·d·T per token, ``engine/train/metrics/flops.py``)
 over the dense bf16 peak of the device (989 TFLOP/s on an H100 SXM).
 
-    python benchmarks/gpt2_h100.py [--steps 60] [--warmup 20] [--batch 16] [--out results.json]
+With ``--compare-kernels`` caramba's trainer runs twice, with the kernel dispatch's plan as
+detected (Triton kernels for the norms and the fused linear + cross-entropy) and with every
+op switched to its PyTorch path (``torch.compile`` fuses those instead): the end-to-end
+effect of ``caramba.kernels`` on a training step, measured in the same process.
+
+    python benchmarks/gpt2_h100.py [--steps 60] [--warmup 20] [--batch 16] [--compare-kernels] [--out results.json]
 """
 
 from __future__ import annotations
@@ -148,12 +153,27 @@ def caramba_rate(data: Path, workspace: Path, batch: int, steps: int, warmup: in
     return steps_per_s * batch * BLOCK, flops
 
 
+def without_kernels() -> None:
+    """Switch every kernel op of this process to its PyTorch path (the plan's lines say why)."""
+    import dataclasses
+
+    from caramba.kernels import dispatch
+
+    planned = dispatch.plan()
+    off = dataclasses.replace(planned, triton=frozenset(),
+                              reasons={op: "switched off by gpt2_h100.py --compare-kernels" for op in planned.triton}
+                              | planned.reasons)
+    dispatch.plan = lambda: off
+
+
 def main() -> None:
     """Run both loops and print a table of tokens/s and MFU."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=60, help="optimiser steps per loop (warm-up included)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed steps (compilation, allocator warm-up)")
     parser.add_argument("--batch", type=int, default=16, help="sequences of 1024 tokens per step")
+    parser.add_argument("--compare-kernels", action="store_true",
+                        help="also run caramba with every kernel op on its PyTorch path")
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
     args = parser.parse_args()
     if not torch.cuda.is_available():
@@ -165,12 +185,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "gpt2_tokens.npy"
         np.save(data, np.random.default_rng(0).integers(0, 50257, 20_000_000, dtype=np.uint16))
+        # a throughput benchmark: no end-of-run memory writes (as benchmarks/gpt2_ddp.py)
+        (Path(tmp) / "caramba.yml").write_text(f"memory: {{record_runs: false}}\ndata_roots: [{tmp}]\n")
         ours, flops = caramba_rate(data, Path(tmp), args.batch, args.steps, args.warmup)
+        rows = [("caramba trainer.standard", ours)]
+        if args.compare_kernels:
+            gc.collect()
+            torch.cuda.empty_cache()
+            torch._dynamo.reset()
+            without_kernels()
+            rows.append(("caramba, no caramba kernels", caramba_rate(data, Path(tmp), args.batch,
+                                                                      args.steps, args.warmup)[0]))
         gc.collect()
         torch.cuda.empty_cache()
         torch._dynamo.reset()
         reference = nanogpt_rate(np.load(data, mmap_mode="r"), args.batch, args.steps, args.warmup)
-    rows = [("caramba trainer.standard", ours), ("nanoGPT loop (torch.compile)", reference)]
+    rows.append(("nanoGPT loop (torch.compile)", reference))
     name = torch.cuda.get_device_name(device)
     print(f"\nGPT-2 124M, batch {args.batch}×{BLOCK}, bf16 autocast, {name}, torch {torch.__version__}; "
           f"{flops / 1e9:.3f} GFLOP/token, peak {peak / 1e12 if peak else math.nan:.0f} TFLOP/s")
@@ -180,10 +210,12 @@ def main() -> None:
         mfu = f"{100 * rate * flops / peak:5.1f}%" if peak else "  n/a"
         print(f"| {label:30} | {rate:10,.0f} | {mfu:>6} |")
     print(f"caramba / nanoGPT: {ours / reference:.3f}")
+    if args.compare_kernels:
+        print(f"caramba with / without kernels: {ours / rows[1][1]:.3f}")
     if args.out is not None:
         args.out.write_text(json.dumps({"device": name, "torch": torch.__version__, "batch": args.batch, "block": BLOCK,
                                         "flops_per_token": flops, "peak": peak, "caramba_tokens_per_s": ours,
-                                        "nanogpt_tokens_per_s": reference,
+                                        "nanogpt_tokens_per_s": reference, "rows": dict(rows),
                                         "command": "python benchmarks/gpt2_h100.py " + " ".join(sys.argv[1:])}, indent=2))
 
 

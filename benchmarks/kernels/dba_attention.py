@@ -13,7 +13,8 @@ sem_dim = geo_dim = 256 (16 + 16 per head), v_dim = d_model (64 per head).
   kernel, and DBA on its SDPA path.
 
 ``configs`` re-times the kernel's fwd+bwd at other fixed launch configurations
-(BLOCK:warps:stages) so the shipped one can be chosen from measurements.
+(BLOCK:warps:stages, ``:per-head`` to force the dk/dv kernel's per-query-head mode) so the
+shipped one can be chosen from measurements.
 """
 
 from __future__ import annotations
@@ -86,15 +87,18 @@ def op_rows(t: int, configs: list[str]) -> list[dict[str, object]]:
             _timed(op, "standard attn d32, cuDNN SDPA", sdpa, std, SDPBackend.CUDNN_ATTENTION),
             _timed(op, "standard attn d32, flash SDPA", sdpa, std, SDPBackend.FLASH_ATTENTION),
             _timed(op, "GQA attn d64 (baseline's), SDPA", sdpa, gqa)]
-    original = dba_kernel._config
+    original = dba_kernel._config, dba_kernel.per_head
     for config in configs:
-        block, warps, stages = (int(x) for x in config.split(":"))
-        dba_kernel._config = lambda *_, c=(block, warps, stages): c
+        block, warps, stages, *mode = config.split(":")
+        dba_kernel._config = lambda *_, c=(int(block), int(warps), int(stages)): c
+        if mode == ["per-head"]:
+            dba_kernel.per_head = lambda *_: True
         try:
-            rows.append(_timed(op, f"caramba kernel BLOCK {block}, {warps} warps, {stages} stages",
+            rows.append(_timed(op, f"caramba kernel BLOCK {block}, {warps} warps, {stages} stages"
+                                   + (", dk/dv per query head" if mode else ""),
                                lambda *x: dba_attention(*x, a, b, True), dba))
         finally:
-            dba_kernel._config = original
+            dba_kernel._config, dba_kernel.per_head = original
     return rows
 
 

@@ -272,7 +272,7 @@ def _config(t: int, device: torch.device) -> tuple[int, int, int]:
     """
     if device.type != "cuda":
         return 16, 4, 1
-    return min(64, max(16, next_power_of_2(t))), 4, 2
+    return min(64, max(16, next_power_of_2(t))), 4, 3  # 3 stages: fwd+bwd 5.59 vs 6.14 ms (2) at 16k on an H200
 
 
 def per_head(units: int, blocks: int, device: torch.device) -> bool:

@@ -19,7 +19,9 @@ Two ways of rebuilding a tile are kept (``LAYOUT``): 0 loads contiguous code row
 scales once and broadcasts with reshapes (q4: ``tl.join`` of the nibbles); 1 computes every
 element's byte and scale address directly (q4: the byte of d is d // 2, its nibble d % 2),
 so no register shuffles happen and neighbouring lanes' repeated addresses are served by
-the same cache line.
+the same cache line; 2 never dequantises: it multiplies the raw codes and applies each
+quantisation block's scales after the products (scores: Σ_j s_nj · q_j·c_n over the
+query masked to block j; values: p ⊙ s_·j times the codes, kept on block j's columns).
 
 Scores and the value sum use ``tl.dot`` on float16 operands (the G query heads padded to
 16 rows; float32 accumulation): rounding about 5e-4 relative, below q8's 0.4 %. The block
@@ -87,6 +89,51 @@ def _tile_direct(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mas
 
 
 @triton.jit
+def _codes(P, base, stride_n, stride_d, n, n_mask, D, KIND: tl.constexpr, BLOCK_N: tl.constexpr,
+           BLOCK_D: tl.constexpr):
+    """Rows n of one cached tensor as a float16 (BLOCK_N, BLOCK_D) tile of its codes (or dense values), unscaled."""
+    d = tl.arange(0, BLOCK_D)
+    if KIND == 2:
+        j = tl.arange(0, BLOCK_D // 2)
+        mask = n_mask[:, None] & (j * 2 < D)[None, :]
+        byte = tl.load(P + base + n[:, None] * stride_n + j[None, :] * stride_d, mask=mask, other=0).to(tl.int32)
+        low, high = ((byte & 15) - 8).to(tl.float16), ((byte >> 4) - 8).to(tl.float16)
+        return tl.reshape(tl.join(low, high), [BLOCK_N, BLOCK_D])
+    mask = n_mask[:, None] & (d < D)[None, :]
+    return tl.load(P + base + n[:, None] * stride_n + d[None, :] * stride_d, mask=mask, other=0).to(tl.float16)
+
+
+@triton.jit
+def _scores_after(q, k, S, scale_base, stride_sn, n, n_mask, D, KIND: tl.constexpr, QBLOCK: tl.constexpr,
+                  BLOCK_D: tl.constexpr):
+    """q k̂ᵀ with the scales applied after the products: Σ_j s_nj · (q masked to block j) · c_nᵀ."""
+    if KIND == 0:
+        return tl.dot(q, tl.trans(k))
+    d = tl.arange(0, BLOCK_D)
+    s = tl.zeros([q.shape[0], k.shape[0]], tl.float32)
+    for j in tl.static_range(BLOCK_D // QBLOCK):
+        scales = tl.load(S + scale_base + n * stride_sn + j, mask=n_mask & (j * QBLOCK < D), other=0.0)
+        q_j = tl.where(((d // QBLOCK) == j)[None, :], q, 0.0)
+        s += tl.dot(q_j, tl.trans(k)) * scales.to(tl.float32)[None, :]
+    return s
+
+
+@triton.jit
+def _values_after(p, v, S, scale_base, stride_sn, n, n_mask, D, KIND: tl.constexpr, QBLOCK: tl.constexpr,
+                  BLOCK_D: tl.constexpr):
+    """p v̂ with the scales folded into p per block: Σ_j [columns of block j] (p ⊙ s_·j) c."""
+    if KIND == 0:
+        return tl.dot(p.to(tl.float16), v)
+    d = tl.arange(0, BLOCK_D)
+    out = tl.zeros([p.shape[0], BLOCK_D], tl.float32)
+    for j in tl.static_range(BLOCK_D // QBLOCK):
+        scales = tl.load(S + scale_base + n * stride_sn + j, mask=n_mask & (j * QBLOCK < D), other=0.0)
+        part = tl.dot((p * scales.to(tl.float32)[None, :]).to(tl.float16), v)
+        out += tl.where(((d // QBLOCK) == j)[None, :], part, 0.0)
+    return out
+
+
+@triton.jit
 def _kv_decode_kernel(Q, K, KS, V, VS, PM, PL, PACC, sqb, sqh, skb, skh, skn, skd, sksb, sksh, sksn,
                       svb, svh, svn, svd, svsb, svsh, svsn, L, H_KV, G, D, scale, span, slot0, SLOTS,
                       K_KIND: tl.constexpr, V_KIND: tl.constexpr, QBLOCK: tl.constexpr, BLOCK_G: tl.constexpr,
@@ -109,10 +156,14 @@ def _kv_decode_kernel(Q, K, KS, V, VS, PM, PL, PACC, sqb, sqh, skb, skh, skn, sk
         if LAYOUT == 0:
             k = _tile(K, KS, b * skb + hk * skh, b * sksb + hk * sksh, skn, skd, sksn, n, n_mask, D, K_KIND, QBLOCK,
                       BLOCK_N, BLOCK_D)
-        else:
+            s = tl.dot(q, tl.trans(k))
+        elif LAYOUT == 1:
             k = _tile_direct(K, KS, b * skb + hk * skh, b * sksb + hk * sksh, skn, skd, sksn, n, n_mask, D, K_KIND,
                              QBLOCK, BLOCK_N, BLOCK_D)
-        s = tl.dot(q, tl.trans(k))
+            s = tl.dot(q, tl.trans(k))
+        else:
+            k = _codes(K, b * skb + hk * skh, skn, skd, n, n_mask, D, K_KIND, BLOCK_N, BLOCK_D)
+            s = _scores_after(q, k, KS, b * sksb + hk * sksh, sksn, n, n_mask, D, K_KIND, QBLOCK, BLOCK_D)
         s = tl.where(n_mask[None, :], s, float("-inf"))
         m_new = tl.maximum(m, tl.max(s, axis=1))
         alpha = tl.exp(m - m_new)
@@ -121,10 +172,15 @@ def _kv_decode_kernel(Q, K, KS, V, VS, PM, PL, PACC, sqb, sqh, skb, skh, skn, sk
         if LAYOUT == 0:
             v = _tile(V, VS, b * svb + hk * svh, b * svsb + hk * svsh, svn, svd, svsn, n, n_mask, D, V_KIND, QBLOCK,
                       BLOCK_N, BLOCK_D)
-        else:
+            pv = tl.dot(p.to(tl.float16), v)
+        elif LAYOUT == 1:
             v = _tile_direct(V, VS, b * svb + hk * svh, b * svsb + hk * svsh, svn, svd, svsn, n, n_mask, D, V_KIND,
                              QBLOCK, BLOCK_N, BLOCK_D)
-        acc = acc * alpha[:, None] + tl.dot(p.to(tl.float16), v)
+            pv = tl.dot(p.to(tl.float16), v)
+        else:
+            v = _codes(V, b * svb + hk * svh, svn, svd, n, n_mask, D, V_KIND, BLOCK_N, BLOCK_D)
+            pv = _values_after(p, v, VS, b * svsb + hk * svsh, svsn, n, n_mask, D, V_KIND, QBLOCK, BLOCK_D)
+        acc = acc * alpha[:, None] + pv
         m = m_new
     row = (bh * SLOTS + slot0 + split) * G + g          # only the G real query rows are kept
     tl.store(PM + row, m, mask=g < G)
@@ -174,12 +230,12 @@ def _scale_strides(scales: Tensor | None) -> tuple[int, int, int]:
     return (0, 0, 0) if scales is None else (scales.stride(0), scales.stride(1), scales.stride(2))
 
 
-def config(length: int, units: int, sms: int) -> tuple[int, int, int]:
-    """(BLOCK_N, tokens per program, num_warps) from the shape alone (no autotuning).
+def config(length: int, units: int, sms: int) -> tuple[int, int, int, int]:
+    """(BLOCK_N, tokens per program, num_warps, num_stages) from the shape alone (no autotuning).
 
     ``units`` = B · H_kv programs per span; spans are cut so the grid fills the GPU twice.
     """
-    return BLOCK_N, TOKENS_PER_PROGRAM, 4
+    return BLOCK_N, TOKENS_PER_PROGRAM, 4, 3
 
 
 LAYOUT = 0  # tile rebuild: 0 reshape/broadcast, 1 direct addressing (module docstring; 0 measured faster)
@@ -203,24 +259,24 @@ def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float)
     for seg in segments:
         if seg.length == 0:
             continue
-        block_n, per_program, warps = config(seg.length, b * h_kv, sms)
+        block_n, per_program, warps, stages = config(seg.length, b * h_kv, sms)
         wanted = max(triton.cdiv(seg.length, per_program), triton.cdiv(2 * sms, b * h_kv))
         splits = max(1, min(triton.cdiv(seg.length, block_n), wanted))
         span = triton.cdiv(triton.cdiv(seg.length, splits), block_n) * block_n
-        plans.append((seg, triton.cdiv(seg.length, span), span, block_n, warps))
+        plans.append((seg, triton.cdiv(seg.length, span), span, block_n, warps, stages))
     slots = sum(p[1] for p in plans)
     pm = torch.empty((b * h_kv, slots, group), dtype=torch.float32, device=q.device)
     pl = torch.empty_like(pm)
     pacc = torch.empty((b * h_kv, slots, group, dim), dtype=torch.float32, device=q.device)
     slot0 = 0
-    for seg, splits, span, block_n, warps in plans:
+    for seg, splits, span, block_n, warps, stages in plans:
         ks, vs = _scale_strides(seg.k_scales), _scale_strides(seg.v_scales)
         _kv_decode_kernel[(b * h_kv, splits)](
             q, seg.k, seg.k_scales if seg.k_scales is not None else seg.k, seg.v,
             seg.v_scales if seg.v_scales is not None else seg.v, pm, pl, pacc, q.stride(0), q.stride(1),
             *seg.k.stride(), *ks, *seg.v.stride(), *vs, seg.length, h_kv, group, dim, scale, span, slot0, slots,
             K_KIND=KINDS[seg.k_kind], V_KIND=KINDS[seg.v_kind], QBLOCK=block_size, BLOCK_G=block_g,
-            BLOCK_N=block_n, BLOCK_D=block_d, LAYOUT=LAYOUT, num_warps=warps)
+            BLOCK_N=block_n, BLOCK_D=block_d, LAYOUT=LAYOUT, num_warps=warps, num_stages=stages)
         slot0 += splits
     out = torch.empty((b, h, 1, dim), dtype=q.dtype, device=q.device)
     _merge_kernel[(b * h_kv,)](pm, pl, pacc, out, out.stride(0), out.stride(1), h_kv, group, dim, slots,
