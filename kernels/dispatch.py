@@ -7,6 +7,13 @@ is importable; otherwise the PyTorch path, with the reason recorded. At call tim
 asks ``uses_triton(op, tensor)``: the Triton path runs only for CUDA tensors, so the same
 model still runs on the CPU or the meta device (the dry run) through PyTorch — the plan's
 lines say so, nothing is decided silently per call.
+
+Inside a ``torch.compile`` region (the trainer compiles model + objective on CUDA) every op
+takes PyTorch's path, which Inductor fuses: the kernels' autograd Functions split the
+compiled graph, and GPT-2 124M trained at 0.62× the compiled nanoGPT loop's tokens/s with
+them inside (296k vs 480k tokens/s on an H200, docs/measurements.md). The kernels serve
+eager code — inference, decode, uncompiled models. ``KERNELS_INSIDE_COMPILE`` is the
+switch the end-to-end benchmark flips to re-measure that choice; the path lines say it.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from dataclasses import dataclass, field
 import torch
 
 from caramba.kernels.registry import OPS, lookup
+
+KERNELS_INSIDE_COMPILE = False  # see the module docstring: measured slower end to end
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,9 @@ class KernelPlan:
         """One line: the path ``op`` takes and why."""
         record = lookup(op)
         if op in self.triton:
-            return "Triton kernel (fixed configs, no autotuning)" + (f" for {record.scope}" if record.scope else "")
+            where = "" if KERNELS_INSIDE_COMPILE else "; inside torch.compile regions Inductor fuses PyTorch's path"
+            return ("Triton kernel (fixed configs, no autotuning)" + (f" for {record.scope}" if record.scope else "")
+                    + where)
         return f"PyTorch ({self.reasons[op]})"
 
     def category_paths(self) -> dict[str, tuple[bool, str]]:
@@ -78,5 +89,10 @@ def plan() -> KernelPlan:
 
 
 def uses_triton(op: str, tensor: torch.Tensor) -> bool:
-    """Whether this call of ``op`` on ``tensor`` runs the Triton kernel (``plan().uses_triton``)."""
+    """Whether this call of ``op`` on ``tensor`` runs the Triton kernel (``plan().uses_triton``).
+
+    Never inside a ``torch.compile`` region unless ``KERNELS_INSIDE_COMPILE`` (module docstring).
+    """
+    if torch.compiler.is_compiling() and not KERNELS_INSIDE_COMPILE:
+        return False
     return plan().uses_triton(op, tensor)

@@ -134,3 +134,20 @@ def test_no_kernel_autotunes() -> None:
     # "autotuning" in prose does not contain "autotune"; a triton.autotune decorator does
     offenders = [str(p) for p in sources if "autotune" in p.read_text()]
     assert not offenders, f"kernels must launch fixed configurations (no triton.autotune): {offenders}"
+
+
+def test_compiled_regions_take_the_pytorch_path(monkeypatch) -> None:
+    """Inside torch.compile Inductor fuses PyTorch's path; eager code still gets the kernel."""
+    monkeypatch.setattr(dispatch, "plan", lambda: Everywhere("cuda", frozenset(OPS)))
+    x = torch.zeros(3)
+
+    def probe(t: torch.Tensor) -> torch.Tensor:
+        return t + (1.0 if dispatch.uses_triton("rms_norm", t) else 2.0)
+
+    assert probe(x).tolist() == [1.0, 1.0, 1.0]
+    torch._dynamo.reset()
+    assert torch.compile(probe, backend="eager")(x).tolist() == [2.0, 2.0, 2.0]
+    monkeypatch.setattr(dispatch, "KERNELS_INSIDE_COMPILE", True)
+    torch._dynamo.reset()
+    assert torch.compile(probe, backend="eager")(x).tolist() == [1.0, 1.0, 1.0]
+    torch._dynamo.reset()
