@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contexts", default="2048,4096,8192,16384", help="dba_attention context lengths")
     parser.add_argument("--dba-configs", default="", help="extra dba_attention kernel configs BLOCK:warps:stages[:per-head],…")
     parser.add_argument("--decode-configs", default="",
-                        help="extra kv_decode configs LAYOUT:BLOCK_N:tokens per program:warps:stages,…")
+                        help="extra kv_decode configs BLOCK_N:tokens per program:warps:stages,…")
     parser.add_argument("--chunks", default="0,512", help="linear_cross_entropy rows per chunk (0: default)")
     parser.add_argument("--csv", type=Path, default=None, help="also write every row here")
     args = parser.parse_args(argv)

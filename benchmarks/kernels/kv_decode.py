@@ -3,7 +3,7 @@
 B 8, H 32, H_kv 8, D 128, quantisation block 32, no exact window. Rows: fp16 SDPA over a
 dense cache (the reference), the engine's PyTorch path for a quantised cache (dequantise the
 history, then SDPA), and the fused kernel at its shipped configuration, plus, with
-``configs``, the kernel at other fixed configurations (LAYOUT:BLOCK_N:tokens per
+``configs``, the kernel at other fixed configurations (BLOCK_N:tokens per
 program:warps:stages) so the shipped one is chosen from measurements. "fwd ms" is the step as
 launched from Python; "fwd+bwd ms" (no backward here) is the same step replayed from a CUDA
 graph, the GPU time alone, as a captured decode step runs; "× ref" compares those.
@@ -40,7 +40,7 @@ def rows(t: int = 8192, configs: list[str] | None = None) -> list[dict[str, obje
 
     add("eager fp16 SDPA", lambda: F.scaled_dot_product_attention(q, k, v, enable_gqa=True), 2 * k.numel() * 2)
     ref = F.scaled_dot_product_attention(q, k, v, enable_gqa=True).float()
-    shipped = (decode_kernel.LAYOUT, decode_kernel.config)
+    shipped = decode_kernel.config
     for kind in ("q8", "q4"):
         kc, ks = quantize(k, kind, QBLOCK)
         vc, vs = quantize(v, kind, QBLOCK)
@@ -53,12 +53,11 @@ def rows(t: int = 8192, configs: list[str] | None = None) -> list[dict[str, obje
         error = ((step().float() - ref).norm() / ref.norm()).item()
         add(f"{kind} caramba (rel. error vs fp16 {error:.1e})", step, nbytes)
         for variant in configs or []:
-            layout, block_n, tokens, warps, stages = (int(x) for x in variant.split(":"))
-            decode_kernel.LAYOUT = layout
+            block_n, tokens, warps, stages = (int(x) for x in variant.split(":"))
             decode_kernel.config = lambda *_, c=(block_n, tokens, warps, stages): c
             try:
-                add(f"{kind} caramba layout {layout}, BLOCK_N {block_n}, {tokens} tok/program, {warps} warps, "
-                    f"{stages} stages", step, nbytes)
+                add(f"{kind} caramba BLOCK_N {block_n}, {tokens} tok/program, {warps} warps, {stages} stages",
+                    step, nbytes)
             finally:
-                decode_kernel.LAYOUT, decode_kernel.config = shipped
+                decode_kernel.config = shipped
     return out

@@ -17,7 +17,7 @@ null key through it, and dlse enters exactly as a shift of D):
     dP = dO Vᵀ,  dS = P ⊙ (dP − D),  dV = Pᵀ dO,
     dq_sem = a · dS k_sem,  dq_geo = b · dS k_geo,  dk_sem = a · dSᵀ q_sem,  dk_geo = b · dSᵀ q_geo
 
-in two kernels that recompute P from lse: one program per (key block, batch·KV head)
+in two kernels (``backward.py``) that recompute P from lse: one program per (key block, batch·KV head)
 accumulates dk_sem, dk_geo, dv over the G query heads sharing it (no atomics, no per-head
 copies to sum), and one per (query block, batch·head) accumulates dq_sem, dq_geo.
 
@@ -32,36 +32,9 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
+from caramba.kernels.dba_attention.backward import dkdv_kernel, dq_kernel
+from caramba.kernels.dba_attention.tiles import LN2, LOG2E, dot, load, scores
 from caramba.kernels.launch import next_power_of_2
-
-LOG2E = tl.constexpr(1.4426950408889634)   # scores run in base 2 (exp2 is the hardware's exponential)
-LN2 = tl.constexpr(0.6931471805599453)
-
-
-@triton.jit
-def _load(P, base, rows, stride_t, n_rows, cols, width):
-    """A (rows, cols) tile of a (T, width) head with unit column stride, zero outside."""
-    mask = (rows < n_rows)[:, None] & (cols < width)[None, :]
-    return tl.load(P + base + rows[:, None] * stride_t + cols[None, :], mask=mask, other=0.0)
-
-
-@triton.jit
-def _scores(qs, qg, ks, kg, a, b, IEEE: tl.constexpr):
-    """a · qs ksᵀ + b · qg kgᵀ in float32."""
-    if IEEE:
-        s = tl.dot(qs, tl.trans(ks), input_precision="ieee") * a
-        s += tl.dot(qg, tl.trans(kg), input_precision="ieee") * b
-    else:
-        s = tl.dot(qs, tl.trans(ks)) * a
-        s += tl.dot(qg, tl.trans(kg)) * b
-    return s
-
-
-@triton.jit
-def _dot(x, y, IEEE: tl.constexpr):
-    if IEEE:
-        return tl.dot(x, y, input_precision="ieee")
-    return tl.dot(x, y)
 
 
 @triton.jit
@@ -70,9 +43,9 @@ def _forward_step(qs, qg, m, l, acc, KS, KG, V, k_base_s, k_base_g, v_base, ks_t
                   BLOCK_N: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
     """One key block of the online softmax (scores in base 2); MASK applies the length and causal masks."""
     cols = start_n + tl.arange(0, BLOCK_N)
-    ks = _load(KS, k_base_s, cols, ks_t, T, tl.arange(0, BS), DS)
-    kg = _load(KG, k_base_g, cols, kg_t, T, tl.arange(0, BG), DG)
-    s = _scores(qs, qg, ks, kg, a2, b2, IEEE)
+    ks = load(KS, k_base_s, cols, ks_t, T, tl.arange(0, BS), DS)
+    kg = load(KG, k_base_g, cols, kg_t, T, tl.arange(0, BG), DG)
+    s = scores(qs, qg, ks, kg, a2, b2, IEEE)
     if MASK:
         keep = (cols < T)[None, :]
         if CAUSAL:
@@ -82,8 +55,8 @@ def _forward_step(qs, qg, m, l, acc, KS, KG, V, k_base_s, k_base_g, v_base, ks_t
     alpha = tl.exp2(m - m_new)
     p = tl.exp2(s - m_new[:, None])
     l = l * alpha + tl.sum(p, axis=1)
-    v = _load(V, v_base, cols, v_t, T, tl.arange(0, BV), DV)
-    acc = acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
+    v = load(V, v_base, cols, v_t, T, tl.arange(0, BV), DV)
+    acc = acc * alpha[:, None] + dot(p.to(v.dtype), v, IEEE)
     return m_new, l, acc
 
 
@@ -101,8 +74,8 @@ def _forward_kernel(QS, QG, KS, KG, V, O, LSE,
     kv = head // G
     rows = start_m + tl.arange(0, BLOCK_M)
     cv = tl.arange(0, BV)
-    qs = _load(QS, batch * qs_b + head * qs_h, rows, qs_t, T, tl.arange(0, BS), DS)
-    qg = _load(QG, batch * qg_b + head * qg_h, rows, qg_t, T, tl.arange(0, BG), DG)
+    qs = load(QS, batch * qs_b + head * qs_h, rows, qs_t, T, tl.arange(0, BS), DS)
+    qg = load(QG, batch * qg_b + head * qg_h, rows, qg_t, T, tl.arange(0, BG), DG)
     m = tl.full([BLOCK_M], float("-inf"), tl.float32)
     l = tl.zeros([BLOCK_M], tl.float32)
     acc = tl.zeros([BLOCK_M, BV], tl.float32)
@@ -123,144 +96,6 @@ def _forward_kernel(QS, QG, KS, KG, V, O, LSE,
     tl.store(O + batch * o_b + head * o_h + rows[:, None] * o_t + cv[None, :], out.to(O.dtype.element_ty),
              mask=o_mask)
     tl.store(LSE + bh.to(tl.int64) * T + rows, (m + tl.log2(l)) * LN2, mask=rows < T)
-
-
-@triton.jit
-def _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat, qs_t, qg_t, do_t, cols,
-               start_m, T, DS, DG, DV, a2, b2, MASK: tl.constexpr, CAUSAL: tl.constexpr, IEEE: tl.constexpr,
-               BLOCK_M: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
-    """One query block's contribution to a key block's dk_sem, dk_geo (unscaled) and dv."""
-    rows = start_m + tl.arange(0, BLOCK_M)
-    qs = _load(QS, q_s, rows, qs_t, T, tl.arange(0, BS), DS)
-    qg = _load(QG, q_g, rows, qg_t, T, tl.arange(0, BG), DG)
-    do = _load(DO, d_o, rows, do_t, T, tl.arange(0, BV), DV)
-    lse2 = tl.load(LSE + stat + rows, mask=rows < T, other=0.0) * LOG2E
-    delta = tl.load(DELTA + stat + rows, mask=rows < T, other=0.0)
-    p = tl.exp2(_scores(qs, qg, ks, kg, a2, b2, IEEE) - lse2[:, None])
-    if MASK:
-        keep = (rows < T)[:, None] & (cols < T)[None, :]
-        if CAUSAL:
-            keep = keep & (cols[None, :] <= rows[:, None])
-        p = tl.where(keep, p, 0.0)
-    dv += _dot(tl.trans(p.to(do.dtype)), do, IEEE)
-    ds = (p * (_dot(do, tl.trans(v), IEEE) - delta[:, None])).to(qs.dtype)
-    dks += _dot(tl.trans(ds), qs, IEEE)
-    dkg += _dot(tl.trans(ds), qg, IEEE)
-    return dks, dkg, dv
-
-
-@triton.jit
-def _dkdv_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DKS, DKG, DV_,
-                 qs_b, qs_h, qs_t, qg_b, qg_h, qg_t, ks_b, ks_h, ks_t, kg_b, kg_h, kg_t, v_b, v_h, v_t,
-                 do_b, do_h, do_t, T, H, G, DS, DG, DV, a, b, a2, b2,
-                 CAUSAL: tl.constexpr, PER_HEAD: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr,
-                 BLOCK_N: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
-    """One program per (key block, batch · KV head), summing over the G query heads sharing it; or,
-    PER_HEAD, per (key block, batch · head), its per-head gradients summed over the group afterwards.
-    Causal: the diagonal query blocks masked (BLOCK_N is a multiple of BLOCK_M), the rest unmasked."""
-    start_n = tl.program_id(0) * BLOCK_N
-    unit = tl.program_id(1)
-    if PER_HEAD:
-        batch, head0 = (unit // H).to(tl.int64), (unit % H).to(tl.int64)
-        kv, heads = head0 // G, 1
-    else:
-        batch, kv = (unit // (H // G)).to(tl.int64), (unit % (H // G)).to(tl.int64)
-        head0, heads = kv * G, G
-    cols = start_n + tl.arange(0, BLOCK_N)
-    cs, cg, cv = tl.arange(0, BS), tl.arange(0, BG), tl.arange(0, BV)
-    ks = _load(KS, batch * ks_b + kv * ks_h, cols, ks_t, T, cs, DS)
-    kg = _load(KG, batch * kg_b + kv * kg_h, cols, kg_t, T, cg, DG)
-    v = _load(V, batch * v_b + kv * v_h, cols, v_t, T, cv, DV)
-    dks = tl.zeros([BLOCK_N, BS], tl.float32)
-    dkg = tl.zeros([BLOCK_N, BG], tl.float32)
-    dv = tl.zeros([BLOCK_N, BV], tl.float32)
-    for g in range(0, heads):
-        head = head0 + g
-        q_s, q_g, d_o = batch * qs_b + head * qs_h, batch * qg_b + head * qg_h, batch * do_b + head * do_h
-        stat = (batch * H + head) * T
-        if CAUSAL:
-            for start_m in range(start_n, tl.minimum(T, start_n + BLOCK_N), BLOCK_M):
-                dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat,
-                                          qs_t, qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, True, True,
-                                          IEEE, BLOCK_M, BS, BG, BV)
-            for start_m in range(start_n + BLOCK_N, T, BLOCK_M):
-                dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat,
-                                          qs_t, qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, True, False,
-                                          IEEE, BLOCK_M, BS, BG, BV)
-        else:
-            for start_m in range(0, T, BLOCK_M):
-                dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat,
-                                          qs_t, qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, True, False,
-                                          IEEE, BLOCK_M, BS, BG, BV)
-    base = unit.to(tl.int64) * T
-    mask = (cols < T)[:, None]
-    tl.store(DKS + (base + cols)[:, None] * DS + cs[None, :], (dks * a).to(DKS.dtype.element_ty),
-             mask=mask & (cs < DS)[None, :])
-    tl.store(DKG + (base + cols)[:, None] * DG + cg[None, :], (dkg * b).to(DKG.dtype.element_ty),
-             mask=mask & (cg < DG)[None, :])
-    tl.store(DV_ + (base + cols)[:, None] * DV + cv[None, :], dv.to(DV_.dtype.element_ty),
-             mask=mask & (cv < DV)[None, :])
-
-
-@triton.jit
-def _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows, start_n, T,
-             DS, DG, DV, a2, b2, MASK: tl.constexpr, CAUSAL: tl.constexpr, IEEE: tl.constexpr,
-             BLOCK_N: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
-    """One key block's contribution to a query block's dq_sem, dq_geo (unscaled)."""
-    cols = start_n + tl.arange(0, BLOCK_N)
-    ks = _load(KS, k_s, cols, ks_t, T, tl.arange(0, BS), DS)
-    kg = _load(KG, k_g, cols, kg_t, T, tl.arange(0, BG), DG)
-    v = _load(V, k_v, cols, v_t, T, tl.arange(0, BV), DV)
-    p = tl.exp2(_scores(qs, qg, ks, kg, a2, b2, IEEE) - lse2[:, None])
-    if MASK:
-        keep = (rows < T)[:, None] & (cols < T)[None, :]
-        if CAUSAL:
-            keep = keep & (cols[None, :] <= rows[:, None])
-        p = tl.where(keep, p, 0.0)
-    ds = (p * (_dot(do, tl.trans(v), IEEE) - delta[:, None])).to(ks.dtype)
-    dqs += _dot(ds, ks, IEEE)
-    dqg += _dot(ds, kg, IEEE)
-    return dqs, dqg
-
-
-@triton.jit
-def _dq_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DQS, DQG,
-               qs_b, qs_h, qs_t, qg_b, qg_h, qg_t, ks_b, ks_h, ks_t, kg_b, kg_h, kg_t, v_b, v_h, v_t,
-               do_b, do_h, do_t, T, H, G, DS, DG, DV, a, b, a2, b2,
-               CAUSAL: tl.constexpr, PER_HEAD: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr,
-               BLOCK_N: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
-    """One program per (query block, batch · head): dq_sem, dq_geo over the key blocks it sees."""
-    start_m = tl.program_id(0) * BLOCK_M
-    bh = tl.program_id(1)
-    batch, head = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
-    kv = head // G
-    rows = start_m + tl.arange(0, BLOCK_M)
-    cs, cg = tl.arange(0, BS), tl.arange(0, BG)
-    qs = _load(QS, batch * qs_b + head * qs_h, rows, qs_t, T, cs, DS)
-    qg = _load(QG, batch * qg_b + head * qg_h, rows, qg_t, T, cg, DG)
-    do = _load(DO, batch * do_b + head * do_h, rows, do_t, T, tl.arange(0, BV), DV)
-    lse2 = tl.load(LSE + bh.to(tl.int64) * T + rows, mask=rows < T, other=0.0) * LOG2E
-    delta = tl.load(DELTA + bh.to(tl.int64) * T + rows, mask=rows < T, other=0.0)
-    dqs = tl.zeros([BLOCK_M, BS], tl.float32)
-    dqg = tl.zeros([BLOCK_M, BG], tl.float32)
-    k_s, k_g, k_v = batch * ks_b + kv * ks_h, batch * kg_b + kv * kg_h, batch * v_b + kv * v_h
-    if CAUSAL:
-        for start_n in range(0, start_m, BLOCK_N):
-            dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
-                                start_n, T, DS, DG, DV, a2, b2, False, True, IEEE, BLOCK_N, BS, BG, BV)
-        for start_n in range(start_m, tl.minimum(T, start_m + BLOCK_M), BLOCK_N):
-            dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
-                                start_n, T, DS, DG, DV, a2, b2, True, True, IEEE, BLOCK_N, BS, BG, BV)
-    else:
-        for start_n in range(0, T, BLOCK_N):
-            dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
-                                start_n, T, DS, DG, DV, a2, b2, True, False, IEEE, BLOCK_N, BS, BG, BV)
-    base = bh.to(tl.int64) * T
-    mask = (rows < T)[:, None]
-    tl.store(DQS + (base + rows)[:, None] * DS + cs[None, :], (dqs * a).to(DQS.dtype.element_ty),
-             mask=mask & (cs < DS)[None, :])
-    tl.store(DQG + (base + rows)[:, None] * DG + cg[None, :], (dqg * b).to(DQG.dtype.element_ty),
-             mask=mask & (cg < DG)[None, :])
 
 
 def _config(t: int, device: torch.device) -> tuple[int, int, int]:
@@ -357,9 +192,9 @@ class DBAAttentionFunction(torch.autograd.Function):
                   geo_scale * LOG2E.value)
         meta = dict(CAUSAL=ctx.causal, IEEE=q_sem.dtype == torch.float32, BLOCK_M=block, BLOCK_N=block,
                     BS=bs, BG=bg, BV=bv, num_warps=warps, num_stages=stages)
-        _dkdv_kernel[(triton.cdiv(t, block), units)](q_sem, q_geo, k_sem, k_geo, v, d_out, lse, delta,
+        dkdv_kernel[(triton.cdiv(t, block), units)](q_sem, q_geo, k_sem, k_geo, v, d_out, lse, delta,
                                                      dks, dkg, dvv, *common, PER_HEAD=split, **meta)
-        _dq_kernel[(triton.cdiv(t, block), bsz * h)](q_sem, q_geo, k_sem, k_geo, v, d_out, lse, delta, dqs, dqg,
+        dq_kernel[(triton.cdiv(t, block), bsz * h)](q_sem, q_geo, k_sem, k_geo, v, d_out, lse, delta, dqs, dqg,
                                                      *common, PER_HEAD=False, **meta)
 
         def kv_shaped(grad: Tensor, like: Tensor) -> Tensor:

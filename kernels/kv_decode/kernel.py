@@ -15,13 +15,10 @@ partial results (max, sum, accumulator) of the G real query rows of all spans ar
 a second small kernel that writes the output (two launches per step, plus one per extra
 segment).
 
-Two ways of rebuilding a tile are kept (``LAYOUT``): 0 loads contiguous code rows and their
-scales once and broadcasts with reshapes (q4: ``tl.join`` of the nibbles); 1 computes every
-element's byte and scale address directly (q4: the byte of d is d // 2, its nibble d % 2),
-so no register shuffles happen and neighbouring lanes' repeated addresses are served by
-the same cache line; 2 never dequantises: it multiplies the raw codes and applies each
-quantisation block's scales after the products (scores: Σ_j s_nj · q_j·c_n over the
-query masked to block j; values: p ⊙ s_·j times the codes, kept on block j's columns).
+Two other ways of rebuilding a tile were measured on an H200 and removed (docs/measurements.md,
+issue 20 session 3): addressing every element's byte and scale directly (q8 0.185, q4 0.423 ms
+against this layout's 0.149 / 0.154 at T = 8192, B 8, H 32) and multiplying the raw codes,
+applying each quantisation block's scales after the products (q8 0.133–0.164, q4 0.192–0.215).
 
 Scores and the value sum use ``tl.dot`` on float16 operands (the G query heads padded to
 16 rows; float32 accumulation): rounding about 5e-4 relative, below q8's 0.4 %. The block
@@ -72,72 +69,10 @@ def _tile(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, K
 
 
 @triton.jit
-def _tile_direct(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, KIND: tl.constexpr,
-                 QBLOCK: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr):
-    """Rows n of one cached tensor as a float16 (BLOCK_N, BLOCK_D) tile, every element addressed directly."""
-    d = tl.arange(0, BLOCK_D)
-    mask = n_mask[:, None] & (d < D)[None, :]
-    if KIND == 0:
-        return tl.load(P + base + n[:, None] * stride_n + d[None, :] * stride_d, mask=mask, other=0.0).to(tl.float16)
-    if KIND == 1:
-        codes = tl.load(P + base + n[:, None] * stride_n + d[None, :] * stride_d, mask=mask, other=0).to(tl.float16)
-    else:
-        byte = tl.load(P + base + n[:, None] * stride_n + (d // 2)[None, :] * stride_d, mask=mask, other=0)
-        codes = (((byte.to(tl.int32) >> ((d % 2) * 4)[None, :]) & 15) - 8).to(tl.float16)
-    scales = tl.load(S + scale_base + n[:, None] * stride_sn + (d // QBLOCK)[None, :], mask=mask, other=0.0)
-    return codes * scales.to(tl.float16)
-
-
-@triton.jit
-def _codes(P, base, stride_n, stride_d, n, n_mask, D, KIND: tl.constexpr, BLOCK_N: tl.constexpr,
-           BLOCK_D: tl.constexpr):
-    """Rows n of one cached tensor as a float16 (BLOCK_N, BLOCK_D) tile of its codes (or dense values), unscaled."""
-    d = tl.arange(0, BLOCK_D)
-    if KIND == 2:
-        j = tl.arange(0, BLOCK_D // 2)
-        mask = n_mask[:, None] & (j * 2 < D)[None, :]
-        byte = tl.load(P + base + n[:, None] * stride_n + j[None, :] * stride_d, mask=mask, other=0).to(tl.int32)
-        low, high = ((byte & 15) - 8).to(tl.float16), ((byte >> 4) - 8).to(tl.float16)
-        return tl.reshape(tl.join(low, high), [BLOCK_N, BLOCK_D])
-    mask = n_mask[:, None] & (d < D)[None, :]
-    return tl.load(P + base + n[:, None] * stride_n + d[None, :] * stride_d, mask=mask, other=0).to(tl.float16)
-
-
-@triton.jit
-def _scores_after(q, k, S, scale_base, stride_sn, n, n_mask, D, KIND: tl.constexpr, QBLOCK: tl.constexpr,
-                  BLOCK_D: tl.constexpr):
-    """q k̂ᵀ with the scales applied after the products: Σ_j s_nj · (q masked to block j) · c_nᵀ."""
-    if KIND == 0:
-        return tl.dot(q, tl.trans(k))
-    d = tl.arange(0, BLOCK_D)
-    s = tl.zeros([q.shape[0], k.shape[0]], tl.float32)
-    for j in tl.static_range(BLOCK_D // QBLOCK):
-        scales = tl.load(S + scale_base + n * stride_sn + j, mask=n_mask & (j * QBLOCK < D), other=0.0)
-        q_j = tl.where(((d // QBLOCK) == j)[None, :], q, 0.0)
-        s += tl.dot(q_j, tl.trans(k)) * scales.to(tl.float32)[None, :]
-    return s
-
-
-@triton.jit
-def _values_after(p, v, S, scale_base, stride_sn, n, n_mask, D, KIND: tl.constexpr, QBLOCK: tl.constexpr,
-                  BLOCK_D: tl.constexpr):
-    """p v̂ with the scales folded into p per block: Σ_j [columns of block j] (p ⊙ s_·j) c."""
-    if KIND == 0:
-        return tl.dot(p.to(tl.float16), v)
-    d = tl.arange(0, BLOCK_D)
-    out = tl.zeros([p.shape[0], BLOCK_D], tl.float32)
-    for j in tl.static_range(BLOCK_D // QBLOCK):
-        scales = tl.load(S + scale_base + n * stride_sn + j, mask=n_mask & (j * QBLOCK < D), other=0.0)
-        part = tl.dot((p * scales.to(tl.float32)[None, :]).to(tl.float16), v)
-        out += tl.where(((d // QBLOCK) == j)[None, :], part, 0.0)
-    return out
-
-
-@triton.jit
 def _kv_decode_kernel(Q, K, KS, V, VS, PM, PL, PACC, sqb, sqh, skb, skh, skn, skd, sksb, sksh, sksn,
                       svb, svh, svn, svd, svsb, svsh, svsn, L, H_KV, G, D, scale, span, slot0, SLOTS,
                       K_KIND: tl.constexpr, V_KIND: tl.constexpr, QBLOCK: tl.constexpr, BLOCK_G: tl.constexpr,
-                      BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr, LAYOUT: tl.constexpr):
+                      BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr):
     bh = tl.program_id(0)
     split = tl.program_id(1)
     b, hk = (bh // H_KV).to(tl.int64), (bh % H_KV).to(tl.int64)
@@ -153,34 +88,17 @@ def _kv_decode_kernel(Q, K, KS, V, VS, PM, PL, PACC, sqb, sqh, skb, skh, skn, sk
     for start in range(first, first + span, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
         n_mask = (n < L) & (n < first + span)
-        if LAYOUT == 0:
-            k = _tile(K, KS, b * skb + hk * skh, b * sksb + hk * sksh, skn, skd, sksn, n, n_mask, D, K_KIND, QBLOCK,
-                      BLOCK_N, BLOCK_D)
-            s = tl.dot(q, tl.trans(k))
-        elif LAYOUT == 1:
-            k = _tile_direct(K, KS, b * skb + hk * skh, b * sksb + hk * sksh, skn, skd, sksn, n, n_mask, D, K_KIND,
-                             QBLOCK, BLOCK_N, BLOCK_D)
-            s = tl.dot(q, tl.trans(k))
-        else:
-            k = _codes(K, b * skb + hk * skh, skn, skd, n, n_mask, D, K_KIND, BLOCK_N, BLOCK_D)
-            s = _scores_after(q, k, KS, b * sksb + hk * sksh, sksn, n, n_mask, D, K_KIND, QBLOCK, BLOCK_D)
+        k = _tile(K, KS, b * skb + hk * skh, b * sksb + hk * sksh, skn, skd, sksn, n, n_mask, D, K_KIND, QBLOCK,
+                  BLOCK_N, BLOCK_D)
+        s = tl.dot(q, tl.trans(k))
         s = tl.where(n_mask[None, :], s, float("-inf"))
         m_new = tl.maximum(m, tl.max(s, axis=1))
         alpha = tl.exp(m - m_new)
         p = tl.exp(s - m_new[:, None])
         l = l * alpha + tl.sum(p, axis=1)
-        if LAYOUT == 0:
-            v = _tile(V, VS, b * svb + hk * svh, b * svsb + hk * svsh, svn, svd, svsn, n, n_mask, D, V_KIND, QBLOCK,
-                      BLOCK_N, BLOCK_D)
-            pv = tl.dot(p.to(tl.float16), v)
-        elif LAYOUT == 1:
-            v = _tile_direct(V, VS, b * svb + hk * svh, b * svsb + hk * svsh, svn, svd, svsn, n, n_mask, D, V_KIND,
-                             QBLOCK, BLOCK_N, BLOCK_D)
-            pv = tl.dot(p.to(tl.float16), v)
-        else:
-            v = _codes(V, b * svb + hk * svh, svn, svd, n, n_mask, D, V_KIND, BLOCK_N, BLOCK_D)
-            pv = _values_after(p, v, VS, b * svsb + hk * svsh, svsn, n, n_mask, D, V_KIND, QBLOCK, BLOCK_D)
-        acc = acc * alpha[:, None] + pv
+        v = _tile(V, VS, b * svb + hk * svh, b * svsb + hk * svsh, svn, svd, svsn, n, n_mask, D, V_KIND, QBLOCK,
+                  BLOCK_N, BLOCK_D)
+        acc = acc * alpha[:, None] + tl.dot(p.to(tl.float16), v)
         m = m_new
     row = (bh * SLOTS + slot0 + split) * G + g          # only the G real query rows are kept
     tl.store(PM + row, m, mask=g < G)
@@ -234,11 +152,13 @@ def config(length: int, units: int, sms: int) -> tuple[int, int, int, int]:
     """(BLOCK_N, tokens per program, num_warps, num_stages) from the shape alone (no autotuning).
 
     ``units`` = B · H_kv programs per span; spans are cut so the grid fills the GPU twice.
+    Measured on an H200 (T 8192, B 8, H 32, graph replay): 64 tokens a tile, 256 a program,
+    4 warps, 3 stages gave q8 0.151 / q4 0.155 ms; 512 a program 0.139 / 0.153, 1 stage 0.133
+    / 0.156, 128-token tiles 0.199 / 0.156, 32-token tiles 0.166 / 0.174 — within ~10 % but
+    for 128-token q8 tiles, so the first is kept.
     """
     return BLOCK_N, TOKENS_PER_PROGRAM, 4, 3
 
-
-LAYOUT = 0  # tile rebuild: 0 reshape/broadcast, 1 direct addressing (module docstring; 0 measured faster)
 
 
 def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float) -> Tensor:
@@ -276,7 +196,7 @@ def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float)
             seg.v_scales if seg.v_scales is not None else seg.v, pm, pl, pacc, q.stride(0), q.stride(1),
             *seg.k.stride(), *ks, *seg.v.stride(), *vs, seg.length, h_kv, group, dim, scale, span, slot0, slots,
             K_KIND=KINDS[seg.k_kind], V_KIND=KINDS[seg.v_kind], QBLOCK=block_size, BLOCK_G=block_g,
-            BLOCK_N=block_n, BLOCK_D=block_d, LAYOUT=LAYOUT, num_warps=warps, num_stages=stages)
+            BLOCK_N=block_n, BLOCK_D=block_d, num_warps=warps, num_stages=stages)
         slot0 += splits
     out = torch.empty((b, h, 1, dim), dtype=q.dtype, device=q.device)
     _merge_kernel[(b * h_kv,)](pm, pl, pacc, out, out.stride(0), out.stride(1), h_kv, group, dim, slots,

@@ -24,12 +24,7 @@ def reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -
     (1, 3, 3, 300, 0, 64, 32, "q4", "q8"),    # MHA, no window, mixed kinds, two splits
     (1, 4, 1, 1, 3, 32, 8, "q4", "q4"),       # one quantised token, G = 4
 ])
-@pytest.mark.parametrize("layout", [0, 1, 2], ids=["reshape", "direct", "scales_after"])
-def test_kv_decode_matches_float64_reference(b, h, h_kv, n, window, d, block, k_kind, v_kind, layout, generator,
-                                             monkeypatch) -> None:
-    from caramba.kernels.kv_decode import kernel
-
-    monkeypatch.setattr(kernel, "LAYOUT", layout)
+def test_kv_decode_matches_float64_reference(b, h, h_kv, n, window, d, block, k_kind, v_kind, generator) -> None:
     k, v = randn(generator, b, h_kv, n, d, dtype=torch.float32), randn(generator, b, h_kv, n, d, dtype=torch.float32)
     q = randn(generator, b, h, 1, d, dtype=torch.bfloat16)
     k_codes, k_scales = quantize(k, k_kind, block)
