@@ -3,7 +3,7 @@
 Interface changes: none so far (the names below are the contract the development loop codes against).
 Additions: ``TreeError`` (every refusal), ``apply_changes`` (the inverse of ``diff_manifests``),
 ``versus_parent`` and ``is_refuted`` (search), ``write_report(..., stopped=reason)``,
-``unexplained_numbers`` (the report's number check).
+``unexplained_numbers`` (the report's number check), ``store_mismatches`` (the tree against the run store).
 
 * :mod:`.model` — ``Goal``, ``NodeStatus``, ``Change``, ``MetricSummary``, ``Cost``, ``Node``
 * :mod:`.tree` — ``Tree`` (add / get / update with the life-cycle rules, best, save / load)
@@ -11,6 +11,7 @@ Additions: ``TreeError`` (every refusal), ``apply_changes`` (the inverse of ``di
 * :mod:`.search` — ``compare_nodes``, ``next_to_expand``, ``stop_reason`` (best-first, Welch CIs)
 * :mod:`.markdown`, :mod:`.picture` (with :mod:`.layout`) — ``tree.md`` and the drawing (PNG + PDF)
 * :mod:`.report` (with :mod:`.report_numbers`) — ``report.md``; every number it prints, from the tree
+* :mod:`.provenance` — ``store_mismatches``: every tree value is its run's value in the run store
 * :mod:`.memory` — ``remember_node``, ``tried_before``, ``is_repeat``: what earlier sessions tried
 
 The picture (matplotlib) and memory functions are imported on first use, so importing the
@@ -23,6 +24,7 @@ from typing import Any
 from caramba.processes.development.tree.diff import apply_changes, describe, diff_manifests
 from caramba.processes.development.tree.markdown import write_tree_md
 from caramba.processes.development.tree.model import Change, Cost, Goal, MetricSummary, Node, NodeStatus
+from caramba.processes.development.tree.provenance import store_mismatches
 from caramba.processes.development.tree.report import report_numbers, unexplained_numbers, write_report
 from caramba.processes.development.tree.search import (
     compare_nodes, is_refuted, next_to_expand, stop_reason, versus_parent)
@@ -32,7 +34,7 @@ _LAZY = {"write_picture": "picture", "remember_node": "memory", "tried_before": 
 
 __all__ = ["Change", "Cost", "Goal", "MetricSummary", "Node", "NodeStatus", "Tree", "TreeError", "apply_changes",
            "compare_nodes", "describe", "diff_manifests", "is_refuted", "next_to_expand", "report_numbers",
-           "stop_reason", "unexplained_numbers", "versus_parent", "write_report", "write_tree_md", *_LAZY]
+           "stop_reason", "store_mismatches", "unexplained_numbers", "versus_parent", "write_report", "write_tree_md", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

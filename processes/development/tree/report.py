@@ -25,7 +25,7 @@ import yaml
 
 from caramba.engine.store.atomic import write_text
 from caramba.processes.development.tree.diff import describe_change, diff_manifests
-from caramba.processes.development.tree.fmt import cost_text, metric_text, num, quoted, runs, status_text
+from caramba.processes.development.tree.fmt import cost_text, metric_text, num, quoted, status_text
 from caramba.processes.development.tree.model import Node, NodeStatus
 from caramba.processes.development.tree.report_numbers import counts, evidence_line, report_numbers
 from caramba.processes.development.tree.search import is_refuted, versus_parent
@@ -96,10 +96,11 @@ def evidence(tree: Tree, best: Node | None) -> list[str]:
     if best.id == root.id:
         return [f"No variant beat the starting manifest `{root.id}` on mean {tree.goal.metric}: "
                 f"{metric_text(root.metrics[tree.goal.metric])}."]
-    lines = [f"- best `{best.id}` against the start `{root.id}`: " + evidence_line(tree, root.id, best.id), "",
-             "Each step of the path against its parent:"]
-    for node in tree.path_to(best.id)[1:]:
-        lines.append(f"- `{node.id}` against `{node.parent}`: " + evidence_line(tree, node.parent, node.id))
+    lines = [f"- best `{best.id}` against the start `{root.id}`: " + evidence_line(tree, root.id, best.id)]
+    path = tree.path_to(best.id)
+    if len(path) > 2:
+        lines += ["", "Each step of the path against its parent:"]
+        lines += [f"- `{n.id}` against `{n.parent}`: " + evidence_line(tree, n.parent, n.id) for n in path[1:]]
     return lines
 
 
@@ -110,8 +111,10 @@ def tried(tree: Tree, best: Node | None) -> list[str]:
     for node in tree.ordered():
         if node.id in on_path or node.parent is None:
             continue
+        versus = versus_parent(tree, node.id)
         summary = node.metrics.get(tree.goal.metric)
-        result = f"; {tree.goal.metric} {metric_text(summary)}" if summary else ""
+        result = (f"; against `{node.parent}`: {evidence_line(tree, node.parent, node.id)}" if versus
+                  else f"; {tree.goal.metric} {metric_text(summary)}" if summary else "")
         fixed = f" (fixes `{node.fixed_from}`)" if node.fixed_from else ""
         hypothesis = f" — {quoted(node.hypothesis)}" if node.hypothesis else ""
         groups.setdefault(fate(tree, node), []).append(
