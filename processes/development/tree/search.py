@@ -14,7 +14,8 @@ seeds could not tell them apart); it just ranks lower.
 with the best mean of the goal metric. Pruned, invalid, over-budget and failed nodes are
 never done, so their branches are never expanded.
 
-**Stopping** (:func:`stop_reason`), checked in this order: the target is met with 95%
+**Stopping** (:func:`stop_reason`), checked in this order: the starting manifest itself
+failed (nothing to compare against); the target is met with 95%
 confidence (the best node's CI lies entirely beyond it); the compute or LLM budget is spent;
 ``max_iterations`` iterations ran; ``patience`` iterations ran since the last one that brought
 a significant improvement over the best so far; nothing is left to expand.
@@ -121,6 +122,9 @@ def stop_reason(tree: Tree, *, iterations_done: int, max_iterations: int | None,
     ``None`` for a limit means there is none; ``llm_budget_left`` is in the session's budget
     unit (dollars or tokens).
     """
+    root = tree.nodes.get(tree.root)
+    if root is not None and root.status in (NodeStatus.failed, NodeStatus.invalid, NodeStatus.over_budget, NodeStatus.pruned):
+        return f"the starting manifest ({root.id}) is {root.status.value}: {root.reason}; there is nothing to compare against"
     reached = target_met(tree)
     if reached:
         return reached

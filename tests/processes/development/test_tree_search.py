@@ -94,3 +94,14 @@ def test_search_exhausted_when_nothing_is_left() -> None:
     for node_id in ("n0", "n1", "n3"):
         tree.update(node_id, expanded=True)
     assert stop_reason(tree, **limits).startswith("nothing left to expand")
+
+
+def test_a_failed_start_stops_the_search_with_its_reason() -> None:
+    tree = Tree(goal=Goal(question="q", metric="val_loss", direction="min"))
+    tree.add(Node(manifest="m.yml"))
+    limits = {"iterations_done": 0, "max_iterations": 5, "patience": 2, "compute_left_steps": 100, "llm_budget_left": 1.0}
+    assert stop_reason(tree, **limits) is None  # the root is still to run
+    tree.update("n0", status="running")
+    tree.update("n0", status="failed", reason="run n0-s0 failed: loss is nan at step 3")
+    assert stop_reason(tree, **limits) == ("the starting manifest (n0) is failed: run n0-s0 failed: loss is nan at step 3; "
+                                           "there is nothing to compare against")
