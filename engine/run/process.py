@@ -34,6 +34,16 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def stopped_by(exc: BaseException) -> str:
+    """The reason recorded for an exception that ended a process run, naming its type:
+    ``interrupted (KeyboardInterrupt); run again to resume`` for Ctrl-C, else
+    ``stopped by ValueError: <first line of its message>; run again to resume``."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (KeyboardInterrupt); run again to resume"
+    lines = str(exc).strip().splitlines()
+    return f"stopped by {type(exc).__name__}{': ' + lines[0] if lines else ''}; run again to resume"
+
+
 def process_target(compiled: Compiled, target: str | None) -> ProcessTarget | None:
     """The process target that runs for ``target`` (``select_target``), or None for anything else."""
     try:
@@ -70,8 +80,8 @@ def execute_process(compiled: Compiled, target: ProcessTarget, workspace: Path, 
         record.save()
         run_ended(record)
         return record
-    except BaseException:
-        record.status, record.finished, record.reasons = "failed", now(), ["interrupted; run again to resume"]
+    except BaseException as exc:  # Ctrl-C, SystemExit or a bug: recorded with its type, then re-raised
+        record.status, record.finished, record.reasons = "failed", now(), [stopped_by(exc)]
         record.save()
         raise
     ok = result.status in ("completed", "stopped_budget")

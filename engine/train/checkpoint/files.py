@@ -71,8 +71,21 @@ def write(folder: Path, model: nn.Module, state: dict[str, Any], step: int, metr
     (tmp / META).write_text(json.dumps({"step": step, "files": files, "metrics": metrics}, indent=2, sort_keys=True))
     for name in (WEIGHTS, STATE, META):
         _fsync(tmp / name)
+    return swap_folder(tmp, folder)
+
+
+def swap_folder(tmp: Path, folder: Path) -> Path:
+    """Put the complete folder ``tmp`` in place at ``folder`` and return ``folder``.
+
+    A folder cannot be renamed over a non-empty one, so an existing ``folder`` is first
+    renamed aside to ``.<name>.<pid>.old``, ``tmp`` renamed in, and the old one deleted;
+    the parent directory is fsynced last so the renames survive a power cut. A process
+    killed between the two renames leaves the ``.old`` folder, which
+    ``Checkpoints.latest`` removes (with the ``.tmp`` of an unfinished write). The files
+    inside ``tmp`` must already be fsynced by the caller."""
     if folder.exists():
         old = folder.parent / f".{folder.name}.{os.getpid()}.old"
+        shutil.rmtree(old, ignore_errors=True)
         os.replace(folder, old)
         os.replace(tmp, folder)
         shutil.rmtree(old)

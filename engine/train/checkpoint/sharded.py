@@ -20,7 +20,6 @@ Ranks must share the run directory's filesystem (one host, or a shared mount).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ import torch.distributed.checkpoint as dcp
 from torch import nn
 from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_state_dict, set_model_state_dict, set_state_dict
 
-from caramba.engine.train.checkpoint.files import META, STATE, CorruptCheckpoint, _fsync, read_state, sha256, verify
+from caramba.engine.train.checkpoint.files import META, STATE, CorruptCheckpoint, _fsync, read_state, sha256, swap_folder, verify
 from caramba.engine.train.checkpoint.safe_dcp import safe_load
 from caramba.engine.train.distributed.context import DistContext
 
@@ -80,15 +79,7 @@ class ShardedIO:
             (tmp / META).write_text(json.dumps(meta, indent=2, sort_keys=True))
             for name in [*names, META]:
                 _fsync(tmp / name)
-            if folder.exists():
-                old = folder.parent / f".{folder.name}.old"
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(folder, old)
-                os.replace(tmp, folder)
-                shutil.rmtree(old)
-            else:
-                os.replace(tmp, folder)
-            _fsync(folder.parent)
+            swap_folder(tmp, folder)
         self.ctx.barrier()
         return folder
 
