@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from caramba.engine.model.config.base import StrictModel
 
-FSDP_ONLY = ("reshard_after_forward", "param_dtype", "reduce_dtype")
+FSDP_ONLY = ("reshard_after_forward", "param_dtype")
 DDP_ONLY = ("bucket_cap_mb", "gradient_as_bucket_view", "static_graph")
 
 
@@ -33,9 +33,12 @@ class DistributedConfig(StrictModel):
                                                "(true: less memory, one more all-gather in backward; default true)")
     param_dtype: Literal["float32", "bfloat16", "float16"] | None = Field(default=None, description="fsdp mixed precision: "
                                                                         "dtype weights are gathered and computed in (default: the parameter dtype)")
-    reduce_dtype: Literal["float32", "bfloat16", "float16"] | None = Field(default=None, description="fsdp mixed precision: "
-                                                                         "dtype gradients are reduced in (default: param_dtype)")
-    bucket_cap_mb: float | None = Field(default=None, gt=0, description="ddp: gradient bucket size in MiB (default 25)")
+    reduce_dtype: Literal["float32", "bfloat16", "float16"] | None = Field(default=None, description="dtype gradients are "
+                                                                         "reduced in — fsdp: mixed precision (default: param_dtype); "
+                                                                         "ddp: bfloat16/float16 compress each bucket before its "
+                                                                         "all-reduce (half the bytes; default: the gradient dtype)")
+    bucket_cap_mb: float | None = Field(default=None, ge=1, description="ddp: gradient bucket size in MiB (default 25; at "
+                                        "least 1: DDP's first bucket is 1 MiB and torch.compile's DDPOptimizer refuses smaller later ones)")
     gradient_as_bucket_view: bool | None = Field(default=None, description="ddp: gradients are views of the buckets "
                                                  "(saves one gradient-sized copy; default true)")
     static_graph: bool | None = Field(default=None, description="ddp: the graph is the same every step (default false)")

@@ -70,8 +70,10 @@ class StandardTrainer:
         io = ShardedIO(strategy.ctx, self.optimizer) if runtime.distributed is not None or strategy.ctx.distributed else None
         self.checkpoints = Checkpoints(job.run_dir / "checkpoints", runtime, job.announce, io)
         self.divergence = Divergence(train.on_divergence, job.announce)
+        if compiled and not strategy.compiles_step(compiled):
+            job.announce("torch.compile: per block under FSDP2 (each shard unit compiled, then sharded; root and objective eager)")
         stepper = Stepper(forward, job.objective, self.optimizer, self.precision, train,
-                          compiled, self.divergence.skips,
+                          strategy.compiles_step(compiled), self.divergence.skips,
                           lambda last: strategy.sync(forward, last))
         step, resumed, stopped = self._resume(model) if runtime.resume else (0, None, None)
         main = strategy.ctx.main

@@ -6,6 +6,8 @@ ranks meet:
 * :meth:`wrap` — DDP (``DistributedDataParallel``) or FSDP2 (``fully_shard`` on each
   repeated block that owns its parameters, then on the root, with the manifest's
   ``MixedPrecisionPolicy``); a world of one is left as it is;
+* :meth:`compiles_step` — whether the trainer compiles its whole step (not under FSDP2,
+  whose blocks are compiled one by one);
 * :meth:`micro_batches` — this rank's share of the global batch (``sharding.py``);
 * :meth:`sync` — DDP skips the gradient all-reduce on all but the last micro-batch;
 * :meth:`reduce` — the logged loss and metrics averaged over ranks (device tensors, no
@@ -95,7 +97,13 @@ class Strategy:
                 options["bucket_cap_mb"] = config.bucket_cap_mb
             ids = [device.index] if device.type == "cuda" else None
             inner = torch.compile(model) if compiled else model
-            return DistributedDataParallel(inner, device_ids=ids, **options), model
+            ddp = DistributedDataParallel(inner, device_ids=ids, **options)
+            if config.reduce_dtype in ("bfloat16", "float16"):  # PyTorch's own compress hooks: half the bytes on the wire
+                from torch.distributed.algorithms.ddp_comm_hooks import default_hooks
+
+                hook = default_hooks.bf16_compress_hook if config.reduce_dtype == "bfloat16" else default_hooks.fp16_compress_hook
+                ddp.register_comm_hook(None, hook)
+            return ddp, model
         if self.kind == "fsdp":
             from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
@@ -104,10 +112,23 @@ class Strategy:
             policy = MixedPrecisionPolicy(param_dtype=param, reduce_dtype=reduce)
             reshard = config.reshard_after_forward is not False
             for unit in shard_units(model):
+                if compiled:  # each block compiled, then sharded (see compiles_step)
+                    unit.compile()
                 fully_shard(unit, mp_policy=policy, reshard_after_forward=reshard)
             fully_shard(model, mp_policy=policy, reshard_after_forward=reshard)
             return model, model
         return model, model
+
+    def compiles_step(self, compiled: bool) -> bool:
+        """Whether the trainer compiles its whole forward step (model + objective).
+
+        Not under FSDP2: a compiled step would trace into ``fully_shard``'s hooks, which
+        swap each block's parameters between shards and gathered tensors on every call;
+        Dynamo skips those hooks and keeps re-guarding the blocks around them. FSDP2 is
+        compiled as TorchTitan does it instead: each shard unit (a transformer block) is
+        compiled on its own before it is sharded (:meth:`wrap`), and the root's few
+        modules and the objective run eager between the all-gathers."""
+        return compiled and self.kind != "fsdp"
 
     def micro_batches(self, step: int, batch_size: int, accumulation: int) -> list[MicroBatch]:
         """This rank's micro-batches of optimiser step ``step``."""
