@@ -2,7 +2,14 @@
 
 A run seeds Python, NumPy and torch (CPU and CUDA) from its manifest seed before the
 model is built, so the initial weights are a function of the seed alone (the fidelity
-gate rebuilds them to get its reference). ``deterministic`` turns on
+gate rebuilds them to get its reference).
+
+Randomness inside a training step (dropout masks, any ``torch.rand`` of an objective) is
+drawn after :func:`seed_micro_batch` reseeds torch's generators for that micro-batch from
+(run seed, micro-batch index, first row) — the rows it trains. So each rank of a
+distributed run draws its own masks (it trains other rows), a resumed run draws the masks
+it would have drawn (on any number of ranks), and ranks that take whole micro-batches
+draw exactly the one-process run's masks: DDP with dropout gives the one-process losses. ``deterministic`` turns on
 ``torch.use_deterministic_algorithms`` (and the cuBLAS workspace setting it requires);
 together with the step-indexed data sampling and the RNG state saved in each checkpoint,
 a resumed CPU run continues bit for bit.
@@ -10,6 +17,7 @@ a resumed CPU run continues bit for bit.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from typing import Any
@@ -57,3 +65,20 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def micro_batch_seed(seed: int, index: int, first_row: int) -> int:
+    """The generator seed of one micro-batch: a 63-bit hash of (run seed, micro-batch index, first row)."""
+    digest = hashlib.blake2b(f"{seed}:{index}:{first_row}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & (2**63 - 1)
+
+
+def seed_micro_batch(seed: int, device: torch.device) -> None:
+    """Reseed torch's CPU generator and ``device``'s (a CUDA device's alone, not every GPU's) with ``seed``.
+
+    Setting a seed is host-side bookkeeping (no device synchronisation), cheap enough to do
+    before every micro-batch."""
+    torch.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        torch.cuda.default_generators[index].manual_seed(seed)

@@ -13,7 +13,8 @@ The trainer is a thin orchestrator of the collectors it owns:
   writes metrics and owns the display, checkpoints are DCP folders (``checkpoint/sharded.py``).
 
 Determinism: the micro-batch of optimiser step ``s`` is batch ``s·A + m`` of the train
-split (A = gradient_accumulation_steps), the lr is a function of ``s``, and every
+split (A = gradient_accumulation_steps), its dropout masks are drawn from a seed of
+(run seed, micro-batch, first row) (``seeding.py``), the lr is a function of ``s``, and every
 checkpoint carries the optimizer, scaler, stopping counters and RNG states — so a run
 killed at any point and resumed from its last checkpoint ends with the same weights, bit
 for bit on the CPU in deterministic mode.
@@ -37,7 +38,7 @@ from caramba.engine.train.metrics.finite import finite_metrics, finite_row
 from caramba.engine.train.metrics.recorder import Recorder
 from caramba.engine.train.optim import Schedule, build_optimizer, freeze
 from caramba.engine.train.precision import Precision
-from caramba.engine.train.seeding import rng_state, set_rng_state
+from caramba.engine.train.seeding import micro_batch_seed, rng_state, set_rng_state
 from caramba.engine.train.step import Stepper, use_compile
 from caramba.engine.train.stopping import Stopping
 
@@ -88,6 +89,7 @@ class StandardTrainer:
         total = self.stopping.max_steps if stopped is None else step
         self.display = Display(logging.instrument, job.console, total, step, job.run_id) if main else Quiet()
         accum, evals = train.gradient_accumulation_steps, logging.eval_every
+        seed = int(job.run.seed)  # type: ignore[arg-type]  # lowered runs carry one seed; dropout masks derive from it
         # A pageable host→device copy synchronises the stream before it starts (CUDA
         # semantics), which would stall the host every step: on CUDA batches are always
         # pinned (said once here, so nobody is surprised); there is no flag for it.
@@ -104,9 +106,10 @@ class StandardTrainer:
                 factor = self.schedule.factor(step) * self.divergence.lr_scale
                 for group in self.optimizer.param_groups:
                     group["lr"] = group["base_lr"] * factor
-                batches = [strategy.load(job.dataset, micro, train.batch_size, job.device, pin)
-                           for micro in strategy.micro_batches(step, train.batch_size, accum)]
-                loss, norm, metrics, count = strategy.reduce(*stepper.step(batches))
+                micros = strategy.micro_batches(step, train.batch_size, accum)
+                batches = [strategy.load(job.dataset, micro, train.batch_size, job.device, pin) for micro in micros]
+                seeds = [micro_batch_seed(seed, micro.index, micro.rows[0]) for micro in micros]
+                loss, norm, metrics, count = strategy.reduce(*stepper.step(batches, seeds))
                 step += 1
                 recorder.record(step, self.optimizer.param_groups[0]["lr"], loss, norm,
                                 {**metrics, "skipped": 1.0} if stepper.skipped else metrics, count)

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from caramba.engine.manifest.train import TrainConfig
 from caramba.engine.train.objective import Objective
 from caramba.engine.train.precision import Precision
+from caramba.engine.train.seeding import seed_micro_batch
 
 
 def use_compile(device: torch.device, apples_to_apples: bool, announce: Callable[[str], None]) -> bool:
@@ -65,13 +66,18 @@ class Stepper:
         result = self.objective(self.model, batch)
         return result.loss, result.metrics, result.count
 
-    def step(self, batches: list[dict[str, Tensor]]) -> tuple[Tensor, Tensor, dict[str, Any], int]:
-        """One optimiser step over the micro-batches; returns (mean loss, grad norm, metrics, count)."""
+    def step(self, batches: list[dict[str, Tensor]], seeds: list[int] | None = None) -> tuple[Tensor, Tensor, dict[str, Any], int]:
+        """One optimiser step over the micro-batches; returns (mean loss, grad norm, metrics, count).
+
+        ``seeds``: one per micro-batch; torch's generators are reseeded with it before its
+        forward (``seeding.seed_micro_batch``), so its dropout masks depend on which rows it is."""
         scaler, n = self.precision.scaler, len(batches)
         total: Tensor | None = None
         metrics: dict[str, Any] = {}
         count = 0
         for index, batch in enumerate(batches):
+            if seeds is not None:
+                seed_micro_batch(seeds[index], next(iter(batch.values())).device)
             with self.sync(index == n - 1):
                 with self.precision.autocast():
                     loss, micro, micro_count = self.forward(batch)

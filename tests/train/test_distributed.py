@@ -4,7 +4,10 @@ run resumes on one process and on two, ending with the uninterrupted run's weigh
 run-store entry and one set of artifacts however many ranks wrote them.
 
 The reference is the same manifest trained by one process with no distributed section
-(global batch 16 × 2 accumulation steps = 32 sequences per step on every side).
+(global batch 16 × 2 accumulation steps = 32 sequences per step on every side). Attention
+dropout is on (0.1): each micro-batch draws its masks from a seed of (run seed,
+micro-batch, first row), so rank 1 draws micro-batch 1's masks — the one process's — and a
+resumed run, on any number of ranks, draws the masks it would have drawn.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from tests.train.manifests import tiny
 STEPS, SAVE_EVERY = 40, 10
 LOGGING = {"instrument": "plain", "eval_every": 20, "eval_iters": 3}
 TRAIN = {"gradient_accumulation_steps": 2}
+DROPOUT = 0.1
 ARTIFACTS = ["checkpoints", "environment.json", "log.txt", "manifest.yml", "metrics.jsonl", "metrics.parquet", "status.json"]
 
 
@@ -43,7 +47,12 @@ def manifest(strategy: str | None) -> str:
     runtime: dict = {"save_every": SAVE_EVERY, "keep_last": 2}
     if strategy is not None:
         runtime["distributed"] = {"strategy": strategy}
-    return tiny(steps=STEPS, train=TRAIN, defaults={"runtime": runtime, "logging": LOGGING})
+    data = yaml.safe_load(tiny(steps=STEPS, train=TRAIN, defaults={"runtime": runtime, "logging": LOGGING}))
+    for block in data["targets"][0]["system"]["config"]["model"]["topology"]["layers"][0]["layers"]:
+        for layer in block["layers"]:
+            if layer["type"] == "AttentionLayer":
+                layer["dropout"] = DROPOUT
+    return yaml.safe_dump(data, sort_keys=False)
 
 
 def caramba(workspace: Path, *args: str) -> subprocess.Popen[str]:

@@ -10,13 +10,17 @@ weight ``aux_weight``. Logits are scored in float32 whatever the compute dtype.
 When the kernel dispatch runs ``linear_cross_entropy`` on Triton (CUDA) and the model can
 hand over its head's input (``TransformerModel.features``; a head without bias), the head
 and the loss are fused: the logits are never materialised (``kernels.linear_cross_entropy``,
-chunked; same loss and gradients). Otherwise the model's logits are scored as above.
+chunked; same loss and gradients). Otherwise the model's logits are scored as above — also
+for a model sharded by FSDP2: ``features`` would skip the ``fully_shard`` hooks of the
+model's forward that gather its sharded weights (DDP's wrapper has no ``features``, so a
+DDP run takes this path too; the trainer says so in its log).
 """
 
 from __future__ import annotations
 
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.distributed.fsdp import FSDPModule
 
 from caramba.engine.model.context import ForwardContext
 from caramba.engine.train.objective import ObjectiveResult
@@ -34,7 +38,8 @@ class NextTokenObjective:
         """Forward ``inputs`` and score the logits (B, T, V) against ``targets`` (B, T)."""
         ctx = ForwardContext()
         targets = batch["targets"]
-        if uses_triton("linear_cross_entropy", batch["inputs"]) and hasattr(model, "features"):
+        fusable = hasattr(model, "features") and not isinstance(model, FSDPModule)
+        if fusable and uses_triton("linear_cross_entropy", batch["inputs"]):
             hidden, head = model.features(batch["inputs"], ctx)
             if head.bias is not None:
                 raise ValueError("the fused head + cross-entropy supports a head without bias; set the head's bias: false")
