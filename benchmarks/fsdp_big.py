@@ -1,7 +1,7 @@
 """FSDP2 training of a model that does not fit one GPU: a few real steps on N GPUs, with
 each rank's loss and peak memory against the dry run's per-rank prediction.
 
-    python benchmarks/fsdp_big.py [--nproc 2] [--steps 6] [--set KEY=VALUE ...] [--out results.json]
+    python benchmarks/fsdp_big.py [--nproc 2] [--steps 6] [--eager] [--set KEY=VALUE ...] [--out results.json]
 
 The model is ``benchmarks/gpt2_124m.yml`` scaled up by ``--set`` (default: the 6.65 B
 configuration of docs/measurements.md — d_model 4096, 32 heads, d_ff 16384, 32 layers,
@@ -72,7 +72,7 @@ def predict(workspace: Path, sets: list[str], nproc: int) -> dict[str, dict[str,
     return out
 
 
-def rank_main(workspace: Path, sets: list[str], steps: int, out: Path | None, device_type: str) -> None:
+def rank_main(workspace: Path, sets: list[str], steps: int, out: Path | None, device_type: str, eager: bool) -> None:
     """One rank: build on the GPU, shard, train ``steps`` steps, report loss and memory."""
     import torch.distributed as dist
 
@@ -98,7 +98,9 @@ def rank_main(workspace: Path, sets: list[str], steps: int, out: Path | None, de
     params = sum(p.numel() for p in model.parameters())
     say(f"built {params / 1e9:.2f} B parameters on each GPU in {time.perf_counter() - begin:.1f} s")
     strategy = Strategy(ctx)
-    compiled_step = use_compile(device, False, say)
+    compiled_step = False if eager else use_compile(device, False, say)
+    if eager:
+        say("torch.compile: off (--eager: the dry run's activation estimate is the eager graph's saved tensors)")
     forward, model = strategy.wrap(model, device, compiled_step)
     if cuda:
         torch.cuda.synchronize(device)
@@ -122,8 +124,9 @@ def rank_main(workspace: Path, sets: list[str], steps: int, out: Path | None, de
         loss_value, norm_value = float(loss.item()), float(norm.item())
         seconds = time.perf_counter() - start
         rows.append({"step": step + 1, "loss": loss_value, "grad_norm": norm_value, "seconds": seconds, "tokens": count})
+        peak = torch.cuda.max_memory_allocated(device) / GIB if cuda else 0.0
         say(f"step {step + 1}: loss {loss_value:.4f}  grad norm {norm_value:.3f}  {seconds:.2f} s  "
-            f"{count / seconds:,.0f} tokens/s (all ranks)")
+            f"{count / seconds:,.0f} tokens/s (all ranks)  rank 0 peak {peak:.2f} GiB")
     memory = {"rank": ctx.rank, "peak_allocated": torch.cuda.max_memory_allocated(device) if cuda else 0,
               "peak_reserved": torch.cuda.max_memory_reserved(device) if cuda else 0, "sharded_weights": sharded,
               "device_total": torch.cuda.get_device_properties(device).total_memory if cuda else 0}
@@ -146,12 +149,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6, help="optimiser steps to train")
     parser.add_argument("--set", dest="sets", action="append", default=None, help="manifest overrides (default: the 6.65 B model)")
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
+    parser.add_argument("--eager", action="store_true", help="no torch.compile (default: the trainer's choice)")
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"], help="cpu: a gloo smoke run (with --set for a small model)")
     parser.add_argument("--rank-of", type=Path, default=None, help=argparse.SUPPRESS)  # internal: the workspace, in a rank
     args = parser.parse_args()
     sets = args.sets if args.sets is not None else BIG
     if args.rank_of is not None:
-        rank_main(args.rank_of, sets, args.steps, args.out, args.device)
+        rank_main(args.rank_of, sets, args.steps, args.out, args.device, args.eager)
         return
     if args.device == "cuda" and torch.cuda.device_count() < args.nproc:
         sys.exit(f"this benchmark needs {args.nproc} CUDA GPUs (found {torch.cuda.device_count()})")
@@ -165,7 +169,7 @@ def main() -> None:
                 "targets[0].runs[0].train.schedule.warmup_steps=2"]
         predicted = predict(workspace, sets, args.nproc)
         out = args.out.resolve() if args.out is not None else workspace / "result.json"
-        command = ["--standalone", f"--nproc-per-node={args.nproc}", str(Path(__file__).resolve()), "--steps", str(args.steps), "--device", args.device,
+        command = ["--standalone", f"--nproc-per-node={args.nproc}", str(Path(__file__).resolve()), "--steps", str(args.steps), "--device", args.device, *(["--eager"] if args.eager else []),
                    "--rank-of", str(workspace), "--out", str(out), *(a for s in sets for a in ("--set", s))]
         run(get_args_parser().parse_args(command))
         result = json.loads(out.read_text())
