@@ -61,9 +61,9 @@ OPS: dict[str, KernelOp] = {op.name: op for op in (
                    "take SDPA",
              held_back="its Triton kernel measured slower than SDPA's causal path on an H200 (fwd+bwd 5.6 vs "
                        "4.3 ms at 16k, docs/measurements.md)"),
-    KernelOp("kv_decode", KV_DECODE, "one decode step of (GQA) attention over q8/q4 codes dequantised in registers",
+    KernelOp("kv_decode", KV_DECODE, "one decode step of (GQA or DBA) attention over q8/q4 codes dequantised in registers",
              "caramba.kernels.kv_decode.kernel",
-             scope="decode steps of standard/GQA attention with a power-of-two block size; prefill, DBA decode "
+             scope="decode steps of standard/GQA and DBA attention with a power-of-two block size; prefill "
                    "and other block sizes dequantise the history in PyTorch"),
 )}
 

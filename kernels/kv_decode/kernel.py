@@ -1,6 +1,7 @@
 """Decode attention over a q8/q4 KV cache, dequantising in registers (flash-decoding, split-K).
 
-For one new query per head (GQA: G = H / H_kv query heads share a key/value head) and a
+For one new query per head (GQA: G = H / H_kv query heads share a key/value head; DBA adds
+a second query/key part, the geometric one, whose scores add to the semantic ones) and a
 cache of L tokens stored as block-wise codes c and float16 scales s (``engine/infer/cache/
 quant.py``: x̂ = s_⌊d/b⌋ · c, q4 codes packed two per byte, stored + 8):
 
@@ -69,41 +70,53 @@ def _tile(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, K
 
 
 @triton.jit
-def _kv_decode_kernel(Q, K, KS, V, VS, PM, PL, PACC, sqb, sqh, skb, skh, skn, skd, sksb, sksh, sksn,
-                      svb, svh, svn, svd, svsb, svsh, svsn, L, H_KV, G, D, scale, span, slot0, SLOTS,
-                      K_KIND: tl.constexpr, V_KIND: tl.constexpr, QBLOCK: tl.constexpr, BLOCK_G: tl.constexpr,
-                      BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr):
+def _kv_decode_kernel(Q, K, KS, Q2, K2, KS2, V, VS, PM, PL, PACC, sqb, sqh, skb, skh, skn, skd, sksb, sksh, sksn,
+                      sq2b, sq2h, sk2b, sk2h, sk2n, sk2d, sks2b, sks2h, sks2n,
+                      svb, svh, svn, svd, svsb, svsh, svsn, L, H_KV, G, DK, DK2, DV, scale, scale2, span, slot0,
+                      SLOTS, K_KIND: tl.constexpr, K2_KIND: tl.constexpr, V_KIND: tl.constexpr,
+                      HAS_K2: tl.constexpr, QBLOCK: tl.constexpr, BLOCK_G: tl.constexpr, BLOCK_N: tl.constexpr,
+                      BLOCK_DK: tl.constexpr, BLOCK_DK2: tl.constexpr, BLOCK_DV: tl.constexpr):
     bh = tl.program_id(0)
     split = tl.program_id(1)
     b, hk = (bh // H_KV).to(tl.int64), (bh % H_KV).to(tl.int64)
     g = tl.arange(0, BLOCK_G)
-    d = tl.arange(0, BLOCK_D)
-    q_mask = (g < G)[:, None] & (d < D)[None, :]
-    q = tl.load(Q + b * sqb + (hk * G + g)[:, None] * sqh + d[None, :], mask=q_mask, other=0.0).to(tl.float32)
-    q = (q * scale).to(tl.float16)
+    heads = (hk * G + g)[:, None]
+    dk = tl.arange(0, BLOCK_DK)
+    q = tl.load(Q + b * sqb + heads * sqh + dk[None, :], mask=(g < G)[:, None] & (dk < DK)[None, :], other=0.0)
+    q = (q.to(tl.float32) * scale).to(tl.float16)
+    if HAS_K2:
+        dk2 = tl.arange(0, BLOCK_DK2)
+        q2 = tl.load(Q2 + b * sq2b + heads * sq2h + dk2[None, :], mask=(g < G)[:, None] & (dk2 < DK2)[None, :],
+                     other=0.0)
+        q2 = (q2.to(tl.float32) * scale2).to(tl.float16)
     m = tl.full([BLOCK_G], -1e30, tl.float32)
     l = tl.zeros([BLOCK_G], tl.float32)
-    acc = tl.zeros([BLOCK_G, BLOCK_D], tl.float32)
+    acc = tl.zeros([BLOCK_G, BLOCK_DV], tl.float32)
     first = split * span
     for start in range(first, first + span, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
         n_mask = (n < L) & (n < first + span)
-        k = _tile(K, KS, b * skb + hk * skh, b * sksb + hk * sksh, skn, skd, sksn, n, n_mask, D, K_KIND, QBLOCK,
-                  BLOCK_N, BLOCK_D)
+        k = _tile(K, KS, b * skb + hk * skh, b * sksb + hk * sksh, skn, skd, sksn, n, n_mask, DK, K_KIND, QBLOCK,
+                  BLOCK_N, BLOCK_DK)
         s = tl.dot(q, tl.trans(k))
+        if HAS_K2:  # DBA: the geometric keys' scores add to the semantic ones
+            k2 = _tile(K2, KS2, b * sk2b + hk * sk2h, b * sks2b + hk * sks2h, sk2n, sk2d, sks2n, n, n_mask, DK2,
+                       K2_KIND, QBLOCK, BLOCK_N, BLOCK_DK2)
+            s += tl.dot(q2, tl.trans(k2))
         s = tl.where(n_mask[None, :], s, float("-inf"))
         m_new = tl.maximum(m, tl.max(s, axis=1))
         alpha = tl.exp(m - m_new)
         p = tl.exp(s - m_new[:, None])
         l = l * alpha + tl.sum(p, axis=1)
-        v = _tile(V, VS, b * svb + hk * svh, b * svsb + hk * svsh, svn, svd, svsn, n, n_mask, D, V_KIND, QBLOCK,
-                  BLOCK_N, BLOCK_D)
+        v = _tile(V, VS, b * svb + hk * svh, b * svsb + hk * svsh, svn, svd, svsn, n, n_mask, DV, V_KIND, QBLOCK,
+                  BLOCK_N, BLOCK_DV)
         acc = acc * alpha[:, None] + tl.dot(p.to(tl.float16), v)
         m = m_new
     row = (bh * SLOTS + slot0 + split) * G + g          # only the G real query rows are kept
+    dv = tl.arange(0, BLOCK_DV)
     tl.store(PM + row, m, mask=g < G)
     tl.store(PL + row, l, mask=g < G)
-    tl.store(PACC + row[:, None] * D + d[None, :], acc, mask=q_mask)
+    tl.store(PACC + row[:, None] * DV + dv[None, :], acc, mask=(g < G)[:, None] & (dv < DV)[None, :])
 
 
 @triton.jit
@@ -134,13 +147,16 @@ class Segment:
 
     ``k``/``v``: (B, H_kv, ≥L, D) dense, (B, H_kv, ≥L, D) int8 for q8, (B, H_kv, ≥L, D/2)
     uint8 for q4; ``k_scales``/``v_scales``: (B, H_kv, ≥L, D/b) float16, or None when dense.
-    Only the first ``length`` tokens are read.
+    ``k2`` (with ``k2_scales``, ``k2_kind``) is DBA's second key part (the geometric keys),
+    scored against ``kv_decode``'s ``q2``. Only the first ``length`` tokens are read.
     """
 
     def __init__(self, k: Tensor, k_scales: Tensor | None, k_kind: str, v: Tensor, v_scales: Tensor | None,
-                 v_kind: str, length: int) -> None:
+                 v_kind: str, length: int, k2: Tensor | None = None, k2_scales: Tensor | None = None,
+                 k2_kind: str = "dense") -> None:
         self.k, self.k_scales, self.k_kind = k, k_scales, k_kind
         self.v, self.v_scales, self.v_kind = v, v_scales, v_kind
+        self.k2, self.k2_scales, self.k2_kind = k2, k2_scales, k2_kind
         self.length = length
 
 
@@ -161,19 +177,36 @@ def config(length: int, units: int, sms: int) -> tuple[int, int, int, int]:
 
 
 
-def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float) -> Tensor:
-    """Attention of q (B, H, 1, D) over the concatenation of ``segments`` → (B, H, 1, D) in q's dtype."""
+def _width(t: Tensor, kind: str) -> int:
+    """Head width of a cached tensor (q4 packs two values a byte)."""
+    return t.shape[-1] * (2 if kind == "q4" else 1)
+
+
+def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float, q2: Tensor | None = None,
+              scale2: float = 1.0) -> Tensor:
+    """Attention of q (B, H, 1, D) over the concatenation of ``segments`` → (B, H, 1, D_v) in q's dtype.
+
+    DBA passes its semantic query as ``q`` and its geometric query as ``q2`` (scales a and b):
+    scores are scale · q·k + scale2 · q2·k2, every segment then carrying its ``k2``.
+    """
     b, h, t, dim = q.shape
     h_kv = segments[0].k.shape[1]
     if t != 1 or h % h_kv:
         raise ValueError(f"kv_decode: one query per head and H divisible by H_kv expected; got q {tuple(q.shape)}, "
                          f"H_kv {h_kv}")
+    if q2 is not None and any(seg.k2 is None for seg in segments):
+        raise ValueError("kv_decode: with a second query part (q2) every segment needs its k2")
     group = h // h_kv
-    if block_size & (block_size - 1) or block_size > max(16, next_power_of_2(dim)):
-        raise ValueError(f"kv_decode: the quantisation block size must be a power of two ≤ the head width; "
-                         f"got {block_size} for width {dim}")
+    dim2 = q2.shape[-1] if q2 is not None else 0
+    dim_v = _width(segments[0].v, segments[0].v_kind)
+    for width in (dim, dim_v) + ((dim2,) if q2 is not None else ()):
+        if block_size & (block_size - 1) or block_size > max(16, next_power_of_2(width)):
+            raise ValueError(f"kv_decode: the quantisation block size must be a power of two ≤ the head width; "
+                             f"got {block_size} for width {width}")
     q = q if q.stride(-1) == 1 else q.contiguous()
-    block_g, block_d = max(16, next_power_of_2(group)), max(16, next_power_of_2(dim))
+    q2 = q2 if q2 is None or q2.stride(-1) == 1 else q2.contiguous()
+    block_g = max(16, next_power_of_2(group))
+    block_dk, block_dk2, block_dv = (max(16, next_power_of_2(w)) for w in (dim, max(dim2, 1), dim_v))
     sms = torch.cuda.get_device_properties(q.device).multi_processor_count if q.is_cuda else 1
     plans = []
     for seg in segments:
@@ -187,18 +220,22 @@ def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float)
     slots = sum(p[1] for p in plans)
     pm = torch.empty((b * h_kv, slots, group), dtype=torch.float32, device=q.device)
     pl = torch.empty_like(pm)
-    pacc = torch.empty((b * h_kv, slots, group, dim), dtype=torch.float32, device=q.device)
+    pacc = torch.empty((b * h_kv, slots, group, dim_v), dtype=torch.float32, device=q.device)
     slot0 = 0
     for seg, splits, span, block_n, warps, stages in plans:
-        ks, vs = _scale_strides(seg.k_scales), _scale_strides(seg.v_scales)
+        k2 = seg.k2 if q2 is not None and seg.k2 is not None else seg.k
+        k2_scales = seg.k2_scales if q2 is not None else None
         _kv_decode_kernel[(b * h_kv, splits)](
-            q, seg.k, seg.k_scales if seg.k_scales is not None else seg.k, seg.v,
-            seg.v_scales if seg.v_scales is not None else seg.v, pm, pl, pacc, q.stride(0), q.stride(1),
-            *seg.k.stride(), *ks, *seg.v.stride(), *vs, seg.length, h_kv, group, dim, scale, span, slot0, slots,
-            K_KIND=KINDS[seg.k_kind], V_KIND=KINDS[seg.v_kind], QBLOCK=block_size, BLOCK_G=block_g,
-            BLOCK_N=block_n, BLOCK_D=block_d, num_warps=warps, num_stages=stages)
+            q, seg.k, seg.k_scales if seg.k_scales is not None else seg.k, q2 if q2 is not None else q, k2,
+            k2_scales if k2_scales is not None else k2, seg.v, seg.v_scales if seg.v_scales is not None else seg.v,
+            pm, pl, pacc, q.stride(0), q.stride(1), *seg.k.stride(), *_scale_strides(seg.k_scales),
+            *(q2.stride()[:2] if q2 is not None else (0, 0)), *k2.stride(), *_scale_strides(k2_scales),
+            *seg.v.stride(), *_scale_strides(seg.v_scales), seg.length, h_kv, group, dim, dim2, dim_v, scale, scale2,
+            span, slot0, slots, K_KIND=KINDS[seg.k_kind], K2_KIND=KINDS[seg.k2_kind] if q2 is not None else 0,
+            V_KIND=KINDS[seg.v_kind], HAS_K2=q2 is not None, QBLOCK=block_size, BLOCK_G=block_g, BLOCK_N=block_n,
+            BLOCK_DK=block_dk, BLOCK_DK2=block_dk2, BLOCK_DV=block_dv, num_warps=warps, num_stages=stages)
         slot0 += splits
-    out = torch.empty((b, h, 1, dim), dtype=q.dtype, device=q.device)
-    _merge_kernel[(b * h_kv,)](pm, pl, pacc, out, out.stride(0), out.stride(1), h_kv, group, dim, slots,
-                               BLOCK_G=block_g, BLOCK_D=block_d, num_warps=4)
+    out = torch.empty((b, h, 1, dim_v), dtype=q.dtype, device=q.device)
+    _merge_kernel[(b * h_kv,)](pm, pl, pacc, out, out.stride(0), out.stride(1), h_kv, group, dim_v, slots,
+                               BLOCK_G=block_g, BLOCK_D=block_dv, num_warps=4)
     return out

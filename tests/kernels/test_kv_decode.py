@@ -78,3 +78,60 @@ def test_attention_decodes_through_the_quantised_cache_kernel(monkeypatch) -> No
         got = generate(everywhere)
     assert everywhere.asked.count("kv_decode") == 4, "each decode step must take the fused kernel"
     torch.testing.assert_close(got, ref, rtol=2e-3, atol=2e-3)
+
+
+def test_kv_decode_dba_two_key_parts_match_float64_reference(generator) -> None:
+    """DBA: a·q_sem·k_sem + b·q_geo·k_geo over q8 semantic keys, q4 geometric keys, q8 values, a dense window."""
+    b, h, h_kv, n, window, ds, dg, dv, block = 1, 4, 2, 70, 3, 16, 32, 48, 16
+    q_sem, q_geo = randn(generator, b, h, 1, ds, dtype=torch.bfloat16), randn(generator, b, h, 1, dg, dtype=torch.bfloat16)
+    k_sem, k_geo = randn(generator, b, h_kv, n, ds, dtype=torch.float32), randn(generator, b, h_kv, n, dg, dtype=torch.float32)
+    v = randn(generator, b, h_kv, n, dv, dtype=torch.float32)
+    (ks_c, ks_s), (kg_c, kg_s), (v_c, v_s) = quantize(k_sem, "q8", block), quantize(k_geo, "q4", block), quantize(v, "q8", block)
+    windows = [randn(generator, b, h_kv, window, d, dtype=torch.bfloat16) for d in (ds, dg, dv)]
+    segments = [Segment(ks_c, ks_s, "q8", v_c, v_s, "q8", n, kg_c, kg_s, "q4"),
+                Segment(windows[0], None, "dense", windows[2], None, "dense", window, windows[1], None, "dense")]
+    a, bb = ds ** -0.5, dg ** -0.5
+    out = kv_decode(q_sem, segments, block, a, q_geo, bb)
+
+    k_sem64 = torch.cat([dequantize(ks_c, ks_s, "q8", block, torch.float64), windows[0].double()], 2)
+    k_geo64 = torch.cat([dequantize(kg_c, kg_s, "q4", block, torch.float64), windows[1].double()], 2)
+    v64 = torch.cat([dequantize(v_c, v_s, "q8", block, torch.float64), windows[2].double()], 2)
+    group = h // h_kv
+    scores = (a * q_sem.double() @ k_sem64.repeat_interleave(group, 1).transpose(-1, -2)
+              + bb * q_geo.double() @ k_geo64.repeat_interleave(group, 1).transpose(-1, -2))
+    ref = torch.softmax(scores, -1) @ v64.repeat_interleave(group, 1)
+    assert out.shape == (b, h, 1, dv)
+    assert_close("out", out, ref, torch.bfloat16)
+
+
+def test_dba_decodes_through_the_quantised_cache_kernel(monkeypatch) -> None:
+    """A DBA layer (GQA, null key/value, gate) decoding from a q8 cache gives the PyTorch path's outputs via kv_decode."""
+    from caramba.engine.infer.cache.model import ModelCache
+    from caramba.engine.infer.cache.policy import CachePolicy
+    from caramba.engine.model.context import ForwardContext
+    from caramba.engine.model.layers.attention_decoupled import DecoupledAttention
+    from caramba.kernels import dispatch
+    from caramba.kernels.dispatch import choose
+    from caramba.kernels.registry import OPS
+    from tests.kernels.conftest import DEVICE, Everywhere
+
+    torch.manual_seed(0)
+    layer = DecoupledAttention(64, 4, sem_dim=64, geo_dim=64, n_kv_heads=2, null_attn=True, gate=True).to(DEVICE)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    x = torch.randn(1, 8, 64, device=DEVICE)
+
+    def generate(plan) -> torch.Tensor:
+        monkeypatch.setattr(dispatch, "plan", lambda: plan)
+        cache = ModelCache(CachePolicy(kind="q8", block_size=16, residual_window=2))
+        outs = [layer(x[:, :5], ForwardContext(start_pos=0, cache=cache))]
+        outs += [layer(x[:, t:t + 1], ForwardContext(start_pos=t, cache=cache)) for t in range(5, 8)]
+        return torch.cat(outs, dim=1)
+
+    with torch.no_grad():
+        ref = generate(choose("cpu", None, False))
+        everywhere = Everywhere("cuda", frozenset(OPS))
+        got = generate(everywhere)
+    assert everywhere.asked.count("kv_decode") == 3, "each decode step must take the fused kernel"
+    torch.testing.assert_close(got, ref, rtol=3e-3, atol=3e-3)

@@ -57,41 +57,53 @@ class ModelCache:
             from caramba.kernels.dispatch import plan
 
             if quantised and "kv_decode" in plan().triton and key[1].startswith("cuda"):
-                path = ("decode steps of standard/GQA attention through the fused Triton kv_decode kernel "
-                        "(power-of-two block sizes); prefill, DBA layers and other block sizes dequantise in PyTorch")
+                path = ("decode steps of standard/GQA and DBA attention through the fused Triton kv_decode kernel "
+                        "(power-of-two block sizes); prefill and other block sizes dequantise in PyTorch")
             else:
                 path = "PyTorch block-wise quantisation" if quantised else "PyTorch dense"
             log.info("KV cache %s: %s path on %s", key[0], path, key[1])
 
-    def attend(self, layer: nn.Module, q: Tensor, tensors: dict[str, Tensor], scale: float) -> Tensor | None:
+    def attend(self, layer: nn.Module, q: Tensor, tensors: dict[str, Tensor], scale: float, q2: Tensor | None = None,
+               scale2: float = 1.0, null: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor | None:
         """One decode step through the fused q8/q4 kernel, or None when it does not apply.
 
         Applies when the dispatch runs ``kv_decode`` on Triton (CUDA), one query per head,
-        the layer caches exactly ``k`` and ``v`` and both are quantised with a power-of-two
-        block size (standard/GQA attention after its prefill). Then k and v are appended without dequantising the
-        history and the attention output (B, H, 1, D) is returned; otherwise the caller
-        uses ``update`` and its own attention, as before.
+        the layer caches exactly ``k``, ``v`` (standard/GQA) or ``k_sem``, ``k_geo``, ``v``
+        (DBA: its geometric query is ``q2``, scaled by ``scale2``) and all of them are
+        quantised with a power-of-two block size (decode steps after the prefill). Then the
+        step's tensors are appended without dequantising the history and the attention
+        output (B, H, 1, D_v) is returned; otherwise the caller uses ``update`` and its own
+        attention, as before. ``null`` is DBA's learned null key (semantic, geometric
+        parts) and value, each (H_kv, 1, ·), attended as one more dense position.
         """
         from caramba.kernels.dispatch import uses_triton
 
+        names = ("k", "v") if q2 is None else ("k_sem", "k_geo", "v")
         slot = self.slots.get(layer)
-        if slot is None or q.shape[-2] != 1 or slot.keys() != {"k", "v"} or tensors.keys() != {"k", "v"}:
+        if slot is None or q.shape[-2] != 1 or tuple(slot) != names or tuple(tensors) != names:
             return None
-        k, v = slot["k"], slot["v"]
-        if not (isinstance(k, QuantizedCache) and isinstance(v, QuantizedCache)) or not _power_of_two(k.block_size):
+        stores = [slot[name] for name in names]
+        if not all(isinstance(s, QuantizedCache) for s in stores) or not _power_of_two(stores[0].block_size):
             return None
         if not uses_triton("kv_decode", q):
             return None
         from caramba.kernels.kv_decode import Segment, kv_decode
 
-        k.push(tensors["k"])
-        v.push(tensors["v"])
+        for store, name in zip(stores, names, strict=True):
+            store.push(tensors[name])
+        k, v, k2 = stores[0], stores[-1], (stores[1] if q2 is not None else None)
         segments = []
         if k.quantised:
-            segments.append(Segment(k.codes, k.scales, k.kind, v.codes, v.scales, v.kind, k.quantised))  # type: ignore[arg-type]
+            second = (k2.codes, k2.scales, k2.kind) if k2 is not None else ()
+            segments.append(Segment(k.codes, k.scales, k.kind, v.codes, v.scales, v.kind, k.quantised, *second))  # type: ignore[arg-type]
         if k.window is not None and v.window is not None:
-            segments.append(Segment(k.window, None, "dense", v.window, None, "dense", k.window.shape[2]))
-        return kv_decode(q, segments, self.policy.block_size, scale)
+            second = (k2.window, None, "dense") if k2 is not None else ()
+            segments.append(Segment(k.window, None, "dense", v.window, None, "dense", k.window.shape[2], *second))  # type: ignore[arg-type]
+        if null is not None:
+            batch = q.shape[0]
+            nk, nk2, nv = (t.to(q.dtype)[None].expand(batch, -1, -1, -1) for t in null)
+            segments.append(Segment(nk, None, "dense", nv, None, "dense", 1, nk2, None, "dense"))
+        return kv_decode(q, segments, self.policy.block_size, scale, q2, scale2)
 
     def update(self, layer: nn.Module, tensors: dict[str, Tensor]) -> tuple[Tensor, ...]:
         """Append this step's tensors to ``layer``'s slot; return each full history, in order."""

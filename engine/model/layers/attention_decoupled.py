@@ -23,7 +23,9 @@ multiplies each head's output by 2·σ(W_g x), with W_g = 0 at init (identity at
 Kernel path: prefill and training without attention dropout (queries as long as keys) run
 ``kernels.dba_attention`` when the dispatch chooses it — the two score terms summed inside one
 flash-style Triton kernel, GQA and the null key included, no concatenated q/k written. Decode
-steps, chunks after cached history and dropout take the SDPA path below.
+steps over a q8/q4 cache run ``kernels.kv_decode`` through ``ModelCache.attend`` (both score
+terms and the null key in one pass over the codes); other decode steps, chunks after cached
+history and dropout take the SDPA path below.
 
 Shapes: x (B, T, d_model) → q_sem (B, H, T, ds), q_geo (B, H, T, dg), v (B, H_kv, T, dv)
 → out (B, T, d_model).
@@ -108,6 +110,14 @@ class DecoupledAttention(nn.Module):
         start = ctx.start_pos if ctx is not None else 0
         q_sem, q_geo, k_sem, k_geo, v = self.project(x, start)
         if ctx is not None and ctx.cache is not None:
+            attend = getattr(ctx.cache, "attend", None)  # ModelCache: q8/q4 decode through kernels.kv_decode
+            if attend is not None:
+                null = None if self.null_k is None or self.null_v is None else (
+                    self.null_k[..., :self.sem_head], self.null_k[..., self.sem_head:], self.null_v)
+                fused = attend(self, q_sem, {"k_sem": k_sem, "k_geo": k_geo, "v": v}, self.sem_head ** -0.5,
+                               q_geo, self.geo_head ** -0.5, null)
+                if fused is not None:
+                    return self._output(x, fused)
             k_sem, k_geo, v = ctx.cache.update(self, {"k_sem": k_sem, "k_geo": k_geo, "v": v})
         dropout = self.dropout if self.training else 0.0
         if dropout == 0.0 and k_sem.shape[-2] == t and uses_triton("dba_attention", q_sem):
