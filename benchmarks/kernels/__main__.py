@@ -61,8 +61,9 @@ TITLES = {
     "dba_attention": " (batch 1, 16 heads, 4 KV heads; × ref: the first SDPA standard-attention row over the row's)",
     "dba_layer": " (one attention layer, batch 1; × ref: GQA's time over the row's)",
     "kv_decode": " (fwd = launched, fwd+bwd = CUDA-graph replay; ref = fp16 SDPA over a dense cache)",
+    "kv_decode_dba": " (DBA, batch 1, 16 heads / 4 KV heads; fwd = launched, fwd+bwd = graph replay)",
 }
-REFERENCE = {"dba_attention": "standard attn", "dba_layer": "GQA", "kv_decode": "eager"}
+REFERENCE = {"dba_attention": "standard attn", "dba_layer": "GQA", "kv_decode": "eager", "kv_decode_dba": "eager"}
 
 
 def run(op: str, args: argparse.Namespace) -> list[dict[str, object]]:
@@ -75,7 +76,7 @@ def run(op: str, args: argparse.Namespace) -> list[dict[str, object]]:
     if op == "dba_attention":
         return dba_attention.rows([int(c) for c in listed(args.contexts)], listed(args.dba_configs))
     if op == "kv_decode":
-        return kv_decode.rows(configs=listed(args.decode_configs))
+        return kv_decode.rows(configs=listed(args.decode_configs)) + kv_decode.dba_rows()
     raise SystemExit(f"unknown op {op!r}; valid: {', '.join(OPS)}")
 
 

@@ -61,3 +61,43 @@ def rows(t: int = 8192, configs: list[str] | None = None) -> list[dict[str, obje
             finally:
                 decode_kernel.config = shipped
     return out
+
+
+def dba_rows(t: int = 16384) -> list[dict[str, object]]:
+    """One DBA decode step at the dba_vs_gqa GPU shape: batch 1, 16 heads over 4 KV heads, 16 + 16 q/k, 64 v.
+
+    Rows: fp16 SDPA over the dense concatenated cache (DBA's PyTorch decode path on a bf16/fp16
+    cache), the q8/q4 PyTorch path (dequantise the three tensors, concatenate, SDPA) and the
+    fused kernel with both key parts; as in ``rows``, "fwd" launched and "fwd+bwd" graph-replayed.
+    """
+    from caramba.engine.infer.cache.quant import dequantize, quantize
+    from caramba.kernels.kv_decode import Segment, kv_decode
+
+    h, h_kv, ds, dg, dv, block = 16, 4, 16, 16, 64, 16
+    q_sem, q_geo = (torch.randn(1, h, 1, d, device="cuda", dtype=torch.float16) for d in (ds, dg))
+    k_sem, k_geo, v = (torch.randn(1, h_kv, t, d, device="cuda", dtype=torch.float16) for d in (ds, dg, dv))
+    a, b = ds ** -0.5, dg ** -0.5
+    q = torch.cat([q_sem * a, q_geo * b], -1)
+    out: list[dict[str, object]] = []
+
+    def add(impl: str, fn: Fn, nbytes: float) -> None:
+        launched, replayed = ms(fn), graph_ms(fn)
+        out.append({"op": f"kv_decode_dba T={t}", "impl": impl, "fwd ms": launched, "fwd TB/s": nbytes / launched / 1e9,
+                    "fwd+bwd ms": replayed, "fwd+bwd TB/s": nbytes / replayed / 1e9, "peak GiB": peak(fn)})
+
+    dense = sum(x.numel() * 2 for x in (k_sem, k_geo, v))
+    add("eager fp16 SDPA (concat q/k)", lambda: F.scaled_dot_product_attention(
+        q, torch.cat([k_sem, k_geo], -1), v, scale=1.0, enable_gqa=True), dense)
+    ref = F.scaled_dot_product_attention(q, torch.cat([k_sem, k_geo], -1), v, scale=1.0, enable_gqa=True).float()
+    for kind in ("q8", "q4"):
+        codes = [quantize(x, kind, block) for x in (k_sem, k_geo, v)]
+        nbytes = sum(c.numel() * c.element_size() + s.numel() * s.element_size() for c, s in codes)
+        (sc, ss), (gc, gs), (vc, vs) = codes
+        add(f"{kind} PyTorch (dequantise + concat + SDPA)", lambda: F.scaled_dot_product_attention(
+            q, torch.cat([dequantize(sc, ss, kind, block, q.dtype), dequantize(gc, gs, kind, block, q.dtype)], -1),
+            dequantize(vc, vs, kind, block, q.dtype), scale=1.0, enable_gqa=True), nbytes)
+        segment = [Segment(sc, ss, kind, vc, vs, kind, t, gc, gs, kind)]
+        step = lambda: kv_decode(q_sem, segment, block, a, q_geo, b)  # noqa: E731
+        error = ((step().float() - ref).norm() / ref.norm()).item()
+        add(f"{kind} caramba (rel. error vs fp16 {error:.1e})", step, nbytes)
+    return out
