@@ -37,6 +37,7 @@ from caramba.kernels.launch import next_power_of_2
 
 KINDS = {"dense": 0, "q8": 1, "q4": 2}
 BLOCK_N = 64
+MIN_Q4_WIDTH = 32  # a 16-wide q4 head (8 bytes a row) gave relative error 2.2 on an H200 while correct on the CPU
 TOKENS_PER_PROGRAM = 256  # sequence span of one program (more programs when the grid would not fill the GPU)
 
 
@@ -203,6 +204,11 @@ def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float,
         if block_size & (block_size - 1) or block_size > max(16, next_power_of_2(width)):
             raise ValueError(f"kv_decode: the quantisation block size must be a power of two ≤ the head width; "
                              f"got {block_size} for width {width}")
+    narrow = [w for w, kind in ((dim, segments[0].k_kind), (dim_v, segments[0].v_kind), (dim2, segments[0].k2_kind))
+              if kind == "q4" and w < MIN_Q4_WIDTH]
+    if narrow:
+        raise ValueError(f"kv_decode: q4 tensors narrower than {MIN_Q4_WIDTH} values a head (got {narrow[0]}) are not "
+                         "supported (measured wrong on an H200 at width 16); their decode takes the PyTorch path")
     q = q if q.stride(-1) == 1 else q.contiguous()
     q2 = q2 if q2 is None or q2.stride(-1) == 1 else q2.contiguous()
     block_g = max(16, next_power_of_2(group))

@@ -43,6 +43,14 @@ def test_kv_decode_matches_float64_reference(b, h, h_kv, n, window, d, block, k_
     assert_close("out", out, reference(q, k_all, v_all, scale), torch.bfloat16)
 
 
+def test_kv_decode_refuses_narrow_q4_heads(generator) -> None:
+    """16-wide q4 heads measured wrong on an H200: the kernel refuses them, naming the width."""
+    q = randn(generator, 1, 2, 1, 16, dtype=torch.float32)
+    codes, scales = quantize(randn(generator, 1, 2, 4, 16, dtype=torch.float32), "q4", 16)
+    with pytest.raises(ValueError, match="narrower than 32 values a head \\(got 16\\)"):
+        kv_decode(q, [Segment(codes, scales, "q4", codes, scales, "q4", 4)], 16, 0.1)
+
+
 def test_kv_decode_rejects_a_block_size_it_cannot_tile(generator) -> None:
     q = randn(generator, 1, 2, 1, 48, dtype=torch.float32)
     k_codes, k_scales = quantize(randn(generator, 1, 2, 4, 48, dtype=torch.float32), "q8", 12)
