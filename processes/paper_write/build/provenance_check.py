@@ -4,7 +4,8 @@ Every numeric literal (:mod:`~caramba.processes.paper_write.build.literals`) lef
 prose after the non-prose parts are masked (:mod:`~caramba.processes.paper_write.build.texscan`)
 is an issue with its file, line, the literal and the nearest recorded value as the fix
 (``use \\res{gqa-ppl} (72.08 ± 0.79)``). Section, figure, table and equation numbers
-are LaTeX's: write ``\\ref{…}``; years belong to citations (``\\citet``), not prose.
+are LaTeX's: write ``\\ref{…}`` (a number typed after *Table, Figure, Section…* gets that
+hint instead); years belong to citations (``\\citet``), not prose.
 
 **Allow-list** (the only literals prose may type):
 
@@ -21,6 +22,7 @@ closest keys, before LaTeX would stop on it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from caramba.engine.bench.compare.stats import LEVEL
@@ -31,6 +33,7 @@ from caramba.processes.paper_write.build.texscan import line_of, mask_non_prose,
 
 CI_LEVEL = f"{LEVEL * 100:g}"
 MATH_CONSTANTS = ("0", "1", "2")
+STRUCTURE = re.compile(r"\b(Table|Tab\.|Figure|Fig\.|Section|Sec\.|Appendix|Equation|Eq\.)[~\s]*$")
 
 
 def display(path: Path, base: Path | None) -> str:
@@ -95,6 +98,9 @@ def check_provenance(tex_files: list[Path], results: ResultSet, allow: set[str] 
             in_math = any(a <= lit.start < b for a, b in spans)
             if _allowed(lit.form, masked, lit.end, in_math, allow):
                 continue
+            structural = STRUCTURE.search(masked[max(0, lit.start - 14):lit.start])
+            hint = (f"let LaTeX number it: {structural.group(1)}~\\ref{{…}} with the float's or section's label "
+                    "(tab:compare-…, fig:…, sec:…)" if structural else nearest(results, lit.value))
             issues.append(BuildIssue(name, line_of(text, lit.start), "number",
-                                     f"typed number {lit.text!r} is not traced to a run", nearest(results, lit.value)))
+                                     f"typed number {lit.text!r} is not traced to a run", hint))
     return issues

@@ -44,6 +44,8 @@ def test_a_typed_number_names_the_nearest_recorded_quantity(tmp_path: Path, resu
     steps = results.quantities["steps"]
     (issue,) = check_provenance([_tex(tmp_path, f"Intro.\n\nWe trained for {int(steps.exact)} steps.\n")], results)
     assert (issue.file.endswith("results.tex"), issue.line, issue.kind) == (True, 3, "number")
+    (section,) = check_provenance([_tex(tmp_path, "As Section 3 shows.\n")], results)
+    assert section.message == "typed number '3' is not traced to a run" and "Section~\\ref{" in section.hint
     assert re.match(rf"use \\res\{{([a-z]+-)?steps\}} \({steps.text}\) — the nearest recorded value", issue.hint), issue.hint
 
 
