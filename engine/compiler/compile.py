@@ -29,6 +29,7 @@ from caramba.engine.compiler.checks.files import check_files
 from caramba.engine.compiler.checks.fit import check_fit
 from caramba.engine.compiler.checks.limits import check_limits
 from caramba.engine.compiler.checks.runs import check_runs
+from caramba.engine.compiler.checks.upcycle import check_upcycle
 from caramba.engine.compiler.checks.weights import check_starting_weights
 from caramba.engine.compiler.errors import STAGES, ManifestError, ManifestInvalid, format_path
 from caramba.engine.compiler.extends import resolve_extends
@@ -45,6 +46,7 @@ CHECKS: list[tuple[str, Callable[[Manifest], list[Issue]]]] = [
     ("runs", check_runs),
     ("runs", check_starting_weights),
     ("runs", check_fit),
+    ("runs", check_upcycle),
 ]
 
 

@@ -21,7 +21,7 @@ REMOVED_KEYS = {
     "orchestrator_use_adagc": "the original project's training orchestrator is not part of caramba; remove this key",
     "pin_memory": "batches are pinned automatically on CUDA (the fast path, logged at start-up); remove this key",
     "num_workers": "batches are a pure function of (seed, split, step), sampled in the training process; remove this key",
-    "cache_teacher_outputs": "teacher outputs are not cached: trainer.upcycle (blockwise/global distillation) is not part of this release; remove this key",
+    "cache_teacher_outputs": "the teacher cache is a trainer.upcycle setting: move it to trainer.config.cache_teacher_outputs",
 }
 TYPE_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false", "string": "text", "str": "text",
               "list": "a list", "dict": "a mapping", "model": "a mapping"}

@@ -12,7 +12,7 @@ from caramba.engine.model.config import components as comp
 from caramba.engine.model.config import embedders, layers, models, topologies
 from caramba.engine.model.config import composites, experts, feedforward as ff, graph, graph_conv, networks as nets, positions, ssm, tasks
 from caramba.engine.data import config as data_config
-from caramba.engine.manifest import processes
+from caramba.engine.manifest import processes, upcycle
 from caramba.engine.registry.store import REGISTRY
 from caramba.engine.registry.unions import finalize
 
@@ -80,6 +80,7 @@ REGISTRY.register("objective", "objective.mse", tasks.MSEObjectiveConfig, "caram
 REGISTRY.register("objective", "objective.diffusion", tasks.DiffusionObjectiveConfig, "caramba.engine.train.objectives.diffusion:DiffusionObjective", "DDPM ε-prediction")
 REGISTRY.register("objective", "objective.node_ce", tasks.NodeObjectiveConfig, "caramba.engine.train.objectives.node:NodeObjective", "node cross-entropy on the split's mask")
 REGISTRY.register("trainer", "trainer.standard", comp.EmptyConfig, "caramba.engine.train.standard:StandardTrainer", "end-to-end training")
+REGISTRY.register("trainer", "trainer.upcycle", upcycle.UpcycleConfig, "caramba.engine.upcycle.trainer:UpcycleTrainer", "distil a teacher: blockwise, then global KD")
 
 # ── processes (agent workflows; implementations in caramba.processes) ─────────────────────
 REGISTRY.register("process", "brainstorm", processes.BrainstormProcess, "caramba.processes.brainstorm:run_target", "moderated persona discussion ending in validated manifests")

@@ -51,8 +51,12 @@ def pick_target(compiled: Compiled, target: str | None) -> ExperimentTarget:
 
 
 def _needed_targets(target: ExperimentTarget) -> list[str]:
-    """Other targets whose runs ``target``'s runs start from (``init_from.target``), in order."""
+    """Other targets whose runs ``target``'s runs start from (``init_from.target``), or whose run is
+    its ``trainer.upcycle`` teacher (``teacher.target``), in order."""
     names = [r.init_from.target for r in target.runs if r.init_from is not None and r.init_from.target is not None]
+    teacher = getattr(target.trainer.config, "teacher", None) if target.trainer.ref == "trainer.upcycle" else None
+    if teacher is not None and teacher.run is not None and teacher.target is not None:
+        names.insert(0, teacher.target)
     return [n for i, n in enumerate(names) if n != target.name and n not in names[:i]]
 
 

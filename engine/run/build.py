@@ -47,12 +47,3 @@ def build_dataset(target: ExperimentTarget, run: Run, defaults: Defaults, base_d
 def build_component(kind: str, component: Any) -> Any:
     """An objective or trainer from its ``{ref, config}`` (config fields as flat kwargs)."""
     return REGISTRY.get(kind, component.ref).load()(**component.config.model_dump())
-
-
-def load_teacher(run: Run) -> nn.Module | None:
-    """The teacher of ``train.teacher_ckpt`` (a local Hugging Face directory), or None."""
-    if not run.train.teacher_ckpt:
-        return None
-    from caramba import load_pretrained
-
-    return load_pretrained(run.train.teacher_ckpt)

@@ -83,6 +83,18 @@ class RunSession:
                 source = None
             if source is not None:
                 runs = [{**r, "init_from": {**r["init_from"], "run": source, "target": None}} for r in runs]
+        teacher = getattr(self.target.trainer.config, "teacher", None) if self.target.trainer.ref == "trainer.upcycle" else None
+        if teacher is not None and teacher.run is not None:  # trainer.upcycle's teacher run, by its run-store id too
+            from caramba.engine.run.init_from import run_dir_of
+
+            try:
+                source = run_dir_of(teacher, self.compiled, self.target, self.run, self.workspace).name
+            except RunInputError:  # reported when the teacher loads
+                source = None
+            if source is not None:
+                config = target["trainer"]["config"]
+                target = {**target, "trainer": {**target["trainer"], "config": {
+                    **config, "teacher": {**config["teacher"], "run": source, "target": None}}}}
         return {**resolved, "targets": [{**target, "runs": runs}], "entrypoints": {"default": self.target.name}}
 
     def execute(self) -> RunRecord:
@@ -108,6 +120,7 @@ class RunSession:
             dataset = build.build_dataset(self.target, self.run, self.compiled.manifest.defaults, base_dir)
             objective = build.build_component("objective", self.target.objective)
             trainer = build.build_component("trainer", self.target.trainer)
+            teacher = self._teacher() if self.target.trainer.ref == "trainer.upcycle" else None
             if self.main:
                 write_json(self.dir / "environment.json", environment(device, []))
         except (FileNotFoundError, ValueError, TokenizerUnavailable, RunInputError) as exc:
@@ -115,7 +128,7 @@ class RunSession:
             raise RunInputError(str(exc)) from exc
         job = TrainJob(record.id, model, objective, dataset, self.run, self.compiled.manifest.defaults, self.dir, device,
                        self.compiled.manifest.apples_to_apples, self.console, self.announce, self.progress, self.cancelled,
-                       self.strategy)
+                       self.strategy, teacher)
         try:
             result: TrainResult = trainer.fit(job)
             model = self._whole(model, device)
@@ -172,6 +185,15 @@ class RunSession:
         run_ended(record)
         return record
 
+    def _teacher(self) -> Any:
+        """The run's teacher (``train.teacher_ckpt`` or ``trainer.upcycle``'s), loaded once; None without one."""
+        if not hasattr(self, "_loaded_teacher"):
+            from caramba.engine.upcycle.teacher import load_teacher
+
+            self._loaded_teacher = load_teacher(self.compiled, self.target, self.run, self.workspace,
+                                                build.data_base_dir(self.compiled, self.workspace))
+        return self._loaded_teacher
+
     def _init_from(self, model: torch.nn.Module, announce: bool = False) -> None:
         """Load ``init_from``'s weights into ``model`` (see ``engine/run/init_from.py``)."""
         init = self.run.init_from
@@ -191,9 +213,9 @@ class RunSession:
         config = self.run.verify
         if config is None:
             return []
-        teacher = build.load_teacher(self.run)
+        teacher = self._teacher()
         if teacher is not None:
-            reference, kind = teacher, "teacher"
+            reference, kind = teacher.model, "teacher"
         else:
             reference, kind = build.build_model(self.target, self.run), "initialisation"
             self._init_from(reference)
@@ -218,8 +240,8 @@ class RunSession:
                 raise
             return [f"benchmarks requested but caramba.engine.bench is unavailable ({exc})"]
         models = {"student": model}
-        teacher = build.load_teacher(self.run)
+        teacher = self._teacher()
         if teacher is not None:
-            models["teacher"] = teacher.to(device)
+            models["teacher"] = teacher.model.to(device)
         failed = run_benchmarks(self.target, models, dataset, self.dir, self.record.id, self.compiled.digest, device)
         return [f"benchmark {name} failed (see artifacts)" for name in failed]

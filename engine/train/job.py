@@ -41,6 +41,8 @@ class TrainJob:
         progress: called with the completed step count at each metrics flush (status).
         cancelled: returns True once the run was asked to stop (SIGTERM).
         strategy: this rank's distributed strategy (``engine/train/distributed``); None: one process.
+        teacher: the run's teacher (``engine/upcycle/teacher.py``: model, config, description) for
+            trainers that distil (``trainer.upcycle``); None otherwise.
     """
 
     run_id: str
@@ -57,6 +59,7 @@ class TrainJob:
     progress: Callable[[int], None]
     cancelled: Callable[[], bool]
     strategy: Any = None
+    teacher: Any = None
 
 
 @dataclass

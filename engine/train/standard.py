@@ -62,6 +62,9 @@ class StandardTrainer:
         job.announce(strategy.describe())
         # ``forward`` runs the step (the DDP wrapper); ``model`` owns the parameters, names and checkpoints.
         compiled = use_compile(job.device, job.apples_to_apples, job.announce)
+        if compiled and not getattr(job.objective, "compilable", True):  # e.g. distillation: host-side teacher-cache lookups
+            compiled = False
+            job.announce(f"torch.compile: off for {type(job.objective).__name__} (eager: it is not compilable)")
         forward, model = strategy.wrap(model, job.device, compiled)
         self.optimizer = build_optimizer(model, train, job.device)
         self.schedule = Schedule(train.schedule, job.run.steps)

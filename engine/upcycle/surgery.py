@@ -102,8 +102,14 @@ def surgery(teacher: str | Path, sem_dim: int, geo_dim: int, gate: bool = False,
     teacher_config = model_config_of(teacher)
     if teacher_config["embedder"].get("positions") == "learned":
         raise SurgeryError("DBA surgery needs a RoPE (Llama) teacher; GPT-2's learned positions have no geometric path")
+    return surgery_from(teacher_config, load_pretrained(teacher).state_dict(), sem_dim, geo_dim, gate, v_dim)
+
+
+def surgery_from(teacher_config: dict[str, Any], source: dict[str, Tensor], sem_dim: int, geo_dim: int, gate: bool = False,
+                 v_dim: int | None = None) -> Surgery:
+    """:func:`surgery` of a teacher given as its TransformerModel config and caramba state dict
+    (a run's checkpoint: ``trainer.upcycle`` with ``teacher: {run: …}``)."""
     config = student_config(teacher_config, sem_dim, geo_dim, gate, v_dim)
-    source = load_pretrained(teacher).state_dict()
     student = build_model(config)
     attention = config["topology"]["layers"][0]["layers"][0]["layers"][1]
     heads, kv, hd = attention["n_heads"], attention["n_kv_heads"], attention["d_model"] // attention["n_heads"]

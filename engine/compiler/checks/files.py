@@ -6,6 +6,7 @@ Runs after ``resolve_paths`` (every path field resolved, confined, present). Her
   validation split, and its vocabulary bound is found (``engine/data/token_bounds.py``)
   for the ``data`` check;
 * a teacher or ``init_from.hf`` checkpoint folder holds a Hugging Face ``config.json``;
+  ``trainer.upcycle``'s Hugging Face teacher matches its student (``checks/upcycle.py``);
 * an ``eval`` gate's tokenizer can be loaded without a download (``llama`` needs a file,
   ``tiktoken`` needs its local cache).
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from caramba.engine.compiler.checks import Issue
 from caramba.engine.compiler.checks.batch_spec import consumed
+from caramba.engine.compiler.checks.upcycle import hf_teacher_issues
 from caramba.engine.data.token_bounds import TokenFileError, describe, scan
 from caramba.engine.manifest import Manifest
 from caramba.engine.manifest.targets import ExperimentTarget
@@ -35,6 +37,9 @@ def check_files(manifest: Manifest, resolved: dict[FieldPath, Path], cache_dir: 
         data_at = (*base, "data", "config", "path")
         if target.data.ref == "dataset.tokens" and data_at in resolved:
             issues += _tokens(target, data_at, resolved[data_at], val_frac, cache_dir, bounds, t_index)
+        teacher_at = (*base, "trainer", "config", "teacher", "hf")
+        if target.trainer.ref == "trainer.upcycle" and teacher_at in resolved:
+            issues += hf_teacher_issues(target, base, resolved[teacher_at])
         for r_index, run in enumerate(target.runs):
             for at in ((*base, "runs", r_index, "train", "teacher_ckpt"), (*base, "runs", r_index, "init_from", "hf")):
                 if at in resolved and not (resolved[at] / "config.json").is_file():

@@ -55,16 +55,17 @@ def _experiment(manifest: Manifest, t_index: int, target: ExperimentTarget) -> l
                 issues.append(Issue((*where, "id"), f"run id {run_id!r} is not unique in target {target.name!r}", "rename one of the runs"))
             ids.append(run_id)
         train = run.train
+        upcycle = target.trainer.ref == "trainer.upcycle"
         if train.phase != "standard" and target.trainer.ref == "trainer.standard":
-            issues.append(Issue((*where, "train", "phase"), f"phase {train.phase!r} needs trainer.upcycle (layer-wise distillation), "
-                                "which this release does not include", "use phase: standard with trainer.standard"))
+            issues.append(Issue((*where, "train", "phase"), f"phase {train.phase!r} is a distillation phase of trainer.upcycle",
+                                "set trainer: {ref: trainer.upcycle, config: {teacher: …}} (docs/upcycling.md), or phase: standard"))
         if data_block is not None and train.block_size > data_block:
             issues.append(Issue((*where, "train", "block_size"), f"block_size={train.block_size} exceeds the data's block_size={data_block}",
                                 f"set train.block_size ≤ {data_block} or raise data.config.block_size"))
         if train.use_amp and train.device == "cpu":
             issues.append(Issue((*where, "train", "use_amp"), "AMP is a CUDA feature; this run is on the CPU",
                                 "set use_amp: false, or device: cuda"))
-        if run.verify is not None and run.verify.type == "compare" and not train.teacher_ckpt:
+        if run.verify is not None and run.verify.type == "compare" and not (train.teacher_ckpt or upcycle):
             issues.append(Issue((*where, "verify"), "compare verification needs a teacher", "set train.teacher_ckpt, or use verify type fidelity"))
         if run.verify is not None and run.verify.type == "eval":
             for c_index, case in enumerate(run.verify.cases):
@@ -83,7 +84,7 @@ def _experiment(manifest: Manifest, t_index: int, target: ExperimentTarget) -> l
             issues.append(Issue((*where, "train", "early_stopping", "metric"), "val_loss needs a validation split but defaults.data.val_frac is 0",
                                 "set defaults.data.val_frac > 0, or monitor train_loss"))
     bench_ids = [b.id for b in target.benchmarks]
-    has_teacher = any(r.train.teacher_ckpt for r in target.runs)
+    has_teacher = target.trainer.ref == "trainer.upcycle" or any(r.train.teacher_ckpt for r in target.runs)
     for b_index, bench in enumerate(target.benchmarks):
         if bench_ids.count(bench.id) > 1:
             issues.append(Issue((*base, "benchmarks", b_index, "id"), f"benchmark id {bench.id!r} repeats", "give every benchmark a unique id"))

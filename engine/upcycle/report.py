@@ -1,0 +1,65 @@
+"""The teacher-vs-student report of a phase: how close the student is, on held-out batches.
+
+Over ``batches`` batches of the validation split (the train split when there is none),
+both models in eval mode, one full forward each (float32 scoring):
+
+* ``kl`` — KL(teacher ‖ student) of the next-token distributions at τ = 1, nats per token;
+* ``top1_agreement`` — fraction of positions where both models' arg-max token is the same;
+* ``layer_mse`` — per block, the mean squared difference of the block outputs;
+* ``student_nll`` / ``teacher_nll`` — next-token cross-entropy (nats per token), and
+  ``nll_ratio`` = student / teacher.
+
+The trainer measures it at the start and at the end of every phase, so the report of the
+first phase's start is the surgery alone (``artifacts/upcycle_report.json``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from caramba.engine.train.evaluate import to_device
+from caramba.engine.upcycle.blocks import Blocks
+from caramba.engine.upcycle.distill.losses import kl_per_token
+
+
+@torch.no_grad()
+def fidelity(student: nn.Module, teacher: nn.Module, dataset: Any, batches: int, batch_size: int,
+             device: torch.device) -> dict[str, Any]:
+    """The report's numbers (see the module docstring)."""
+    split = "val" if dataset.split_size("val") > 0 else "train"
+    modes = (student.training, teacher.training)
+    student.eval(), teacher.eval()
+    s_blocks, t_blocks = Blocks(student), Blocks(teacher)
+    kl = agree = s_nll = t_nll = 0.0
+    tokens = 0
+    layer = [0.0] * s_blocks.count
+    for index in range(batches):
+        batch = to_device(dataset.batch(split, index, batch_size), device)
+        ids, targets = batch["inputs"], batch["targets"]
+        s_logits, s_outs = s_blocks.logits_and_outputs(ids)
+        t_logits, t_outs = t_blocks.logits_and_outputs(ids)
+        n = targets.numel()
+        kl += float(kl_per_token(s_logits, t_logits).sum())
+        agree += float((s_logits.argmax(-1) == t_logits.argmax(-1)).sum())
+        flat = targets.reshape(-1)
+        s_nll += float(F.cross_entropy(s_logits.reshape(n, -1).float(), flat, reduction="sum"))
+        t_nll += float(F.cross_entropy(t_logits.reshape(n, -1).float(), flat, reduction="sum"))
+        for i, (s, t) in enumerate(zip(s_outs, t_outs)):
+            layer[i] += float(F.mse_loss(s.float(), t.float())) / batches
+        tokens += n
+    student.train(modes[0]), teacher.train(modes[1])
+    return {"split": split, "batches": batches, "tokens": tokens, "kl": kl / tokens, "top1_agreement": agree / tokens,
+            "layer_mse": layer, "student_nll": s_nll / tokens, "teacher_nll": t_nll / tokens,
+            "nll_ratio": (s_nll / t_nll) if t_nll else float("nan")}
+
+
+def describe(name: str, report: dict[str, Any]) -> str:
+    """One line for the console: ``before blockwise: KL 0.31 …``."""
+    layers = ", ".join(f"{v:.3g}" for v in report["layer_mse"])
+    return (f"{name}: KL(teacher‖student) {report['kl']:.4f} nats/token, top-1 agreement {report['top1_agreement']:.3f}, "
+            f"NLL student {report['student_nll']:.4f} vs teacher {report['teacher_nll']:.4f} "
+            f"(×{report['nll_ratio']:.3f}), block-output MSE [{layers}] ({report['split']}, {report['tokens']} tokens)")
