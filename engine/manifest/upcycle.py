@@ -7,7 +7,8 @@ One target holds the student (its ``system``) and its phases as runs, in order; 
 * ``blockwise`` — block by block, every parameter frozen except block i's, minimise
   ``loss`` (mse, l1 or cosine) between the student's and the teacher's block output
   (``distill_target: block``) or attention-sublayer output (``distill_target: attention``);
-  ``steps`` (or ``train.convergence_*``: target, patience, max steps) apply per block;
+  the run's ``steps`` are split evenly over the blocks, and ``train.convergence_*`` (target,
+  patience, max steps) apply per block;
 * ``global`` — knowledge distillation on the logits (Hinton et al. 2015):
   ``alpha·τ²·KL(p_T^τ ‖ p_S^τ) + (1 − alpha)·CE(student, next token)``, optionally plus
   ``intermediate_weight`` × the mean block-output MSE of ``intermediate_blocks``; every

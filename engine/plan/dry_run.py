@@ -33,7 +33,13 @@ def dry_run(compiled: Compiled, target: str | None = None, ranks: int | None = N
     manifest = compiled.manifest
     chosen = select_targets(manifest, target)
     resolved = {t["name"]: t for t in compiled.resolved["targets"]}
-    return [_plan(t, resolved[t.name], ranks, distributed) for t in chosen]
+    plans = [_plan(t, resolved[t.name], ranks, distributed) for t in chosen]
+    for chosen_target, plan in zip(chosen, plans):
+        if isinstance(chosen_target, ExperimentTarget) and chosen_target.trainer.ref == "trainer.upcycle":
+            from caramba.engine.upcycle.plan import annotate
+
+            annotate(chosen_target, plan, manifest)
+    return plans
 
 
 def _plan(target: ExperimentTarget | ProcessTarget, resolved: dict[str, Any], ranks: int,

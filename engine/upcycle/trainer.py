@@ -11,7 +11,8 @@ One run is one phase (``train.phase``). The trainer:
 
    * ``blockwise`` — for each block i in order, every parameter frozen but block i's, a
      :class:`StandardTrainer` sub-run in ``blocks/block_<i>/`` with the
-     :class:`BlockwiseObjective` (``steps`` or ``train.convergence_*`` per block). Each
+     :class:`BlockwiseObjective`; the run's ``steps`` are split evenly over the blocks
+     (:func:`block_steps`) and ``train.convergence_*`` apply per block. Each
      sub-run checkpoints and resumes like a standard run, so a killed blockwise run
      resumes at the same block and step; a finished block leaves ``done.json`` and is
      reloaded, not retrained. The teacher's activations come from one bounded
@@ -63,6 +64,11 @@ def dba_shape(model: nn.Module) -> dict[str, Any]:
                     "v_dim": module.o_proj.in_features, "gate": module.gate_proj is not None}
     raise ValueError("trainer.upcycle surgery: the student has no decoupled (DBA) attention layer; "
                      "set surgery: false, or give the student mode: decoupled attention")
+
+
+def block_steps(steps: int, blocks: int) -> list[int]:
+    """The run's ``steps`` split over the blocks as evenly as possible (the first blocks take the remainder)."""
+    return [steps // blocks + (1 if index < steps % blocks else 0) for index in range(blocks)]
 
 
 class UpcycleTrainer:
@@ -135,7 +141,8 @@ class UpcycleTrainer:
         blocks = Blocks(model)
         cache = TeacherCache(teacher.model, c.distill_target, c.cache_batches) if c.cache_teacher_outputs else None
         dataset = KeyedDataset(job.dataset) if cache is not None else job.dataset
-        run = job.run.model_copy(update={"train": job.run.train.model_copy(update={"freeze": []})})
+        train = job.run.train.model_copy(update={"freeze": []})
+        shares = block_steps(job.run.steps, blocks.count)
         offset, resumed, rows = 0, None, []
         result = TrainResult(step=0, stopped="completed", resumed_from=None)
         for index in range(blocks.count):
@@ -149,6 +156,7 @@ class UpcycleTrainer:
             else:
                 job.announce(f"[bold]blockwise: block {index + 1}/{blocks.count}[/] ({c.loss} on the {c.distill_target} output)")
                 objective = BlockwiseObjective(teacher.model, index, c.distill_target, c.loss, cache)
+                run = job.run.model_copy(update={"train": train, "steps": shares[index]})
                 sub = replace(job, objective=objective, dataset=dataset, run=run, run_dir=folder,
                               run_id=f"{job.run_id} block {index + 1}/{blocks.count}",
                               progress=lambda step, at=offset: job.progress(at + step))

@@ -110,13 +110,17 @@ def pair_issues(base: tuple[object, ...], target: ExperimentTarget, teacher: dic
     except ValueError as exc:
         return [Issue((*base, *MODEL), f"the student: {exc}", "keep the teacher's block structure; change only the attention")]
     issues: list[Issue] = []
-    for what, mine, theirs, at in (("blocks", s.blocks, t.blocks, (*MODEL, "topology", "layers", 0, "repeat")),
+    for what, mine, theirs, at in (("repeat", s.blocks, t.blocks, (*MODEL, "topology", "layers", 0, "repeat")),
                                    ("d_model", s.d_model, t.d_model, (*MODEL, "embedder", "d_model")),
                                    ("vocab_size", s.vocab, t.vocab, (*MODEL, "embedder", "vocab_size"))):
         if mine != theirs:
             issues.append(Issue((*base, *at), f"the student has {what} {mine}, the teacher {theirs}: blocks are distilled one "
-                                "to one", f"set {what} to {theirs}"))
+                                "to one, on the same residual width and vocabulary", f"set {what}: {theirs}"))
     config = target.trainer.config
+    for r_index, run in enumerate(target.runs):
+        if run.train.phase == "blockwise" and run.steps < s.blocks:
+            issues.append(Issue((*base, "runs", r_index, "steps"), f"a blockwise run splits its steps over the {s.blocks} "
+                                f"blocks; {run.steps} leaves a block without a step", f"set steps ≥ {s.blocks}"))
     for k, block in enumerate(config.intermediate_blocks):
         if not 0 <= block < s.blocks:
             issues.append(Issue((*base, *CONFIG, "intermediate_blocks", k), f"block {block} does not exist (the student has "
