@@ -34,7 +34,7 @@ from caramba.engine.model.config.base import StrictModel
 class UpcycleConfig(StrictModel):
     """The teacher, the surgery switch and the distillation settings of every phase."""
 
-    teacher: InitFromConfig = Field(description="the teacher's weights: {hf: folder} or {run: id, target: name}")
+    teacher: InitFromConfig = Field(description="the teacher's weights, as init_from names them: {hf: …} or {run: id, target: name}")
     surgery: bool = Field(default=True, description="the first run starts from the DBA surgery of the teacher")
     distill_target: Literal["block", "attention"] = Field(default="block", description="blockwise: match each block's "
                                                           "output, or its attention sublayer's output")
