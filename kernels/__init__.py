@@ -10,15 +10,22 @@ Every op has one name across four places (Liger-Kernel's convention):
 | ``rope`` | ``kernels/rope/kernel.py`` | ``kernels.rope.rope`` | ``tests/kernels/test_rope.py`` | ``rope`` |
 | ``linear_cross_entropy`` | ``kernels/linear_cross_entropy/kernel.py`` | ``kernels.linear_cross_entropy.linear_cross_entropy`` | ``tests/kernels/test_linear_cross_entropy.py`` | ``linear_cross_entropy`` |
 | ``dba_attention`` (DBA prefill/training) | ``kernels/dba_attention/kernel.py`` | ``kernels.dba_attention.dba_attention`` (called by ``DecoupledAttention``) | ``tests/kernels/test_dba_attention.py`` | ``dba_attention`` |
-| ``kv_decode`` (q8/q4 cache) | ``kernels/kv_decode/kernel.py`` | ``kernels.kv_decode.kv_decode`` (called by ``ModelCache.attend``) | ``tests/kernels/test_kv_decode.py`` | ``kv_decode`` |
+| ``kv_decode`` (q8/q4 cache, GQA and DBA) | ``kernels/kv_decode/kernel.py`` | ``kernels.kv_decode.kv_decode`` (called by ``ModelCache.attend``) | ``tests/kernels/test_kv_decode.py`` | ``kv_decode``, ``kv_decode_dba`` |
 
 Who calls what: ``RMSNormLayer``/``LayerNormLayer`` → ``rms_norm``/``layer_norm``;
 ``SwiGLULayer``/``GEGLULayer`` → ``glu``; the attention layers (standard, GQA, DBA's
 geometric path) → ``rope`` through ``Rope.pair``; ``DecoupledAttention`` (DBA) prefill and
 training → ``dba_attention``; the ``next_token`` objective →
 ``linear_cross_entropy`` (fused with a ``TransformerModel``'s head); decode steps of
-standard/GQA attention over a q8/q4 ``ModelCache`` → ``kv_decode``. The norms' fused
-residual add is available to callers but no topology passes a residual yet.
+standard/GQA and DBA attention over a q8/q4 ``ModelCache`` → ``kv_decode``. The norms'
+backward kernels share their weight-gradient partials (``kernels/norm_backward.py``). The
+norms' fused residual add is available to callers but no topology passes a residual yet.
+
+Inside a ``torch.compile`` region (the trainer's compiled step) every op takes PyTorch's
+path, which Inductor fuses: measured on GPT-2 124M, the kernels inside the compiled step
+halved its tokens/s (``kernels.dispatch`` docstring). ``dba_attention`` is correct but
+measured slower than DBA's SDPA path, so the dispatch holds it back (``held_back`` in the
+registry) and says so in the log.
 
 ``kernels.registry`` lists the ops (what each computes, its category, the minimum CUDA
 capability); ``kernels.dispatch`` decides once per process which ops take the Triton path
@@ -27,6 +34,8 @@ says why — ``engine/capabilities`` logs it and the dry run prints it. Each ent
 package ``__init__`` holds the PyTorch path and imports nothing from Triton; the
 ``kernel.py`` beside it is imported only when the Triton path runs (or by its test, on the
 CPU under ``TRITON_INTERPRET=1``), so the package imports on machines without Triton.
+(``kv_decode`` is the exception: its package is the Triton path, and ``ModelCache``
+imports it only after the dispatch chose it.)
 
 Every launch uses a configuration computed from the shape alone (block widths, warps,
 program counts): there is no autotuning anywhere, so two runs of one manifest launch the

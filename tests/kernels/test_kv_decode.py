@@ -112,8 +112,10 @@ def test_kv_decode_dba_two_key_parts_match_float64_reference(generator) -> None:
     assert_close("out", out, ref, torch.bfloat16)
 
 
-def test_dba_decodes_through_the_quantised_cache_kernel(monkeypatch) -> None:
-    """A DBA layer (GQA, null key/value, gate) decoding from a q8 cache gives the PyTorch path's outputs via kv_decode."""
+@pytest.mark.parametrize("kind", ["q8", "q4"])
+def test_dba_decodes_through_the_quantised_cache_kernel(kind, monkeypatch) -> None:
+    """A DBA layer (GQA, null key/value, gate) decoding from a q8 cache gives the PyTorch path's outputs via
+    kv_decode; with q4 its 16-wide heads are refused by the kernel and stay on the PyTorch path."""
     from caramba.engine.infer.cache.model import ModelCache
     from caramba.engine.infer.cache.policy import CachePolicy
     from caramba.engine.model.context import ForwardContext
@@ -132,14 +134,20 @@ def test_dba_decodes_through_the_quantised_cache_kernel(monkeypatch) -> None:
 
     def generate(plan) -> torch.Tensor:
         monkeypatch.setattr(dispatch, "plan", lambda: plan)
-        cache = ModelCache(CachePolicy(kind="q8", block_size=16, residual_window=2))
+        cache = ModelCache(CachePolicy(kind=kind, block_size=16, residual_window=2))
         outs = [layer(x[:, :5], ForwardContext(start_pos=0, cache=cache))]
         outs += [layer(x[:, t:t + 1], ForwardContext(start_pos=t, cache=cache)) for t in range(5, 8)]
         return torch.cat(outs, dim=1)
 
+    import caramba.kernels.kv_decode as package
+
+    calls: list[int] = []
+    fused = package.kv_decode
+    monkeypatch.setattr(package, "kv_decode", lambda *a, **k: calls.append(1) or fused(*a, **k))
     with torch.no_grad():
         ref = generate(choose("cpu", None, False))
         everywhere = Everywhere("cuda", frozenset(OPS))
         got = generate(everywhere)
-    assert everywhere.asked.count("kv_decode") == 3, "each decode step must take the fused kernel"
+    assert everywhere.asked.count("kv_decode") == 3, "each decode step must ask the dispatch"
+    assert len(calls) == (3 if kind == "q8" else 0), "q8: every decode step fused; q4 (16-wide heads): none"
     torch.testing.assert_close(got, ref, rtol=3e-3, atol=3e-3)

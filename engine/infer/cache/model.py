@@ -86,14 +86,13 @@ class ModelCache:
         stores = [slot[name] for name in names]
         if not all(isinstance(s, QuantizedCache) for s in stores) or not _power_of_two(stores[0].block_size):
             return None
+        if not uses_triton("kv_decode", q):
+            return None
+        from caramba.kernels.kv_decode import Segment, kv_decode
         from caramba.kernels.kv_decode.kernel import MIN_Q4_WIDTH
 
         if any(s.kind == "q4" and tensors[name].shape[-1] < MIN_Q4_WIDTH for s, name in zip(stores, names, strict=True)):
             return None  # the kernel refuses narrow q4 heads (kernels/kv_decode/kernel.py)
-        if not uses_triton("kv_decode", q):
-            return None
-        from caramba.kernels.kv_decode import Segment, kv_decode
-
         for store, name in zip(stores, names, strict=True):
             store.push(tensors[name])
         k, v, k2 = stores[0], stores[-1], (stores[1] if q2 is not None else None)
