@@ -5,7 +5,8 @@
    ``caramba compare`` writes (``caramba.engine.bench.compare``: ``analyse``,
    ``write_tables``, ``write_figures``), into ``out`` (default
    ``.caramba/paper/results/<hash of the run ids>``);
-3. each run's folder gives its setup facts (``facts.py``);
+3. each run's folder gives its setup facts (``facts.py``) and each arm a note of how its
+   target differs from the baseline's (``arm_notes.py``; a session's nodes bring their own);
 4. every number becomes a :class:`~caramba.processes.paper_write.build.model.Quantity`
    and every pairwise test a :class:`~caramba.processes.paper_write.build.model.ComparisonClaim`
    (``quantities.py``), each with its run ids and manifest hashes.
@@ -21,6 +22,7 @@ from pathlib import Path
 from caramba.engine.bench.compare import analyse
 from caramba.engine.bench.compare.figures import write_figures
 from caramba.engine.bench.compare.tables import write_tables
+from caramba.processes.paper_write.build.arm_notes import arm_notes
 from caramba.processes.paper_write.build.facts import run_facts
 from caramba.processes.paper_write.build.keys import slug
 from caramba.processes.paper_write.build.model import FigureFile, ResultSet, TableFile
@@ -47,6 +49,8 @@ def collect_results(source: Source | str | Path | list[str], workspace: Path, ou
     if comparison.primary not in comparison.metrics and resolved.spec is not None:
         comparison = analyse(arms, replace(resolved.spec, primary=comparison.metrics[0]), provenance)  # type: ignore[type-var]
     facts = [run_facts(r, a.name) for a in arms for r in a.runs]
+    ordered = [next(a for a in arms if a.name == r.name) for r in comparison.arms]  # baseline first
+    notes = resolved.notes or arm_notes(ordered)
     quantities, claims = quantities_of(comparison, facts)
     digest = hashlib.sha256("\n".join(r for r, _ in provenance).encode()).hexdigest()[:12]
     out = Path(out) if out is not None else workspace / ".caramba" / "paper" / "results" / digest
@@ -69,4 +73,4 @@ def collect_results(source: Source | str | Path | list[str], workspace: Path, ou
                 manifests[r.manifest_digest] = (r.manifest_name, path)
     return ResultSet(quantities, claims, tables, figures, facts, source.kind, resolved.question or comparison.question,
                      comparison.primary, comparison.baseline, {a.name: tuple(a.run_ids) for a in comparison.arms},
-                     resolved.notes, manifests, resolved.commands, comparison)  # type: ignore[arg-type]
+                     notes, manifests, resolved.commands, comparison)  # type: ignore[arg-type]

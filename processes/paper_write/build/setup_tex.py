@@ -14,6 +14,8 @@ comparisons the record does not separate from zero.
 
 from __future__ import annotations
 
+import re
+
 from caramba.engine.bench.artifacts.latex import escape
 from caramba.engine.bench.compare.headline import display_name
 from caramba.processes.paper_write.build.keys import slug
@@ -22,6 +24,11 @@ from caramba.processes.paper_write.build.model import ResultSet, RunFacts
 
 def _res(results: ResultSet, key: str, fallback: str) -> str:
     return rf"\res{{{key}}}" if key in results.quantities else escape(fallback)
+
+
+def _breakable(text: str) -> str:
+    """Let long dotted manifest paths break after a dot (never inside a decimal number); → as math."""
+    return re.sub(r"\.(?=[A-Za-z])|(?<=[A-Za-z])\.", r".\\allowbreak{}", text).replace("→", r"$\to$")
 
 
 def _distinct(values: list[object]) -> str:
@@ -102,7 +109,7 @@ def setup_tex(results: ResultSet) -> str:
              rf"We compare {_res(results, 'n-arms', str(len(results.arms)))} arms over {_res(results, 'n-runs', '')} runs "
              rf"(baseline: \texttt{{{escape(results.baseline)}}}; primary metric: {escape(display_name(results.primary))}).",
              r"\begin{itemize}"]
-    lines += [rf"\item \texttt{{{escape(arm)}}}: {escape(note)}" for arm, note in results.arm_notes.items()]
+    lines += [rf"\item \texttt{{{escape(arm)}}}: {_breakable(escape(note))}" for arm, note in results.arm_notes.items()]
     lines += [rf"\item data: \texttt{{{escape(_distinct([f.data for f in facts]))}}}, tokenizer "
               rf"\texttt{{{escape(_distinct([f.tokenizer for f in facts]))}}}"] + _coverage(results)
     lines += [r"\end{itemize}", "", r"\begin{table}[h]", r"\centering", r"\small",

@@ -218,3 +218,18 @@ def test_runs_and_session_sources_give_the_same_results(results: ResultSet, buil
     with pytest.raises(SourceError, match="no tree.json"):
         collect_results(Source.from_session(tmp_path), build_workspace)
     shutil.rmtree(tmp_path / "session")
+
+
+def test_setup_and_appendix_state_the_record(good_paper: Built, build_workspace: Path) -> None:
+    setup = (good_paper.folder / "setup.tex").read_text()
+    environment = json.loads(next((build_workspace / ".caramba" / "runs").glob("gqa-*/environment.json")).read_text())
+    assert f"PyTorch \\texttt{{{environment['torch']}}}" in setup and f"Python \\texttt{{{environment['python']}}}" in setup
+    assert "n\\_heads: 2 $\\to$ 4" in setup and "mode: standard $\\to$ gqa" in setup  # cmp.yml: the arms' one difference
+    assert "\\res{n-seeds}" in setup and "\\res{mha-params} (mha)" in setup  # the arms differ in size
+    appendix = (good_paper.folder / "appendix.tex").read_text()
+    statuses = [json.loads(p.read_text()) for p in (build_workspace / ".caramba" / "runs").glob("*/status.json")]
+    assert all(f"\\texttt{{{s['id'].replace('_', '\\_')}}}" in appendix for s in statuses)
+    assert "caramba run cmp.yml\ncaramba compare cmp.yml" in appendix
+    digest = statuses[0]["manifest_digest"]
+    assert (good_paper.folder / "manifests" / f"cmp-{digest[:12]}.yml").read_bytes() == (build_workspace / "cmp.yml").read_bytes()
+    assert digest in appendix
