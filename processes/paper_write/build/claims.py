@@ -5,6 +5,8 @@ significant, better/lower/larger… than* (:data:`COMPARATIVE`), or a bare *bett
 larger…* (:data:`ADJECTIVE`) next to a measured result — must carry a ``\\cmp{key}`` (or a ``\\res`` of that comparison's difference, ratio or
 p-value). Then, per clause (split at ``;``, *but*, *while*, *whereas*, *although*):
 
+Wording is looked for in the prose only (arguments of ``\\ref``, ``\\label``… are masked).
+
 * a claim of a difference whose 95% CI includes 0 (or that was not tested: one seed) is
   an issue — say there is no significant difference, or remove the claim;
 * a denial (*no significant difference*, *not significantly*, *comparable*, *similar*,
@@ -24,7 +26,7 @@ from pathlib import Path
 from caramba.processes.paper_write.build.issues import BuildIssue
 from caramba.processes.paper_write.build.model import ComparisonClaim, ResultSet
 from caramba.processes.paper_write.build.provenance_check import display
-from caramba.processes.paper_write.build.texscan import line_of, refs, sentences, strip_comments
+from caramba.processes.paper_write.build.texscan import line_of, mask_non_prose, refs, sentences, strip_comments
 
 COMPARATIVE = re.compile(
     r"\b(reduc\w*|improv\w*|outperform\w*|beats?|exceed\w*|surpass\w*|superior|inferior|significant\w*|less than"
@@ -42,7 +44,7 @@ def claim_of(command: str, key: str, results: ResultSet) -> ComparisonClaim | No
     """The comparison a ``\\cmp{key}`` — or a ``\\res`` of its difference, p-value or ratio — refers to."""
     if command == "cmp":
         return results.comparisons.get(key)
-    base = key[:-2] if key.endswith("-p") else key
+    base = key[:-2] if key.endswith("-p") else key[:-4] if key.endswith("-pct") else key
     base = base.replace("-over-", "-vs-", 1)
     return results.comparisons.get(base) if base in results.comparisons and base in results.quantities else None
 
@@ -62,7 +64,7 @@ def _judge(clause: str, claim: ComparisonClaim) -> str | None:
     return None
 
 
-def _wording(text: str, results: ResultSet) -> re.Match[str] | None:
+def _wording(text: str, results: ResultSet, raw: str | None = None) -> re.Match[str] | None:
     """The comparative (or denying) wording of ``text``: strong words always; a bare comparative
     adjective (*lower*, *larger*…) only next to a result (a metric/difference ``\\res`` or a
     ``\\cmp``) — "larger models" in a limitation compares nothing measured."""
@@ -70,28 +72,37 @@ def _wording(text: str, results: ResultSet) -> re.Match[str] | None:
     if strong:
         return strong
     measured = any(r.command == "cmp" or (r.key in results.quantities and results.quantities[r.key].kind in
-                                           ("metric", "difference", "ratio")) for r in refs(text))
+                                           ("metric", "difference", "ratio")) for r in refs(raw or text))
     return ADJECTIVE.search(text) if measured else None
 
 
-def _clauses(sentence: str) -> list[str]:
-    return [c for c in CLAUSE.split(sentence) if c and c.strip()]
+def _clauses(sentence: str) -> list[tuple[int, int]]:
+    """(start, end) of each clause of ``sentence`` (split at ``;``, *but*, *while*, *whereas*, *although*)."""
+    spans, start = [], 0
+    for m in CLAUSE.finditer(sentence):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(sentence)))
+    return [(a, b) for a, b in spans if sentence[a:b].strip()]
 
 
-def check_sentence(sentence: str, results: ResultSet) -> list[tuple[str, str]]:
-    """(message, hint) for each problem of one sentence (module docstring)."""
+def check_sentence(sentence: str, results: ResultSet, prose: str | None = None) -> list[tuple[str, str]]:
+    """(message, hint) for each problem of one sentence (module docstring); ``prose``: the
+    sentence with non-prose masked (same length), where wording is looked for."""
+    prose = sentence if prose is None else prose
     if CITE.search(sentence):
         return []
     found = [(r, claim_of(r.command, r.key, results)) for r in refs(sentence)]
     linked = [(r, c) for r, c in found if c is not None]
-    wording = _wording(sentence, results)
+    wording = _wording(prose, results, sentence)
     if wording and not linked:
         word = wording.group(0)
         return [(f"comparative claim ('{word}') without a comparison",
                  "add the \\cmp{key} of the comparison it rests on (difference and 95% CI), or rephrase without comparing")]
     problems = []
-    for clause in _clauses(sentence):
-        if _wording(clause, results) is None:
+    for start, end in _clauses(sentence):
+        clause = sentence[start:end]
+        if _wording(prose[start:end], results, clause) is None:
             continue  # e.g. "while its cache is \res{b-over-a-…} times a's": states a number, claims nothing
         for _, claim in [(r, c) for r, c in linked if f"{{{r.key}}}" in clause]:
             why = _judge(clause, claim)
@@ -105,7 +116,8 @@ def check_claims(tex_files: list[Path], results: ResultSet, base: Path | None = 
     issues = []
     for path in tex_files:
         text = strip_comments(Path(path).read_text(encoding="utf-8"))
+        prose = mask_non_prose(text)
         for line, start, sentence in sentences(text):
-            for message, hint in check_sentence(sentence, results):
+            for message, hint in check_sentence(sentence, results, prose[start:start + len(sentence)]):
                 issues.append(BuildIssue(display(path, base), line_of(text, start), "claim", message, hint))
     return issues

@@ -11,6 +11,7 @@ key                              kind        shows
 ``<b>-vs-<a>-<m>``               difference  B − A with its 95% CI; also a ``\\cmp`` claim
 ``<b>-vs-<a>-<m>-p``             difference  Welch's p-value of B − A
 ``<b>-over-<a>-<m>``             ratio       B / A of the means
+``<b>-vs-<a>-<m>-pct``           ratio       100 · (B / A − 1), the relative change in percent
 ``n-arms``, ``n-runs``           count       arms and runs in the result set
 ``<arm>-n`` (``n-seeds``)        count       seeds of an arm (of every arm, when they agree)
 ``<arm>-steps`` (``steps``)      setup       optimiser steps of the arm's runs
@@ -84,6 +85,9 @@ def pair_quantities(c: Comparison, b: _Builder) -> dict[str, ComparisonClaim]:
         if d.ratio is not None:
             b.add(pair_key(pair.a, pair.b, pair.metric).replace("-vs-", "-over-", 1), fmt.ratio(d.ratio), "", runs, "ratio",
                   f"{display_name(pair.metric)}: {pair.b} / {pair.a}", d.ratio)
+            b.add(f"{key}-pct", fmt.ratio(100.0 * (d.ratio - 1.0)), "%", runs, "ratio",
+                  f"{display_name(pair.metric)}: relative change of {pair.b} against {pair.a}, in percent",
+                  100.0 * (d.ratio - 1.0))
         claims[key] = ComparisonClaim(
             key, (pair.a, pair.b), pair.metric, d.diff * scale, None if d.ci_low is None else d.ci_low * scale,
             None if d.ci_high is None else d.ci_high * scale, d.p, d.significant, tuple(runs),

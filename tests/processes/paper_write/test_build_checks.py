@@ -69,6 +69,10 @@ def test_claims_must_cite_a_comparison_and_agree_with_its_ci(tmp_path: Path, res
                                       f"GQA's cache is smaller than MHA's (\\cmp{{{kv}}}).\n") == []
     assert _claims(tmp_path, results, "Grouped-query attention reduces perplexity \\citep{ainslie2023gqa}.\n") == []
     assert _claims(tmp_path, results, "Larger models would tell more; we used \\res{n-seeds} seeds.\n") == []
+    assert _claims(tmp_path, results, "\\label{sec:better-than-before}We describe it (Table~\\ref{tab:higher-than}).\n") == []
+    assert _claims(tmp_path, results, f"GQA shrinks the KV cache by \\res{{{kv}-pct}}\\%.\n") == []
+    pct = results.quantities[f"{kv}-pct"]
+    assert pct.unit == "%" and pct.exact == pytest.approx(100 * (results.quantities[kv.replace("-vs-", "-over-")].exact - 1))
     (missing,) = _claims(tmp_path, results, "GQA outperforms MHA on perplexity.\n")
     assert "comparative claim ('outperforms') without a comparison" in missing
     (adjective,) = _claims(tmp_path, results, "GQA has lower perplexity (\\res{gqa-ppl} vs \\res{mha-ppl}).\n")
