@@ -2,8 +2,10 @@
 
 The paper folder is copied to a temporary folder and compiled there with
 ``pdflatex -interaction=nonstopmode -halt-on-error -file-line-error paper.tex``, then
-``bibtex paper`` and pdflatex twice more when ``refs.bib`` exists (else once more, for
-references). Failure is read from the log:
+``bibtex paper`` and pdflatex twice more when ``paper.tex`` has a ``\\bibliography`` (else
+once more, for references). LaTeX runs without shell escape and may read only files inside
+the paper folder (kpathsea's ``openin_any=p``/``openout_any=p``, :mod:`.tools`), so prose
+cannot pull in or write files elsewhere. Failure is read from the log:
 
 * ``file:line: message`` lines (``-file-line-error``) with the ``l.N`` context LaTeX prints;
 * undefined references and citations (``LaTeX Warning: Reference `x' … undefined``)
@@ -91,9 +93,10 @@ def compile_in(paper_dir: Path, scratch: Path) -> Compiled:
     if not (scratch / "paper.tex").is_file():
         raise PaperBuildError([BuildIssue(str(paper_dir / "paper.tex"), 0, "input", "no paper.tex to compile",
                                           "build_paper writes it from the template")])
-    args = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "paper.tex"]
+    args = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "paper.tex"]
+    cites = re.search(r"^[^%\n]*\\bibliography\{", (scratch / "paper.tex").read_text(errors="replace"), re.M)
     passes = [("pdflatex", args), ("bibtex", []), ("pdflatex", args), ("pdflatex", args)] \
-        if (scratch / "refs.bib").is_file() else [("pdflatex", args), ("pdflatex", args)]
+        if cites else [("pdflatex", args), ("pdflatex", args)]
     log = ""
     for program, arguments in passes:
         if program == "bibtex":
@@ -101,7 +104,11 @@ def compile_in(paper_dir: Path, scratch: Path) -> Compiled:
             if issues:
                 raise PaperBuildError(issues, "bibtex failed; paper.pdf was not replaced")
             continue
-        done = run(program, arguments, scratch)
+        try:
+            done = run(program, arguments, scratch)
+        except TimeoutError as exc:
+            raise PaperBuildError([BuildIssue("paper.tex", 0, "latex", str(exc), "see build/paper.log")],
+                                  "pdflatex did not finish; paper.pdf was not replaced") from None
         log_file = scratch / "paper.log"
         log = log_file.read_text(errors="replace") if log_file.is_file() else done.stdout
         if done.returncode != 0 or not (scratch / "paper.pdf").is_file():

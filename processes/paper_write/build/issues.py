@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 #: The kinds of issue, by the check that finds them.
-KINDS = ("number", "claim", "citation", "latex", "pdf-number", "key", "input")
+KINDS = ("number", "claim", "citation", "latex", "pdf-number", "key", "command", "input")
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,6 @@ def build_paper(paper_dir: Path, results: ResultSet, bib: Path | None = None, te
             raise PaperBuildError([BuildIssue(str(bib), 0, "input", "the bibliography file does not exist",
                                               "pass an existing .bib file")])
         write_bytes(paper_dir / "refs.bib", Path(bib).read_bytes())
-    else:
-        (paper_dir / "refs.bib").unlink(missing_ok=True)
     try:
         write_text(paper_dir / "paper.tex", render(template or default_template(), bib is not None))
     except ValueError as exc:

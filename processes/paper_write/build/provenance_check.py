@@ -17,7 +17,9 @@ hint instead); years belong to citations (``\\citet``), not prose.
 * what the caller passes in ``allow`` (each a literal's form, e.g. ``{"2017"}``).
 
 An unknown ``\\res{…}`` or ``\\cmp{…}`` key is reported here too (kind ``key``), with the
-closest keys, before LaTeX would stop on it.
+closest keys, before LaTeX would stop on it. So is any command that could smuggle text
+past these checks (kind ``command``, :data:`FORBIDDEN`): defining or redefining macros
+(``\\renewcommand{\\res}…``), reading or writing files, changing catcodes, ``\\csname``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from caramba.processes.paper_write.build.texscan import line_of, mask_non_prose,
 
 CI_LEVEL = f"{LEVEL * 100:g}"
 MATH_CONSTANTS = ("0", "1", "2")
+FORBIDDEN = re.compile(r"\\(def|edef|gdef|xdef|let|newcommand|renewcommand|providecommand|DeclareRobustCommand|"
+                       r"input|include|InputIfFileExists|openin|openout|read|write|immediate|catcode|csname|"
+                       r"expandafter|makeatletter|usepackage|special|pdfliteral|directlua)(?![A-Za-z])")
 STRUCTURE = re.compile(r"\b(Table|Tab\.|Figure|Fig\.|Section|Sec\.|Appendix|Equation|Eq\.)[~\s]*$")
 
 
@@ -92,6 +97,9 @@ def check_provenance(tex_files: list[Path], results: ResultSet, allow: set[str] 
         name = display(path, base)
         text = strip_comments(Path(path).read_text(encoding="utf-8"))
         issues += check_keys(name, text, results)
+        issues += [BuildIssue(name, line_of(text, m.start()), "command", f"\\{m.group(1)} is not allowed in a section",
+                              "sections hold prose, \\res/\\cmp/\\ref/\\cite and formatting; definitions, file "
+                              "access and package loading belong to the template") for m in FORBIDDEN.finditer(text)]
         masked = mask_non_prose(text)
         spans = math_spans(text)
         for lit in numbers_in(masked):

@@ -8,6 +8,7 @@ naming the package to install — never a silent skip of a check.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -27,10 +28,23 @@ def require(program: str) -> str:
     return path
 
 
+#: kpathsea's own switches: TeX may open files for reading and writing only below the folder it runs in.
+PARANOID = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+
+
 def run(program: str, args: list[str], cwd: Path, timeout_s: float = 180.0) -> subprocess.CompletedProcess[str]:
-    """Run ``program args`` in ``cwd`` (stdin closed, output captured); never raises on a non-zero exit."""
-    return subprocess.run([require(program), *args], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          errors="replace", timeout=timeout_s, check=False)
+    """Run ``program args`` in ``cwd`` (stdin closed, output captured, :data:`PARANOID` file access).
+
+    A non-zero exit is returned, not raised; a program that runs past ``timeout_s`` is a
+    :class:`TimeoutError` saying which and how long.
+    """
+    try:
+        return subprocess.run([require(program), *args], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, errors="replace", timeout=timeout_s, check=False,
+                              env={**os.environ, **PARANOID})
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(f"{program} {' '.join(args)} did not finish in {timeout_s:.0f} s (in {cwd}); a LaTeX "
+                           "source that loops (e.g. a recursive macro) is the usual cause") from None
 
 
 def pdf_text(pdf: Path) -> str:

@@ -56,6 +56,13 @@ def test_unknown_keys_are_reported_with_the_closest(tmp_path: Path, results: Res
     assert "use \\res{gqa-ppl}" in issues[2].hint
 
 
+def test_sections_may_not_define_macros_or_touch_files(tmp_path: Path, results: ResultSet) -> None:
+    text = "Fine \\textbf{bold}.\n\\renewcommand{\\res}[1]{x}\n\\input{/etc/hostname} and \\immediate\\write18{ls}\n"
+    issues = [i for i in check_provenance([_tex(tmp_path, text)], results) if i.kind == "command"]
+    assert [(i.line, i.message.split()[0]) for i in issues] == [(2, "\\renewcommand"), (3, "\\input"),
+                                                              (3, "\\immediate"), (3, "\\write")]
+
+
 def _claims(tmp_path: Path, results: ResultSet, text: str) -> list[str]:
     return [i.message for i in check_claims([_tex(tmp_path, text)], results)]
 
