@@ -4,6 +4,11 @@ Interface changes against the brief: none (additions only: ``Source.of``, ``coll
 ``build_paper(…, allow=)``, ``check_*(…, base=)`` to name files relative to the paper folder,
 ``check_pdf_text(…, aux=, bib=)``, ``check_sources``, ``MissingTool``, ``SourceError``, ``SECTIONS``).
 
+For consumers (the writer's prompt should say so): sections hold prose with ``\\res``, ``\\cmp``,
+``\\ref``, ``\\cite…`` and formatting; definitions, ``\\input``, file access and packages are
+refused (kind ``command``); ``%`` after a number must be ``\\%``; the template writes the
+``\\section`` lines. Every issue is ``file:line: what — how to fix``.
+
 Use::
 
     from caramba.processes.paper_write.build import Source, build_paper, collect_results

@@ -38,6 +38,7 @@ MATH_CONSTANTS = ("0", "1", "2")
 FORBIDDEN = re.compile(r"\\(def|edef|gdef|xdef|let|newcommand|renewcommand|providecommand|DeclareRobustCommand|"
                        r"input|include|InputIfFileExists|openin|openout|read|write|immediate|catcode|csname|"
                        r"expandafter|makeatletter|usepackage|special|pdfliteral|directlua)(?![A-Za-z])")
+PERCENT = re.compile(r"(?<=\d)%|(?<=\})%(?=[ \t]*[^\s%])")  # "75%", "\res{x}% smaller"; not a line-end "}%"
 STRUCTURE = re.compile(r"\b(Table|Tab\.|Figure|Fig\.|Section|Sec\.|Appendix|Equation|Eq\.)[~\s]*$")
 
 
@@ -95,7 +96,11 @@ def check_provenance(tex_files: list[Path], results: ResultSet, allow: set[str] 
     issues: list[BuildIssue] = []
     for path in tex_files:
         name = display(path, base)
-        text = strip_comments(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_text(encoding="utf-8")
+        issues += [BuildIssue(name, line_of(raw, m.start()), "latex", "an unescaped % after a number starts a LaTeX "
+                              "comment: the rest of the line would vanish from the PDF", "write \\% for a percent sign")
+                   for m in PERCENT.finditer(raw)]
+        text = strip_comments(raw)
         issues += check_keys(name, text, results)
         issues += [BuildIssue(name, line_of(text, m.start()), "command", f"\\{m.group(1)} is not allowed in a section",
                               "sections hold prose, \\res/\\cmp/\\ref/\\cite and formatting; definitions, file "

@@ -61,6 +61,9 @@ def test_sections_may_not_define_macros_or_touch_files(tmp_path: Path, results: 
     issues = [i for i in check_provenance([_tex(tmp_path, text)], results) if i.kind == "command"]
     assert [(i.line, i.message.split()[0]) for i in issues] == [(2, "\\renewcommand"), (3, "\\input"),
                                                               (3, "\\immediate"), (3, "\\write")]
+    (percent,) = check_provenance([_tex(tmp_path, "Fine.\nIt shrinks by \\res{gqa-vs-mha-ppl-pct}% (\\cmp{gqa-vs-mha-ppl}).\n")],
+                                  results)
+    assert (percent.line, percent.kind, percent.hint) == (2, "latex", "write \\% for a percent sign")
 
 
 def _claims(tmp_path: Path, results: ResultSet, text: str) -> list[str]:
