@@ -3,10 +3,11 @@ each rank's loss and peak memory against the dry run's per-rank prediction.
 
     python benchmarks/fsdp_big.py [--nproc 2] [--steps 6] [--eager] [--set KEY=VALUE ...] [--out results.json]
 
-The model is ``benchmarks/gpt2_124m.yml`` scaled up by ``--set`` (default: the 6.65 B
-configuration of docs/measurements.md — d_model 4096, 32 heads, d_ff 16384, 32 layers,
-global batch 4 × 1024 tokens, ``strategy: fsdp``), trained on real text (the bytes of
-Python's standard library sources as tokens, so the loss visibly falls).
+The model is ``benchmarks/gpt2_124m.yml`` scaled up by ``--set`` (default: 9.9 B
+parameters — d_model 4096, 32 heads, d_ff 16384, 48 layers, global batch 4 × 1024 tokens,
+``strategy: fsdp`` —, whose weights, gradients and AdamW state alone, 147 GiB, exceed one
+H200; the dry run says 191 GiB on one process, 97 GiB per rank on two), trained on real
+text (the bytes of Python's standard library sources as tokens).
 
 1. This process runs caramba's dry run for one process and for ``--nproc`` ranks (on the
    meta device: nothing is allocated) and prints the per-rank memory it predicts.
@@ -19,7 +20,7 @@ Python's standard library sources as tokens, so the loss visibly falls).
    so the full model each rank builds before sharding is not counted).
 
 This is not ``caramba run`` because of what surrounds training there: the final DCP
-checkpoint of a 6.65 B model with AdamW state is ~80 GB, the final evaluation gathers the
+checkpoint of a 9.9 B model with AdamW state is ~120 GB, the final evaluation gathers the
 whole weights to rank 0's CPU. The training step is the trainer's, line for line.
 """
 
@@ -44,7 +45,7 @@ if importlib.util.find_spec("caramba") is None:  # a bare checkout: the repo roo
     sys.path.insert(0, str(_shim))
 
 MANIFEST = HERE / "gpt2_124m.yml"
-BIG = ["vars.d_model=4096", "vars.n_heads=32", "vars.d_ff=16384", "vars.n_layers=32", "vars.batch_size=4",
+BIG = ["vars.d_model=4096", "vars.n_heads=32", "vars.d_ff=16384", "vars.n_layers=48", "vars.batch_size=4",
        "defaults.runtime.distributed.strategy=fsdp", "defaults.runtime.distributed.device_memory_gib=139.8"]
 GIB = 2**30
 
@@ -147,7 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nproc", type=int, default=2, help="GPUs of this host (ranks)")
     parser.add_argument("--steps", type=int, default=6, help="optimiser steps to train")
-    parser.add_argument("--set", dest="sets", action="append", default=None, help="manifest overrides (default: the 6.65 B model)")
+    parser.add_argument("--set", dest="sets", action="append", default=None, help="manifest overrides (default: the 9.9 B model)")
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
     parser.add_argument("--eager", action="store_true", help="no torch.compile (default: the trainer's choice)")
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"], help="cpu: a gloo smoke run (with --set for a small model)")

@@ -87,7 +87,9 @@ def _run_plan(model: torch.nn.Module, run: Any, plan: TargetPlan, ranks: int, di
     else:
         with torch.device("meta"):
             dtype = getattr(torch, train.dtype)
-            cost = graph_cost(model.to(dtype), example(train.batch_size, train.block_size))
+            # An AMP step computes (and saves its activations) in the autocast dtype: measure that graph.
+            compute = getattr(torch, train.amp_dtype) if train.use_amp else dtype
+            cost = graph_cost(model.to(compute), example(train.batch_size, train.block_size))
         per = max(1, train.batch_size * train.block_size)
         flops = {"forward": cost.forward_flops / per, "backward": cost.backward_flops / per,
                  "train_step": (cost.forward_flops + cost.backward_flops) / per}

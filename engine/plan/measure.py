@@ -7,9 +7,12 @@ inputs are meta tensors, so a 70B-parameter model dry-runs on a laptop.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from caramba.engine.plan.report import LayerCost
@@ -48,22 +51,73 @@ def layer_costs(model: nn.Module) -> list[LayerCost]:
 
 
 def graph_cost(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> GraphCost:
-    """Count forward/backward FLOPs and the activation bytes saved for backward."""
-    saved: dict[int, int] = {}
+    """Count forward/backward FLOPs and the activation bytes saved for backward.
+
+    Saved activations are counted as the training step allocates them:
+
+    * each storage once — views of one tensor (q, k and v split from one projection, a
+      transpose) are one allocation;
+    * in the dtype the graph runs in (the dry run runs it in the autocast dtype for an AMP
+      run: matmuls save 16-bit tensors, norms that compute in float32 save float32);
+    * attention as PyTorch's fused SDPA kernels (flash, memory-efficient; the CUDA and CPU
+      fast paths) keep it for backward — q, k, v, the output and one float32
+      log-sum-exp per query row — not the T × T probabilities that SDPA's math path, the
+      only one on the meta device, saves (``_FusedAttention``).
+    """
+    storages: dict[int, tuple[Any, int]] = {}
+    attention = _FusedAttention(storages)
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
-        if not isinstance(tensor, nn.Parameter):
-            saved[id(tensor)] = tensor.numel() * tensor.element_size()
+        if not isinstance(tensor, nn.Parameter) and not attention.inside:
+            _count(storages, tensor)
         return tensor
 
     forward = FlopCounterMode(display=False)
-    with forward, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    with forward, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), attention:
         output = model(*inputs)
         loss = output.float().sum() if isinstance(output, torch.Tensor) else sum(o.float().sum() for o in output)
     backward = FlopCounterMode(display=False)
     with backward:
         loss.backward()
-    return GraphCost(forward.get_total_flops(), backward.get_total_flops(), sum(saved.values()))
+    return GraphCost(forward.get_total_flops(), backward.get_total_flops(), sum(size for _, size in storages.values()) + attention.extra)
+
+
+def _count(storages: dict[int, tuple[Any, int]], tensor: torch.Tensor) -> None:
+    """Record ``tensor``'s storage (its bytes) once.
+
+    The storage object is kept (until the measurement ends) so that its address, the key,
+    cannot be reused by a later allocation and merge two tensors into one."""
+    storage = tensor.untyped_storage()
+    size = storage.nbytes()
+    key = storage._cdata
+    storages[key] = (storage, max(storages[key][1], size) if key in storages else size)
+
+
+class _FusedAttention(TorchFunctionMode):
+    """Accounts ``scaled_dot_product_attention`` as its fused kernels save it (see :func:`graph_cost`).
+
+    The call itself runs unchanged (FLOPs are counted as before); what autograd saves
+    inside it is ignored, and q, k, v, the output and the log-sum-exp are counted instead."""
+
+    def __init__(self, storages: dict[int, tuple[Any, int]]) -> None:
+        super().__init__()
+        self.storages, self.inside, self.extra = storages, False, 0
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func is not F.scaled_dot_product_attention:
+            return func(*args, **kwargs)
+        self.inside = True
+        try:
+            out = func(*args, **kwargs)
+        finally:
+            self.inside = False
+        query, key, value = (kwargs[n] if n in kwargs else args[i] for i, n in enumerate(("query", "key", "value")))
+        if out.requires_grad:
+            for tensor in (query, key, value, out):
+                _count(self.storages, tensor)
+            self.extra += query.shape[:-1].numel() * 4  # float32 log-sum-exp, one per (batch, head, query)
+        return out
 
 
 def optimizer_state_bytes(optimizer: str, trainable: int) -> int:
