@@ -8,7 +8,7 @@ From the one-process numbers (``measure.py``) and the strategy of
   (the default) makes gradients views of the buckets;
 * FSDP — weights, gradients and optimizer state are divided by ``N``; a rank also
   holds the largest block unsharded while it computes (plus the next one, prefetched),
-  reported as ``gathered``;
+  in ``param_dtype`` when set, reported as ``gathered``;
 * activations scale with the rows of a rank's micro-batch (``sharding.plan_split``).
 
 The device's memory is ``runtime.distributed.device_memory_gib`` when given, else the
@@ -40,7 +40,8 @@ def per_rank(memory: dict[str, int], model: nn.Module, dtype_bytes: int, batch_s
         for key in ("weights", "gradients", "optimizer"):
             out[key] = -(-out[key] // ranks)
         largest = max((sum(p.numel() for p in unit.parameters()) for unit in shard_units(model)), default=0)
-        out["gathered"] = 2 * largest * dtype_bytes
+        gathered = getattr(torch, config.param_dtype).itemsize if config is not None and config.param_dtype else dtype_bytes
+        out["gathered"] = 2 * largest * gathered
     out["total"] = sum(out.values())
     return strategy, out
 

@@ -210,6 +210,11 @@ def test_a_plan_that_cannot_fit_is_refused(tmp_path: Path, monkeypatch: pytest.M
     for key in ("weights", "gradients", "optimizer"):
         assert two.memory_bytes[key] == -(-one.memory_bytes[key] // 2)
     assert two.strategy == "fsdp" and two.ranks == 2 and two.memory_bytes["gathered"] > 0
+    data["defaults"]["runtime"]["distributed"]["param_dtype"] = "bfloat16"  # blocks gathered in 16 bits: half the bytes
+    (tmp_path / "m.yml").write_text(yaml.safe_dump(data))
+    bf16 = dry_run(compile_manifest(tmp_path / "m.yml"), None, 2)[0].runs[0]
+    assert bf16.memory_bytes["gathered"] * 2 == two.memory_bytes["gathered"]
+    del data["defaults"]["runtime"]["distributed"]["param_dtype"]
     budget = (one.memory_bytes["total"] + two.memory_bytes["total"]) / 2 / 2**30  # fits on 2 ranks, not on 1
     data["defaults"]["runtime"]["distributed"]["device_memory_gib"] = budget
     (tmp_path / "m.yml").write_text(yaml.safe_dump(data))
