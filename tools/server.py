@@ -22,7 +22,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from caramba import __version__
-from caramba.tools import artifacts, manifests, memory, runs
+from caramba.tools import artifacts, manifests, memory, papers, runs
 from caramba.tools.errors import CarambaServer
 from caramba.tools.launcher import Launcher
 from caramba.tools.security import Workspace
@@ -51,6 +51,7 @@ def build_server(root: Path, watchdog: bool = True) -> MCPServer:
     artifacts.register(server, ws, reader)
     _register_codegraph(server, ws)
     memory.register(server, ws)
+    papers.register(server, ws)
     _register_resources(server)
     return server
 

@@ -8,7 +8,9 @@ writes the session to the workspace's memory through
 * ``decision``: the moderator's summaries and closing turns (turn kinds ``summary`` and
   ``close``), so "what did the group decide about X?" finds them first;
 * ``proposal``: the experiments the process proposed (``state.data["proposals"]``: name,
-  author, hypothesis, what would refute it, status).
+  author, hypothesis, what would refute it, status);
+* any further kind a process lists in ``state.data["remember"]`` (kind → ``{"speaker", "text"}``
+  list), e.g. the paper's ``claim`` and ``review`` chunks.
 
 The session id is ``<process>/<output folder name>``: a resumed session rewrites only what
 changed (the chunks are keyed by session and turn). ``memory.record_sessions: false`` in
@@ -40,7 +42,8 @@ def parts(state: SessionState) -> dict[str, list[dict[str, str]]]:
     proposed = [{"speaker": str(p.get("author", "")),
                  "text": (f"proposal {p.get('name', '?')} ({p.get('status', '?')}): {p.get('hypothesis', '')}"
                           f" Refuted if: {p.get('refuted_if', '')}")} for p in proposals]
-    return {"transcript": turns, "decision": decisions, "proposal": proposed}
+    extra: dict[str, list[dict[str, str]]] = state.data.get("remember", {}) if isinstance(state.data, dict) else {}
+    return {"transcript": turns, "decision": decisions, "proposal": proposed, **extra}
 
 
 def remember(workspace: Path, process: str, folder: Path, state: SessionState) -> int | None:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from caramba.engine.manifest.paths import RunFolder
+from caramba.engine.manifest.paths import InputDir, InputFile, RunFolder
 from caramba.engine.model.config.base import StrictModel
 
 
@@ -41,3 +41,26 @@ class BrainstormProcess(ProcessSettings):
     topic: str = Field(min_length=1, description="the research question")
     rounds: int = Field(default=2, ge=1, description="discussion rounds")
     output_dir: RunFolder = Field(default="brainstorm", description="output folder, relative to the run directory")
+
+
+class PaperWriteProcess(ProcessSettings):
+    """A LaTeX paper written from runs by the writer persona, built with every number traced
+    to its run, reviewed by the reviewer persona and revised (docs/agents.md, paper_write)."""
+
+    type: Literal["paper_write"] = "paper_write"
+    name: str = Field(default="paper", description="process name")
+    session: InputDir | None = Field(default=None, description="a development session folder to write about")
+    manifest: InputFile | None = Field(default=None, description="a comparison manifest whose runs are in the store")
+    runs: list[str] | None = Field(default=None, min_length=1, description="run ids (the run store's) to write about")
+    notes: InputFile | None = Field(default=None, description="a text file of notes the writer reads")
+    bib: InputFile | None = Field(default=None, description="a BibTeX file: the only keys the paper may cite")
+    template: InputFile | None = Field(default=None, description="a LaTeX preamble file (\\documentclass and packages)")
+    rounds: int = Field(default=1, ge=1, description="review rounds (fewer when the overall score stops rising)")
+    output_dir: RunFolder = Field(default="paper", description="output folder, relative to the run directory")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "PaperWriteProcess":
+        given = [k for k in ("session", "manifest", "runs") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of session, manifest, runs (got {', '.join(given) or 'none'})")
+        return self

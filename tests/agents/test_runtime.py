@@ -173,9 +173,9 @@ def test_unimplemented_process_types_are_unknown_to_the_schema(tmp_path: Path) -
 
     manifest = tmp_path / "m.yml"
     manifest.write_text("version: 2\nname: m\ntargets:\n  - type: process\n    name: dev\n"
-                        "    process: {type: paper_write, writer: writer}\n")
+                        "    process: {type: symposium, chair: writer}\n")
     errors = check(str(manifest)).errors
-    assert [(e.path, e.message) for e in errors] == [("targets[0].process.type", "unknown type 'paper_write'")]
+    assert [(e.path, e.message) for e in errors] == [("targets[0].process.type", "unknown type 'symposium'")]
     assert "valid: brainstorm" in errors[0].hint and errors[0].line == 6
 
 

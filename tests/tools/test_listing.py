@@ -16,13 +16,14 @@ TOOLS = {"list_presets", "read_preset", "manifest_schema", "generate_manifest", 
          "run_manifest", "run_status", "list_runs", "cancel_run", "get_run_results", "read_artifact", "compare_runs"}
 CODEGRAPH = {"codegraph_query", "find_symbol", "callers", "callees", "neighbours", "shortest_path", "impact", "codegraph_sync"}
 MEMORY = {"memory_search", "memory_facts", "memory_timeline", "memory_add_note", "memory_related_runs"}
+PAPERS = {"paper_start", "paper_status", "paper_fetch"}
 
 
 async def check_listing(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert TOOLS <= set(tools), TOOLS - set(tools)
-    assert set(tools) - TOOLS <= CODEGRAPH | MEMORY
-    assert MEMORY <= set(tools)
+    assert set(tools) - TOOLS <= CODEGRAPH | MEMORY | PAPERS
+    assert MEMORY | PAPERS <= set(tools)
     for tool in tools.values():
         assert tool.description and len(tool.description) > 60, tool.name
         assert tool.input_schema["type"] == "object"
