@@ -66,10 +66,23 @@ def test_bad_input_is_refused_before_any_model_call(comparison: Path) -> None:
         (["--manifest", "cmp.yml", "--bib", "nothere.bib"], "--bib"),
         (["--manifest", "cmp.yml", "--runs", "x"], "exactly one source"),
     ]
-    for args, said in cases:
-        # no server listens at this address: any model call would fail differently (exit 1)
-        result = invoke(comparison, "paper", *args, "--out", "refused", "--model", "openai/none",
-                        "--api-base", "http://127.0.0.1:9/v1", env={"OPENAI_API_KEY": "sk-local"})
-        assert result.exit_code == 2, (args, result.output)
+    import os
+
+    from typer.testing import CliRunner
+
+    from caramba.cli.app import app
+
+    before = Path.cwd()
+    os.chdir(comparison)
+    try:  # in this process: the command stops before it would start the MCP server or call a model
+        results = [(CliRunner().invoke(app, ["paper", *args, "--out", "refused", "--model", "openai/none",
+                                             "--api-base", "http://127.0.0.1:9/v1"], env={"OPENAI_API_KEY": "sk-local",
+                                                                                           "COLUMNS": "200"}), said)
+                   for args, said in cases]
+    finally:
+        os.chdir(before)
+    for result, said in results:
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        assert result.exit_code == 2, result.output
         assert said in result.output and "hint:" in result.output and "Traceback" not in result.output
         assert not (comparison / "refused").exists()
