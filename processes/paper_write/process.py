@@ -14,7 +14,8 @@ Order of turns (each checkpointed by the runtime as soon as it completes):
 
 Everything the turns produced lives in their actions (sections, reviews, answers), so
 ``paper.tex`` is a function of the checkpoint: a resumed session and a replay (every
-model call answered from ``recording.jsonl``) write the same paper.
+model call answered from ``recording.jsonl``) write the same paper. A resumed session does
+not rebuild a stage whose build succeeded before (its ``paper.pdf`` stays as it was).
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ class PaperWrite:
     async def _build(self, stage: str) -> str | None:
         """Build the paper; on failure give the writer its fix turns. None when it built,
         else the failure message (the build's issues, the previous good PDF kept)."""
+        builds = self.session.state.data.get("builds", [])
+        if any(b["stage"] == stage and b["ok"] for b in builds) and (self.session.folder / "paper.pdf").is_file():
+            return None  # built before this session was resumed: its paper.pdf is that build's
         for attempt in range(self.config.fix_attempts + 1):
             if attempt:
                 issues = self.session.state.data["builds"][-1]["issues"]

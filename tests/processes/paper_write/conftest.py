@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import torch
 
 from caramba.agents.testing.openai_server import LoggedRequest, ScriptedOpenAIServer
 from caramba.agents.testing.script import from_adk_script
+from tests.processes.paper_write.build_fixtures import build_workspace  # noqa: F401  (the shared comparison)
 
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
 E2E_SCRIPT = SCRIPTS / "paper_e2e.yml"
@@ -43,14 +43,11 @@ def invoke(root: Path, *args: str, env: dict[str, str] | None = None) -> Result:
 
 
 @pytest.fixture(scope="session")
-def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace where 2 arms (mha, gqa) x 3 seeds trained for real, with a BibTeX file."""
-    from tests.bench.comparisons import make_comparison
-
-    torch.set_num_threads(1)
-    root = make_comparison(tmp_path_factory.mktemp("paper_ws"), ["mha", "gqa"], [1, 2, 3])
-    shutil.copy(SCRIPTS / "refs.bib", root / "refs.bib")
-    return root
+def comparison(build_workspace: Path) -> Path:
+    """The paper-build tests' workspace (2 arms x 3 seeds trained once per test session), with
+    this module's BibTeX file as ``paper_refs.bib``."""
+    shutil.copy(SCRIPTS / "refs.bib", build_workspace / "paper_refs.bib")
+    return build_workspace
 
 
 @dataclass
@@ -64,10 +61,10 @@ class Written:
 
 @pytest.fixture(scope="session")
 def e2e(comparison: Path) -> Written:
-    """``caramba paper --manifest cmp.yml --bib refs.bib`` answered by the scripted server (the
+    """``caramba paper --manifest cmp.yml --bib paper_refs.bib`` answered by the scripted server (the
     README's way to use a local OpenAI-compatible server)."""
     with ScriptedOpenAIServer(from_adk_script(E2E_SCRIPT)) as server:
-        result = invoke(comparison, "paper", "--manifest", "cmp.yml", "--bib", "refs.bib", "--out", "paper",
+        result = invoke(comparison, "paper", "--manifest", "cmp.yml", "--bib", "paper_refs.bib", "--out", "written",
                         "--model", "openai/scripted", "--api-base", server.url, env={"OPENAI_API_KEY": "sk-local"})
         requests = list(server.requests)
-    return Written(result, requests, comparison / "paper")
+    return Written(result, requests, comparison / "written")

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from tests.processes.paper_write.conftest import Written, invoke
 
-NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
+#: A number as printed: not part of a word or identifier (run ids, hashes); versions keep every part.
+NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)*(?:e[-+]?\d+)?(?![\w])")
 
 
 def test_the_paper_is_written_reviewed_revised_and_built(e2e: Written) -> None:
@@ -101,18 +102,21 @@ STRUCTURE = re.compile(r"(?:Figure|Table|Section|Appendix|page)\s*$")
 def test_every_number_of_the_pdf_traces_to_provenance(e2e: Written, comparison: Path) -> None:
     """pdftotext of the PDF: each number is recorded in provenance.json, printed by a figure
     (its own PDF's text: axis ticks), a number LaTeX gave a section/figure/table/page, or the
-    bibliography's (a number of refs.bib: years)."""
+    bibliography's (a number of refs.bib: years); a software version (x.y.z) is the generated
+    setup's, from the runs' environment.json."""
     folder = e2e.folder
     allowed = recorded(json.loads((folder / "provenance.json").read_text()))
     for figure in (folder / "figures").glob("*.pdf"):
         allowed |= {plain(n) for line in pdf_lines(figure) for n in NUMBER.findall(line)}
-    bib_numbers = {plain(n) for n in NUMBER.findall((comparison / "refs.bib").read_text())}
+    bib_numbers = {plain(n) for n in NUMBER.findall((comparison / "paper_refs.bib").read_text())}
+    setup = (folder / "setup.tex").read_text()
     untraced = []
     for line in pdf_lines(folder / "paper.pdf"):
         for match in NUMBER.finditer(line):
             number = plain(match.group())
             heading = re.match(r"\s*(?:[A-Z]\.)?[\d.]+\s+[A-Z]", line) is not None and match.start() < 6
-            if number in allowed or number in bib_numbers or heading or line.strip() == match.group() \
+            version = number.count(".") >= 2 and number in setup
+            if number in allowed or number in bib_numbers or heading or version or line.strip() == match.group() \
                     or STRUCTURE.search(line[:match.start()]):
                 continue
             untraced.append((number, line))
@@ -123,7 +127,7 @@ def test_every_number_of_the_pdf_traces_to_provenance(e2e: Written, comparison: 
 
 
 def test_replay_writes_the_same_paper_without_a_model(e2e: Written, comparison: Path) -> None:
-    result = invoke(comparison, "paper", "--replay", "paper/recording.jsonl", "--out", "replayed")
+    result = invoke(comparison, "paper", "--replay", "written/recording.jsonl", "--out", "replayed")
     assert result.exit_code == 0, result.output
     replayed = comparison / "replayed"
     assert (replayed / "paper.tex").read_bytes() == (e2e.folder / "paper.tex").read_bytes()
@@ -131,3 +135,18 @@ def test_replay_writes_the_same_paper_without_a_model(e2e: Written, comparison: 
         assert (replayed / "sections" / section.name).read_bytes() == section.read_bytes()
     assert (replayed / "changes-1.md").read_text() == (e2e.folder / "changes-1.md").read_text()
     assert (replayed / "paper.pdf").is_file()
+
+
+def test_the_claims_and_the_review_are_remembered(e2e: Written, comparison: Path) -> None:
+    from caramba.memory.api import Memory
+
+    memory = Memory(comparison)
+    try:
+        claims = memory.search("claim gqa-vs-mha-ppl perplexity", k=20, mode="bm25")["hits"]
+        reviews = memory.search("review overall soundness presentation contribution", k=20, mode="bm25")["hits"]
+    finally:
+        memory.close()
+    said = [h for h in claims if h["kind"] == "claim" and "\\cmp{gqa-vs-mha-ppl}" in h["text"]]
+    assert said and "CI includes zero" in said[0]["text"] and "mha-train-s1-" in said[0]["text"]
+    reviewed = [h for h in reviews if h["kind"] == "review"]
+    assert reviewed and "overall 4/10" in reviewed[0]["text"] and "(limitations)" in reviewed[0]["text"]

@@ -33,7 +33,7 @@ def test_a_revision_that_types_a_number_overclaims_and_cites_nothing_fails_keepi
         e2e: Written, comparison: Path) -> None:
     folder = resume_after_review(e2e, comparison / "bad")
     pdf_before = (folder / "paper.pdf").read_bytes()
-    result = invoke(comparison, "paper", "--manifest", "cmp.yml", "--bib", "refs.bib", "--out", "bad",
+    result = invoke(comparison, "paper", "--manifest", "cmp.yml", "--bib", "paper_refs.bib", "--out", "bad",
                     "--model", f"script:{SCRIPTS / 'paper_bad_revision.yml'}")
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output and "error:" in result.output
