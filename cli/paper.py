@@ -27,7 +27,7 @@ def paper(
     manifest: Annotated[Path | None, typer.Option("--manifest", help="a comparison manifest whose runs are in the store")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="the paper folder (default papers/<source>-<hash>); an existing one resumes")] = None,
     bib: Annotated[Path | None, typer.Option("--bib", help="a BibTeX file: the only keys the paper may cite")] = None,
-    template: Annotated[Path | None, typer.Option("--template", help="a LaTeX preamble (\\documentclass and packages)")] = None,
+    template: Annotated[Path | None, typer.Option("--template", help="a LaTeX template that \\input{results} (default: processes/paper_write/build/templates/paper.tex)")] = None,
     notes: Annotated[Path | None, typer.Option("--notes", help="a text file of notes the writer reads")] = None,
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="review rounds (fewer when the overall score stops rising)")] = 1,
     model: Annotated[str | None, typer.Option("--model", help="LiteLLM model for both personas (provider/model), or script:<file.yml>")] = None,

@@ -41,7 +41,7 @@ def register(server: MCPServer, ws: Workspace) -> None:
                     session: Annotated[str | None, Field(description="a development session folder")] = None,
                     runs: Annotated[list[str] | None, Field(description="run ids of the store")] = None,
                     bib: Annotated[str | None, Field(description="a BibTeX file: the only keys the paper may cite")] = None,
-                    template: Annotated[str | None, Field(description="a LaTeX preamble file")] = None,
+                    template: Annotated[str | None, Field(description="a LaTeX template file that \\input{results}")] = None,
                     notes: Annotated[str | None, Field(description="a text file of notes for the writer")] = None,
                     rounds: Annotated[int, Field(ge=1, le=5, description="review rounds")] = 1,
                     model: Annotated[str | None, Field(description="LiteLLM model (default: caramba.yml llm.model)")] = None,

@@ -54,7 +54,7 @@ class PaperWriteProcess(ProcessSettings):
     runs: list[str] | None = Field(default=None, min_length=1, description="run ids (the run store's) to write about")
     notes: InputFile | None = Field(default=None, description="a text file of notes the writer reads")
     bib: InputFile | None = Field(default=None, description="a BibTeX file: the only keys the paper may cite")
-    template: InputFile | None = Field(default=None, description="a LaTeX preamble file (\\documentclass and packages)")
+    template: InputFile | None = Field(default=None, description="a LaTeX template that \\input{results} (default: build/templates/paper.tex)")
     rounds: int = Field(default=1, ge=1, description="review rounds (fewer when the overall score stops rising)")
     output_dir: RunFolder = Field(default="paper", description="output folder, relative to the run directory")
 
