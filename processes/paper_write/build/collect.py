@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import replace
 from pathlib import Path
 
 from caramba.engine.bench.compare import analyse
+from caramba.engine.bench.compare.analysis import default_primary
 from caramba.engine.bench.compare.figures import write_figures
 from caramba.engine.bench.compare.tables import write_tables
 from caramba.processes.paper_write.build.arm_notes import arm_notes
@@ -27,6 +27,7 @@ from caramba.processes.paper_write.build.facts import run_facts
 from caramba.processes.paper_write.build.keys import slug
 from caramba.processes.paper_write.build.model import FigureFile, ResultSet, TableFile
 from caramba.processes.paper_write.build.quantities import quantities_of
+from caramba.processes.paper_write.build.session import SessionSpec
 from caramba.processes.paper_write.build.source import Source, resolve
 
 #: Captions of the comparison's figures (no numbers: a figure's numbers are inside the figure).
@@ -46,8 +47,10 @@ def collect_results(source: Source | str | Path | list[str], workspace: Path, ou
     arms = resolved.arms
     provenance = [(r.id, r.manifest_digest) for a in arms for r in a.runs]
     comparison = analyse(arms, resolved.spec, provenance)
-    if comparison.primary not in comparison.metrics and resolved.spec is not None:
-        comparison = analyse(arms, replace(resolved.spec, primary=comparison.metrics[0]), provenance)  # type: ignore[type-var]
+    if comparison.primary not in comparison.metrics:  # e.g. a session goal named a metric the runs do not report
+        spec = SessionSpec(comparison.question, default_primary(comparison.metrics), comparison.direction,
+                           comparison.baseline)
+        comparison = analyse(arms, spec, provenance)
     facts = [run_facts(r, a.name) for a in arms for r in a.runs]
     ordered = [next(a for a in arms if a.name == r.name) for r in comparison.arms]  # baseline first
     notes = resolved.notes or arm_notes(ordered)

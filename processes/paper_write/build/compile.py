@@ -62,13 +62,23 @@ def _log_issues(log: str) -> list[BuildIssue]:
     return issues
 
 
-def _undefined(log: str) -> list[BuildIssue]:
+def _where(folder: Path, key: str) -> tuple[str, int]:
+    """The first ``.tex`` file and line under ``folder`` that refers to ``key`` (LaTeX's warning names no file)."""
+    for path in sorted(folder.rglob("*.tex")):
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+            if re.search(r"\\\w*(?:ref|cite\w*)\*?(?:\[[^\]]*\])*\{[^}]*\b" + re.escape(key) + r"\b", line):
+                return str(path.relative_to(folder)), number
+    return "paper.tex", 0
+
+
+def _undefined(log: str, folder: Path) -> list[BuildIssue]:
     issues = []
     for m in UNDEFINED.finditer(log):
         what = m.group("what").lower()
-        hint = ("label it with \\label{…} or use an existing label (tables: tab:…, figures: fig:…)" if what == "reference"
-                else "add the entry to the .bib file")
-        issues.append(BuildIssue("paper.tex", int(m.group("line") or 0), "latex",
+        hint = ("label it with \\label{…} or use an existing label (tables: tab:…, figures: fig:…, sections: sec:…)"
+                if what == "reference" else "add the entry to the .bib file")
+        file, line = _where(folder, m.group("key"))
+        issues.append(BuildIssue(file, line or int(m.group("line") or 0), "latex",
                                  f"undefined {what} {m.group('key')!r} (it would print as ??)", hint))
     return issues
 
@@ -115,7 +125,7 @@ def compile_in(paper_dir: Path, scratch: Path) -> Compiled:
             raise PaperBuildError(_log_issues(log) or [BuildIssue("paper.tex", 0, "latex", "pdflatex failed",
                                                                   done.stdout[-300:])],
                                   "pdflatex failed; paper.pdf was not replaced")
-    undefined = _undefined(log)
+    undefined = _undefined(log, scratch)
     if undefined:
         raise PaperBuildError(undefined, "the PDF would show ?? for these; paper.pdf was not replaced")
     pages = PAGES.search(log)

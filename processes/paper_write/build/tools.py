@@ -29,7 +29,8 @@ def require(program: str) -> str:
 
 
 #: kpathsea's own switches: TeX may open files for reading and writing only below the folder it runs in.
-PARANOID = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+#: ``max_print_line`` keeps TeX from wrapping log lines, so ``file:line: message`` stays whole.
+PARANOID = {"openin_any": "p", "openout_any": "p", "shell_escape": "f", "max_print_line": "10000"}
 
 
 def run(program: str, args: list[str], cwd: Path, timeout_s: float = 180.0) -> subprocess.CompletedProcess[str]:

@@ -187,6 +187,12 @@ def test_latex_errors_and_untraced_pdf_numbers_keep_the_good_pdf(paper_copy: Pat
     assert (paper_copy / "paper.pdf").read_bytes() == good_paper.pdf_bytes
     assert any(i.file.endswith("sections/results.tex") and i.line == 2 and "unknown result key" in i.message
                for i in caught.value.issues), caught.value
+    # a reference to no label would print ??: the build fails naming the line that refers to it
+    write_sections(paper_copy, {"results": SECTIONS["results"] + "\nSee Table~\\ref{tab:nope}."})
+    error = _fails(paper_copy, results, build_workspace / "refs.bib", good_paper.pdf_bytes)
+    line = len(SECTIONS["results"].splitlines()) + 1
+    assert [(i.file, i.line, i.kind) for i in error.issues] == [("sections/results.tex", line, "latex")]
+    assert "undefined reference 'tab:nope'" in error.issues[0].message
     # a number no source types — LaTeX's date — is caught in the PDF's text
     write_sections(paper_copy, {"results": SECTIONS["results"] + "\nWritten \\today."})
     error = _fails(paper_copy, results, build_workspace / "refs.bib", good_paper.pdf_bytes)
