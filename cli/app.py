@@ -19,7 +19,7 @@ def build() -> Any:
     """The Typer app with every command registered."""
     import typer
 
-    from caramba.cli import brainstorm, codegraph, compare, data, generate, hf, mcp, memory, paper, presets, run, runs, validate
+    from caramba.cli import brainstorm, codegraph, compare, data, develop, generate, hf, mcp, memory, paper, presets, run, runs, validate
 
     app = typer.Typer(
         name="caramba",
@@ -47,7 +47,7 @@ def build() -> Any:
     app.command()(presets.schema)
     # Commands contributed by other components: each module exposes register(app) and keeps
     # its heavy imports inside its command bodies.
-    for module in (codegraph, data, runs, generate, compare, mcp, brainstorm, paper, hf, memory):
+    for module in (codegraph, data, runs, generate, compare, mcp, brainstorm, develop, paper, hf, memory):
         module.register(app)
     return app
 

@@ -64,3 +64,24 @@ class PaperWriteProcess(ProcessSettings):
         if len(given) != 1:
             raise ValueError(f"give exactly one of session, manifest, runs (got {', '.join(given) or 'none'})")
         return self
+
+
+class DevelopmentProcess(ProcessSettings):
+    """An experiment loop: personas propose manifest variants, which are validated, piloted, run with seeds,
+    analysed and searched best-first until the goal or a budget is reached."""
+
+    type: Literal["development"] = "development"
+    name: str = Field(default="development", description="process name")
+    goal: str = Field(min_length=1, description="the question the loop answers")
+    start: str = Field(min_length=1, description="the starting manifest: a .yml file relative to the workspace, or a preset name")
+    metric: str = Field(default="val_loss", description="the goal's metric: val_loss, train_loss or <benchmark id>.<metric>")
+    direction: Literal["min", "max"] = Field(default="min", description="min: lower is better; max: higher is better")
+    target: float | None = Field(default=None, description="stop once the best node's 95% CI is beyond this value")
+    seeds: int = Field(default=3, ge=1, description="full runs (seeds) per variant")
+    iterations: int = Field(default=3, ge=1, description="most iterations (expansions of the tree)")
+    patience: int = Field(default=2, ge=1, description="stop after this many iterations without a significant improvement")
+    compute_steps: int | None = Field(default=None, gt=0, description="compute budget in total training steps (pilots and seeds counted)")
+    compute_gpu_hours: float | None = Field(default=None, gt=0, description="compute budget in GPU-hours estimated from the dry run's FLOPs")
+    wall_s: float | None = Field(default=None, gt=0, description="wall-time budget in seconds")
+    pilot_fraction: float = Field(default=0.1, gt=0, lt=1, description="a pilot trains this fraction of a run's steps")
+    output_dir: RunFolder = Field(default="development", description="output folder, relative to the run directory")

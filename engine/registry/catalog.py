@@ -85,5 +85,6 @@ REGISTRY.register("trainer", "trainer.upcycle", upcycle.UpcycleConfig, "caramba.
 # ── processes (agent workflows; implementations in caramba.processes) ─────────────────────
 REGISTRY.register("process", "brainstorm", processes.BrainstormProcess, "caramba.processes.brainstorm:run_target", "moderated persona discussion ending in validated manifests")
 REGISTRY.register("process", "paper_write", processes.PaperWriteProcess, "caramba.processes.paper_write:run_target", "LaTeX paper from runs: every number traced to its run, reviewed and revised")
+REGISTRY.register("process", "development", processes.DevelopmentProcess, "caramba.processes.development:run_target", "experiment loop: propose, pilot, run, analyse and search manifest variants")
 
 finalize(REGISTRY)
