@@ -35,6 +35,7 @@ def develop(
     personas: Annotated[str | None, typer.Option("--personas", help="proposers, comma-separated (default: architect,ml_expert)")] = None,
     analyst: Annotated[str | None, typer.Option("--analyst", help="the persona that analyses results (default: reviewer)")] = None,
     approve: Annotated[bool, typer.Option("--approve", help="ask before each variant's full runs")] = False,
+    approve_via: Annotated[str, typer.Option("--approve-via", help="terminal (a prompt) or file (answered by the MCP develop_approve tool)")] = "terminal",
     model: Annotated[str | None, typer.Option("--model", help="LiteLLM model for every persona (provider/model), or script:<file.yml>")] = None,
     api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible server URL for --model")] = None,
     api_key_env: Annotated[str | None, typer.Option("--api-key-env", help="name of the environment variable holding the API key (never the key)")] = None,
@@ -85,7 +86,7 @@ def develop(
                 question=goal, start=start, start_text=load_start(start, workspace), metric=metric, direction=direction,  # type: ignore[arg-type]
                 target=target, seeds=seeds, team=DevelopmentConfig.team_of(names, analyst), iterations=iterations,
                 patience=patience, compute_steps=compute_steps, compute_gpu_hours=compute_gpu_hours, wall_s=wall,
-                pilot_fraction=pilot_fraction, approve="terminal" if approve else None)
+                pilot_fraction=pilot_fraction, approve=approve_via if approve else None)
             options.output_dir = (out or workspace / "developments" / config.slug()).resolve()
         console.print(f"session folder: {options.output_dir}")
         result = run_development(config, options)

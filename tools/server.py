@@ -22,7 +22,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from caramba import __version__
-from caramba.tools import artifacts, manifests, memory, papers, runs
+from caramba.tools import artifacts, develop, manifests, memory, papers, runs
 from caramba.tools.errors import CarambaServer
 from caramba.tools.launcher import Launcher
 from caramba.tools.security import Workspace
@@ -34,6 +34,8 @@ generate_manifest → validate_manifest (fix every reported field, validate agai
 dry_run_manifest (cost: parameters, FLOPs, memory) → run_manifest (returns run ids) →
 run_status until succeeded → get_run_results / read_artifact / compare_runs.
 Before proposing, memory_search / memory_related_runs: earlier runs may answer the question.
+A whole experiment loop (variants proposed, piloted, run with seeds, analysed): develop_start,
+then develop_status / develop_tree (develop_approve, develop_stop).
 Paths are relative to the workspace; nothing outside it is readable."""
 
 
@@ -52,6 +54,7 @@ def build_server(root: Path, watchdog: bool = True) -> MCPServer:
     _register_codegraph(server, ws)
     memory.register(server, ws)
     papers.register(server, ws)
+    develop.register(server, ws)
     _register_resources(server)
     return server
 

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.anyio
 TOOLS = {"list_presets", "read_preset", "manifest_schema", "generate_manifest", "validate_manifest", "dry_run_manifest",
          "run_manifest", "run_status", "list_runs", "cancel_run", "get_run_results", "read_artifact", "compare_runs"}
 CODEGRAPH = {"codegraph_query", "find_symbol", "callers", "callees", "neighbours", "shortest_path", "impact", "codegraph_sync"}
+DEVELOP = {"develop_start", "develop_status", "develop_tree", "develop_approve", "develop_stop"}
 MEMORY = {"memory_search", "memory_facts", "memory_timeline", "memory_add_note", "memory_related_runs"}
 PAPERS = {"paper_start", "paper_status", "paper_fetch"}
 
@@ -22,8 +23,8 @@ PAPERS = {"paper_start", "paper_status", "paper_fetch"}
 async def check_listing(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert TOOLS <= set(tools), TOOLS - set(tools)
-    assert set(tools) - TOOLS <= CODEGRAPH | MEMORY | PAPERS
-    assert MEMORY | PAPERS <= set(tools)
+    assert set(tools) - TOOLS <= CODEGRAPH | MEMORY | PAPERS | DEVELOP
+    assert MEMORY | PAPERS | DEVELOP <= set(tools)
     for tool in tools.values():
         assert tool.description and len(tool.description) > 60, tool.name
         assert tool.input_schema["type"] == "object"
