@@ -35,7 +35,10 @@ def load_start(start: str, workspace: Path) -> str:
     """The YAML text of ``start``: a ``.yml`` file (relative to the workspace) or a preset name."""
     from caramba.engine.compiler.extends import preset_names, preset_path
 
-    path = Path(start) if Path(start).is_absolute() else workspace / start
+    path = (Path(start) if Path(start).is_absolute() else workspace / start).resolve()
+    if not path.is_relative_to(workspace.resolve()):
+        raise AgentSetupError(f"--from {start}: {path} is outside the workspace {workspace}",
+                              "copy the manifest into the workspace (the loop and its tools see only the workspace)")
     if path.is_file():
         return _workspace_relative(path, workspace)
     if not start.endswith((".yml", ".yaml")) and (preset := preset_path(start)) is not None and preset.is_file():

@@ -21,6 +21,7 @@ ledger, the dry-run shapes and which proposal made which node live beside it.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -197,9 +198,10 @@ class Development:
                              f"{', '.join(v['b_run_ids'])} vs {', '.join(v['a_run_ids'])})")
         turn = await self.session.turn(f"analyse-{k}", ANALYST, "analyse", k,
                                        prompts.message(self.config, self.tree, prompts.analyse_task(self.tree, nodes, facts)))
+        analysis = grounded(turn.text.strip(), "\n".join(facts))
         for node in nodes:
             if node.status in (NodeStatus.done, NodeStatus.pruned, NodeStatus.failed) and node.analysis is None:
-                self.tree.update(node.id, analysis=turn.text.strip())
+                self.tree.update(node.id, analysis=analysis)
         self._remember(nodes)
         self.save()
 
@@ -247,6 +249,19 @@ class Development:
         from caramba.processes.development.memory import remember
 
         remember(self.workspace, self.tree, nodes, self.folder)
+
+
+NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d{2,}")
+
+
+def grounded(text: str, facts: str) -> str:
+    """``text`` with a note naming each number (two or more decimals) that the facts the
+    analyst was given do not contain: a number must come from a run, never from the model."""
+    known = set(NUMBER.findall(facts))
+    unknown = [n for n in dict.fromkeys(NUMBER.findall(text)) if n not in known]
+    if not unknown:
+        return text
+    return f"{text}\n\n(unverified: {', '.join(unknown)} not among the measured results given to the analyst)"
 
 
 def _hash(text: str) -> str:

@@ -36,6 +36,31 @@ class RunOutcome:
     value: float | None
 
 
+def pin_paths(document: dict, manifest: Path, workspace: Path) -> bool:
+    """Make every relative path field of ``document`` (the manifest at ``manifest``) absolute.
+
+    A run id hashes the resolved target, where a path stays as written; with absolute
+    paths the same work has the same id wherever a session keeps its manifests (another
+    session, a replay, a process target), so the run store finds it instead of training again.
+    """
+    import os
+
+    from caramba.engine.compiler import compile_manifest
+    from caramba.engine.compiler.paths import path_fields
+
+    changed = False
+    for where, spec, value, _, _ in path_fields(compile_manifest(manifest, [], workspace).manifest):
+        if spec.kind == "run_folder" or not spec.is_path(value) or not os.path.isabs(value):
+            continue
+        node = document
+        for part in where[:-1]:
+            node = node[part] if isinstance(node, (dict, list)) else None  # type: ignore[index]
+        if isinstance(node, dict) and isinstance(node.get(where[-1]), str) and not os.path.isabs(node[where[-1]]):
+            node[where[-1]] = value
+            changed = True
+    return changed
+
+
 def planned_ids(workspace: Path, manifest: Path, target: str) -> list[str]:
     """The run ids ``manifest`` will train for ``target`` (computed before anything runs)."""
     from caramba.engine.compiler import compile_manifest

@@ -18,6 +18,7 @@ ledger is asked first, so no run starts that the budget cannot pay for.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,10 +128,10 @@ class Stages:
         if ids is None:
             return
         results = await self._train(file)
-        failed = [r for r in results if r.status != "succeeded" or r.value is None]
+        failed = [r for r in results if r.status != "succeeded" or r.value is None or not math.isfinite(r.value)]
         if failed:
             self._finish(node_id, NodeStatus.failed, "; ".join(
-                f"run {r.run_id} {r.status}: {'; '.join(r.reasons) or f'no {host.config.metric} measured'}" for r in failed))
+                f"run {r.run_id} {r.status}: {'; '.join(r.reasons) or f'no finite {host.config.metric} measured'}" for r in failed))
             return
         summary = MetricSummary.of([r.value for r in results], [r.run_id for r in results])  # type: ignore[misc]
         self.tree.update(node_id, status=NodeStatus.done, metrics={host.config.metric: summary})
@@ -146,6 +147,8 @@ class Stages:
         host = self.host
         if not file.is_file():
             file.write_text(dump(document), encoding="utf-8")
+            if runs_.pin_paths(document, file, host.workspace):
+                file.write_text(dump(document), encoding="utf-8")
         ids = runs_.planned_ids(host.workspace, file, host.start.target)
         cost = host.ledger.new_cost(ids, each)
         refusal = host.ledger.fits(cost)

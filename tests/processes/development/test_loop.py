@@ -114,3 +114,12 @@ def test_report_numbers_are_the_tree_s(session: tuple[ProcessResult, dict], work
     assert unexplained_numbers(report, tree, costs(state, DevelopmentConfig.from_json(state.config))) == []
     best = tree.best()
     assert best is not None and all(run_id in report for run_id in best.metrics["val_loss"].run_ids)
+
+
+def test_an_analysis_number_not_from_a_run_is_flagged() -> None:
+    from caramba.processes.development.process import grounded
+
+    facts = "- n1 (from n0, architect): vars.lr: 0.002 -> 0.01 — done; val_loss 3.2081 (runs lm-full-s0-1)"
+    assert grounded("n1 lowered val_loss to 3.2081 (lm-full-s0-1).", facts) == "n1 lowered val_loss to 3.2081 (lm-full-s0-1)."
+    flagged = grounded("n1 lowered val_loss to 3.2081, a 27.45% gain.", facts)
+    assert flagged.endswith("(unverified: 27.45 not among the measured results given to the analyst)")
