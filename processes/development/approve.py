@@ -67,8 +67,8 @@ class Approver:
 
     async def _terminal(self, node: Node, tree: Tree) -> bool:
         q = self._question(node, tree)
-        prompt = (f"\nRun {node.id} in full ({q['seeds']} seeds; {q['change']}; estimated {q['cost']['steps']:,} steps, "
-                  f"{q['cost']['gpu_hours']:.3g} GPU-hours incl. pilot)? [y/N] ")
+        prompt = (f"\nRun {node.id} in full ({q['seeds']} seeds; {q['change']}; its pilot runs {node.pilot_run_ids or 'none'} "
+                  f"passed)? [y/N] ")
         answer = await asyncio.to_thread(input, prompt)
         return answer.strip().lower() in ("y", "yes")
 

@@ -80,10 +80,10 @@ class Ledger:
         """None when ``cost`` fits what is left; otherwise why not."""
         spent = self.spent()
         if self.budget_steps is not None and spent.steps + cost.steps > self.budget_steps:
-            return (f"needs {cost.steps:,} training steps but {self.budget_steps - spent.steps:,} of the "
+            return (f"would need {cost.steps:,} training steps but {self.budget_steps - spent.steps:,} of the "
                     f"{self.budget_steps:,}-step compute budget are left")
         if self.budget_gpu_hours is not None and spent.gpu_hours + cost.gpu_hours > self.budget_gpu_hours:
-            return (f"needs {cost.gpu_hours:.3g} GPU-hours but {self.budget_gpu_hours - spent.gpu_hours:.3g} of the "
+            return (f"would need {cost.gpu_hours:.3g} GPU-hours but {self.budget_gpu_hours - spent.gpu_hours:.3g} of the "
                     f"{self.budget_gpu_hours:g} GPU-hour compute budget are left")
         return None
 

@@ -88,13 +88,11 @@ class Stages:
         pilot = charge(shape, 1, pilot_steps(host.config, shape.steps), host.config.gpu_flops)
         is_root = node.parent is None
         need = full if is_root else full + pilot
-        estimate = Cost(steps=need.steps, tokens=need.tokens, flops=need.flops, gpu_hours=need.gpu_hours)
         refusal = host.ledger.fits(need)
         if refusal is not None:
-            self._finish(node_id, NodeStatus.over_budget, f"refused before any run: its pilot and full runs {refusal}",
-                         cost=estimate)
+            self._finish(node_id, NodeStatus.over_budget, f"refused before any run: its {'full runs' if is_root else 'pilot and full runs'} {refusal}")
             return
-        self.tree.update(node_id, status=NodeStatus.running if is_root else NodeStatus.piloting, cost=estimate)
+        self.tree.update(node_id, status=NodeStatus.running if is_root else NodeStatus.piloting)
         host.save()
 
     # ── pilot ───────────────────────────────────────────────────────────────────────
@@ -157,7 +155,9 @@ class Stages:
                          f"not started: {refusal}")
             return None
         host.ledger.charge(ids, each)
-        self.tree.update(node_id, **{field: ids})
+        spent = self.tree.get(node_id).cost  # a node's cost is what was charged for it, pilot and full runs
+        self.tree.update(node_id, **{field: ids}, cost=Cost(steps=spent.steps + cost.steps, tokens=spent.tokens + cost.tokens,
+                                                            flops=spent.flops + cost.flops, gpu_hours=spent.gpu_hours + cost.gpu_hours))
         host.save()
         return ids
 
@@ -166,10 +166,7 @@ class Stages:
         host.session.notice(f"training {file.name}")
         return await runs_.train(host.workspace, file, host.start.target, host.folder, host.config.metric)
 
-    def _finish(self, node_id: str, status: NodeStatus, reason: str, cost: Cost | None = None) -> None:
-        fields: dict[str, Any] = {"status": status, "reason": reason}
-        if cost is not None:
-            fields["cost"] = cost
-        self.tree.update(node_id, **fields)
+    def _finish(self, node_id: str, status: NodeStatus, reason: str) -> None:
+        self.tree.update(node_id, status=status, reason=reason)
         self.host.session.notice(f"{node_id}: {status.value} — {reason.splitlines()[0][:160]}")
         self.host.save()
