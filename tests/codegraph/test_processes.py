@@ -59,3 +59,31 @@ def test_stale_settings_file_is_replaced(repo: Path, db_file: Path, tmp_path: Pa
         assert database.raw.ping()
     finally:
         database.close()
+
+
+# A process whose workspace folder is deleted while its database is open (another pytest
+# session pruning old temporary folders, a user's `rm -rf`) closes it in an exit hook.
+_CLOSE_AFTER_DELETE = """
+import atexit, json, shutil, sys
+from pathlib import Path
+from caramba.codegraph.database import Database
+
+db_file = Path(sys.argv[1])
+database = Database.open(db_file)
+print(json.dumps({"pid": database._client.client.pid}), flush=True)
+atexit.register(database.close)
+shutil.rmtree(db_file.parent.parent)
+"""
+
+
+def test_closing_at_exit_after_the_workspace_was_deleted_stops_the_server_without_a_traceback(db_file: Path) -> None:
+    import psutil
+
+    done = subprocess.run([sys.executable, "-c", _CLOSE_AFTER_DELETE, str(db_file)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "was deleted while its database was open" in done.stderr
+    pid = json.loads(done.stdout)["pid"]
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, "the server still runs"
+    assert not db_file.parent.exists(), "closing must not bring the deleted workspace back"
