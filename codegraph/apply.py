@@ -140,15 +140,25 @@ def _lookup_ids(writer: GraphWriter, ids: dict[str, int], edges: Iterable[Sequen
         ids.update(found)
 
 
+def edge_row(ids: dict[str, int], edge: EdgeTuple) -> list[Any]:
+    """The row one linked edge is written as (by this module and by ``caramba.codegraph.load``).
+
+    ``[source id, target id]`` then the edge's properties: none for CONTAINS (package ->
+    submodule is structural), ``line, count, name`` for the others, plus ``role`` for
+    REGISTERS.
+    """
+    kind, source, _, target, _, role, line, count, name, _, _ = edge
+    if kind == CONTAINS:
+        return [ids[source], ids[target]]
+    if kind == REGISTERS:
+        return [ids[source], ids[target], line, count, name, role]
+    return [ids[source], ids[target], line, count, name]
+
+
 def _create_edges(writer: GraphWriter, ids: dict[str, int], edges: Sequence[EdgeTuple]) -> None:
     rows: dict[str, list[list]] = defaultdict(list)
-    for kind, source, _, target, _, role, line, count, name, _, _ in edges:
-        if kind == REGISTERS:
-            rows[kind].append([ids[source], ids[target], line, count, name, role])
-        elif kind == CONTAINS:  # package -> submodule: structural, no properties
-            rows[kind].append([ids[source], ids[target]])
-        else:
-            rows[kind].append([ids[source], ids[target], line, count, name])
+    for edge in edges:
+        rows[edge[0]].append(edge_row(ids, edge))
     for kind, batch in rows.items():
         writer.create_edges(kind, batch)
 

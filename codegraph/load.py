@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from caramba.codegraph.apply import Written
+from caramba.codegraph.apply import Written, edge_row
 from caramba.codegraph.bulk import BulkLoader, encode
-from caramba.codegraph.facts import CONTAINS, LABELS, REGISTERS, FileFacts
+from caramba.codegraph.facts import LABELS, REGISTERS, FileFacts
 from caramba.codegraph.link import LinkRecord
 from caramba.codegraph.properties import EDGE_PROPERTIES, FIXED, UNRESOLVED
 
@@ -43,13 +43,8 @@ def load_full(loader: BulkLoader, facts: Iterable[FileFacts], links: dict[str, L
         for kind, source, _, target, _ in item.edges:
             edges[kind].append([ids[source], ids[target]])
     for record in links.values():
-        for kind, source, _, target, _, role, line, count, name, _, _ in record[0]:
-            if kind == REGISTERS:
-                edges[kind].append([ids[source], ids[target], line, count, name, role])
-            elif kind == CONTAINS:  # package -> submodule: structural, no properties
-                edges[kind].append([ids[source], ids[target]])
-            else:
-                edges[kind].append([ids[source], ids[target], line, count, name])
+        for edge in record[0]:
+            edges[edge[0]].append(edge_row(ids, edge))
     for kind, rows in edges.items():
         local = [row for row in rows if len(row) == 2]
         if local:

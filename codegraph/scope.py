@@ -139,24 +139,26 @@ class Candidates:
         return tuple(".".join([star, *parts]) for star in self._stars)
 
 
-def _method_class(scope: Scope) -> Scope | None:
-    """Return the class whose method body ``scope`` is in (directly or nested)."""
+def _enclosing_method(scope: Scope) -> Scope | None:
+    """Return the method scope ``scope`` is in (itself, or the method a nested function is in)."""
     current: Scope | None = scope
     while current is not None and current.kind == "function":
         if current.class_scope is not None:
-            return current.class_scope
+            return current
         current = current.parent
     return None
+
+
+def _method_class(scope: Scope) -> Scope | None:
+    """Return the class whose method body ``scope`` is in (directly or nested)."""
+    method = _enclosing_method(scope)
+    return method.class_scope if method is not None else None
 
 
 def _self_name(scope: Scope) -> str | None:
     """Return the name of the enclosing method's first parameter (``self``/``cls``)."""
-    current: Scope | None = scope
-    while current is not None and current.kind == "function":
-        if current.class_scope is not None:
-            return current.self_name
-        current = current.parent
-    return None
+    method = _enclosing_method(scope)
+    return method.self_name if method is not None else None
 
 
 def _is_shadowed(scope: Scope, name: str) -> bool:
