@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from caramba.engine.data.base import Split
-from caramba.engine.data.synthetic_vectors import SPLIT_IDS, example_indices, split_sizes
+from caramba.engine.data.examples import labelled_batch, split_sizes
 
 
 class SyntheticImages:
@@ -35,10 +35,5 @@ class SyntheticImages:
 
     def batch(self, split: Split, index: int, batch_size: int) -> dict[str, Tensor]:
         """``inputs`` (B, C, H, W) float32 and ``targets`` (B,) int64 class ids."""
-        xs, ys = [], []
-        for j in example_indices(self.sizes, split, index, batch_size, "dataset.synthetic_images"):
-            rng = np.random.default_rng((self.seed, SPLIT_IDS[split], j))
-            label = int(rng.integers(self.n_classes))
-            xs.append(self.templates[label] + self.noise * rng.normal(size=self.shape))
-            ys.append(label)
-        return {"inputs": torch.tensor(np.stack(xs), dtype=torch.float32), "targets": torch.tensor(ys, dtype=torch.long)}
+        return labelled_batch(self.sizes, self.seed, self.n_classes, split, index, batch_size, "dataset.synthetic_images",
+                              lambda rng, label: self.templates[label] + self.noise * rng.normal(size=self.shape))

@@ -16,22 +16,7 @@ import torch
 from torch import Tensor
 
 from caramba.engine.data.base import Split
-
-SPLIT_IDS = {"train": 0, "val": 1}
-
-
-def split_sizes(n: int, val_frac: float) -> dict[str, int]:
-    """Examples per split: ``val_frac`` of ``n`` (at least 1 when positive) for val, the rest for train."""
-    val = max(1, int(n * val_frac)) if val_frac > 0 else 0
-    return {"train": n - val, "val": val}
-
-
-def example_indices(sizes: dict[str, int], split: Split, index: int, batch_size: int, name: str) -> list[int]:
-    """Indices of batch ``index`` of ``split`` (wrapping around); raise on an empty split."""
-    if sizes[split] == 0:
-        raise ValueError(f"{name}: the {split} split is empty; set defaults.data.val_frac > 0")
-    return [(index * batch_size + b) % sizes[split] for b in range(batch_size)]
-
+from caramba.engine.data.examples import labelled_batch, split_sizes
 
 class SyntheticVectors:
     """Clustered vectors with class labels (module docstring)."""
@@ -48,10 +33,5 @@ class SyntheticVectors:
 
     def batch(self, split: Split, index: int, batch_size: int) -> dict[str, Tensor]:
         """``inputs`` (B, d_in) float32 and ``targets`` (B,) int64 class ids."""
-        xs, ys = [], []
-        for j in example_indices(self.sizes, split, index, batch_size, "dataset.synthetic_vectors"):
-            rng = np.random.default_rng((self.seed, SPLIT_IDS[split], j))
-            label = int(rng.integers(self.n_classes))
-            xs.append(self.centres[label] + self.noise * rng.normal(size=self.d_in))
-            ys.append(label)
-        return {"inputs": torch.tensor(np.stack(xs), dtype=torch.float32), "targets": torch.tensor(ys, dtype=torch.long)}
+        return labelled_batch(self.sizes, self.seed, self.n_classes, split, index, batch_size, "dataset.synthetic_vectors",
+                              lambda rng, label: self.centres[label] + self.noise * rng.normal(size=self.d_in))

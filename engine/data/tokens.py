@@ -19,8 +19,8 @@ import torch
 from torch import Tensor
 
 from caramba.engine.data.base import Split
+from caramba.engine.data.examples import example_rng
 
-SPLIT_IDS: dict[str, int] = {"train": 0, "val": 1}
 BIN_DTYPES = ("uint16", "uint32", "int32", "int64")
 
 
@@ -76,7 +76,7 @@ class TokenDataset:
         if size == 0:
             raise ValueError(f"{self.path}: the {split} split is shorter than one window of {self.block_size + 1} tokens")
         lo, _ = self.bounds[split]
-        rng = np.random.default_rng((self.seed, SPLIT_IDS[split], index))
+        rng = example_rng(self.seed, split, index)
         starts = lo + rng.integers(0, size, size=batch_size)
         offsets = np.arange(self.block_size + 1)
         windows = torch.from_numpy(self.tokens[starts[:, None] + offsets].astype(np.int64))  # (B, T+1)

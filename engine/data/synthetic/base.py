@@ -19,10 +19,10 @@ import torch
 from torch import Tensor
 
 from caramba.engine.data.base import Split
+from caramba.engine.data.examples import example_indices, example_rng
 
 IGNORE = -100
 PAD, SEP = 0, 1
-SPLIT_IDS: dict[str, int] = {"train": 0, "val": 1}
 
 
 class SyntheticTask(ABC):
@@ -50,14 +50,10 @@ class SyntheticTask(ABC):
 
     def batch(self, split: Split, index: int, batch_size: int) -> dict[str, Tensor]:
         """Batch ``index``: ``inputs`` (B, T) and ``targets`` (B, T) with unscored positions = -100."""
-        size = self.sizes[split]
-        if size == 0:
-            raise ValueError(f"{self.name}: the {split} split is empty; set defaults.data.val_frac > 0")
         seqs = np.empty((batch_size, self.block_size + 1), dtype=np.int64)
         scored = np.empty((batch_size, self.block_size), dtype=bool)
-        for b in range(batch_size):
-            j = (index * batch_size + b) % size
-            seqs[b], scored[b] = self.example(np.random.default_rng((self.seed, SPLIT_IDS[split], j)))
+        for b, j in enumerate(example_indices(self.sizes, split, index, batch_size, self.name)):
+            seqs[b], scored[b] = self.example(example_rng(self.seed, split, j))
         targets = np.where(scored, seqs[:, 1:], IGNORE)
         return {"inputs": torch.from_numpy(seqs[:, :-1].copy()), "targets": torch.from_numpy(targets)}
 
