@@ -8,7 +8,7 @@ Writes into ``out_dir`` (each file atomically):
   reports it earlier, with the closest keys). A comment above every definition names its
   runs;
 * ``tables/*.tex`` and ``figures/*.pdf`` — copies of the comparison's own booktabs table
-  and PDF figures, and ``floats.tex``, which places them (``\\label``: the table's own,
+  (placed ``[htbp]``) and PDF figures, and ``floats.tex``, which places them (``\\label``: the table's own,
   ``fig:<name>`` for figures);
 * ``setup.tex`` and ``appendix.tex`` (``setup_tex.py``, ``appendix_tex.py``) and the
   manifests the appendix lists (``manifests/``);
@@ -104,8 +104,9 @@ def provenance(results: ResultSet, generated: dict[str, str]) -> dict[str, Any]:
 def write_results_tex(results: ResultSet, out_dir: Path) -> Path:
     """Write the generated files of a paper into ``out_dir`` (module docstring); returns ``results.tex``."""
     out_dir = Path(out_dir)
-    for t in results.tables:
-        write_bytes(out_dir / "tables" / t.path.name, t.path.read_bytes())
+    for t in results.tables:  # placed [htbp], like the figures, so the table stays near the text citing it
+        write_text(out_dir / "tables" / t.path.name,
+                   t.path.read_text(encoding="utf-8").replace("\\begin{table}[t]", "\\begin{table}[htbp]"))
     for f in results.figures:
         write_bytes(out_dir / "figures" / f.path.name, f.path.read_bytes())
         png = f.path.with_suffix(".png")
