@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from caramba.agents.runtime import AgentSession, SessionOptions, SessionResult, SessionSpec
 from caramba.agents.runtime.team import replay_options
@@ -24,10 +25,13 @@ from caramba.engine.manifest.targets import ProcessTarget
 from caramba.processes.paper_write.config import PaperConfig, PaperInputError
 from caramba.processes.paper_write.prompts import RULES
 
+if TYPE_CHECKING:
+    from caramba.processes.paper_write.record import PaperRecord
+
 __all__ = ["PaperConfig", "PaperInputError", "prepare", "replay_config", "run_paper", "run_target"]
 
 
-def prepare(config: PaperConfig, options: SessionOptions):  # -> PaperRecord
+def prepare(config: PaperConfig, options: SessionOptions) -> "PaperRecord":
     """Check every input and write the generated files; raises PaperInputError (no model is called)."""
     from caramba.processes.paper_write.record import PaperRecord
 

@@ -87,7 +87,7 @@ class PaperWrite:
 
     # ── turns ─────────────────────────────────────────────────────────────────────────
     def _context(self) -> str:
-        return self.record.context(self.config)
+        return self.record.context()
 
     async def _writer(self, turn_id: str, kind: str, round_: int, message: str, points: dict[str, str] | None = None
                       ) -> Any:

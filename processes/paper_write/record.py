@@ -70,7 +70,7 @@ class PaperRecord:
         return cls(workspace, folder, results, Path(config.bib) if config.bib else None, template, notes)
 
     # ── what the turns are given ────────────────────────────────────────────────────────
-    def context(self, config: PaperConfig) -> str:
+    def context(self) -> str:
         """The writer's facts (macros, comparisons, tables, figures, manifests, code, notes, citation keys)."""
         return writer_context(self.results, self.workspace, self.notes, self.bib, self.code)
 
