@@ -41,7 +41,7 @@ class UpcycleConfig(StrictModel):
     loss: Literal["mse", "l1", "cosine"] = Field(default="mse", description="blockwise distance to the teacher")
     cache_teacher_outputs: bool = Field(default=True, description="blockwise: compute the teacher's activations once per "
                                         "batch and reuse them for every block (bounded by cache_batches)")
-    cache_batches: int = Field(default=64, ge=1, description="most batches whose teacher activations are kept (LRU)")
+    cache_batches: int = Field(default=64, ge=1, description="most batches whose teacher activations are kept (the first ones seen)")
     temperature: float = Field(default=2.0, gt=0, description="global: softmax temperature τ of the KD term")
     alpha: float = Field(default=0.5, ge=0.0, le=1.0, description="global: weight of the KD term (1 − alpha: next-token CE)")
     intermediate_blocks: list[int] = Field(default_factory=list, description="global: blocks whose outputs are also matched (MSE)")

@@ -4,8 +4,10 @@ Today: :func:`surgery` — a Hugging Face Llama (GQA) teacher → a DBA student 
 to preserve the teacher's attention (``surgery.py``, factorisation in ``factor.py``), with a
 per-layer report of the attention-logit energy kept; :func:`write_surgery` writes it as a
 folder (manifest.yml + model.safetensors + surgery.json) that ``caramba run`` starts from
-(``caramba upcycle-surgery``); ``values.py`` narrows the value path the same way. Blockwise
-and global distillation phases are not built yet.
+(``caramba upcycle-surgery``); ``values.py`` narrows the value path the same way.
+``trainer.py`` is ``trainer.upcycle``: the blockwise and global distillation phases
+(``distill/``: losses, the teacher cache, the objectives), with the per-phase
+teacher-vs-student report (``report.py``) and the dry run's costs (``plan.py``).
 """
 
 from caramba.engine.upcycle.factor import FactoredAttention, factor_attention

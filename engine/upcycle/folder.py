@@ -35,6 +35,7 @@ def write_surgery(teacher: str | Path, out: Path, sem_dim: int, geo_dim: int, ga
                                                   "v_dim": v_dim, "kv_ratio": done.kv_ratio, "layers": [r.as_dict() for r in done.report]}, indent=2))
     path = out / "manifest.yml"
     header = (f"# {out.name} — the DBA student of {teacher} after surgery (weights: model.safetensors, report: surgery.json).\n"
-              "# The run fine-tunes it with next-token CE; distillation phases (blockwise, global) are not built yet.\n")
+              "# The run fine-tunes it with next-token CE; to distil it from the teacher instead, use\n"
+              "# trainer.upcycle with phase blockwise / global (docs/upcycling.md, presets/upcycle_dba.yml).\n")
     path.write_text(header + yaml.safe_dump(manifest, sort_keys=False))
     return path, done

@@ -123,3 +123,15 @@ def test_blockwise_trains_only_its_block_and_stops_the_forward_there() -> None:
     touched = {n.split(".")[4] for n, p in student.named_parameters() if p.grad is not None and n.startswith("topology.layers.0.")}
     assert touched == {"0"}  # block 0's attention residual only: the MLP residual and block 1 never ran
     assert student.embedder.table.weight.grad is None
+
+
+def test_a_full_cache_keeps_its_first_batches_for_every_block() -> None:
+    """Blocks scan batches 0, 1, 2 … in turn: a cache of 2 must still serve 2 of 3 batches to block 2."""
+    teacher = llama("gqa", 0).eval()
+    keyed, cache = KeyedDataset(Text()), TeacherCache(teacher, "block", capacity=2)
+    for index in range(LAYERS):
+        objective = BlockwiseObjective(teacher, index, "block", "mse", cache)
+        for number in range(3):
+            objective.teacher_activation(keyed.batch("train", number, 4))
+    assert (cache.misses, cache.hits, len(cache.entries)) == (4, 2, 2)
+

@@ -6,15 +6,18 @@ batch k are the same for all of them. The cache runs the teacher once per batch 
 pass collecting every block's output, or attention output), keeps the result on the
 training device keyed by (split, batch index), and serves it to every block that needs it.
 
-It is bounded: at most ``capacity`` batches, least recently used evicted first. One batch
-costs ``blocks × batch_size × block_size × d_model × bytes`` (:func:`batch_bytes`); the dry
-run prints ``capacity ×`` that as the cache's memory. ``hits`` / ``misses`` say how often
-the teacher was spared.
+It is bounded: at most ``capacity`` batches, and it keeps the *first* ``capacity`` batches it
+sees; a later batch is computed and not stored. Every block scans the same batches
+0, 1, 2 … in order, a cyclic pattern on which least-recently-used eviction keeps nothing
+useful once a block needs more batches than the capacity (measured: an H200 run with 100
+batches per block and capacity 64 had 0 hits under LRU), while keeping a fixed set serves
+``capacity`` batches of every later block. One batch costs
+``blocks × batch_size × block_size × d_model × bytes`` (:func:`batch_bytes`); the dry run
+prints ``capacity ×`` that as the cache's memory. ``hits`` / ``misses`` say how often the
+teacher was spared.
 """
 
 from __future__ import annotations
-
-from collections import OrderedDict
 
 import torch
 from torch import Tensor, nn
@@ -28,11 +31,11 @@ def batch_bytes(blocks: int, batch_size: int, block_size: int, d_model: int, dty
 
 
 class TeacherCache:
-    """Bounded LRU of the teacher's per-block activations (see the module docstring)."""
+    """Bounded store of the teacher's per-block activations, first batches kept (see the module docstring)."""
 
     def __init__(self, teacher: nn.Module, target: str, capacity: int) -> None:
         self.blocks, self.target, self.capacity = Blocks(teacher), target, capacity
-        self.entries: OrderedDict[tuple[int, int], list[Tensor]] = OrderedDict()
+        self.entries: dict[tuple[int, int], list[Tensor]] = {}
         self.hits = self.misses = 0
 
     @torch.no_grad()
@@ -40,14 +43,12 @@ class TeacherCache:
         """Every block's teacher activation for batch ``key`` = (split code, index) with inputs ``ids``."""
         if key in self.entries:
             self.hits += 1
-            self.entries.move_to_end(key)
             return self.entries[key]
         self.misses += 1
         outs, atts = self.blocks.trace(ids)
         value = outs if self.target == "block" else atts
-        self.entries[key] = value
-        while len(self.entries) > self.capacity:
-            self.entries.popitem(last=False)
+        if len(self.entries) < self.capacity:
+            self.entries[key] = value
         return value
 
     def nbytes(self) -> int:
