@@ -7,7 +7,9 @@ both models in eval mode, one full forward each (float32 scoring):
 * ``top1_agreement`` — fraction of positions where both models' arg-max token is the same;
 * ``layer_mse`` — per block, the mean squared difference of the block outputs;
 * ``student_nll`` / ``teacher_nll`` — next-token cross-entropy (nats per token), and
-  ``nll_ratio`` = student / teacher.
+  ``nll_ratio`` = student / teacher;
+* ``kv_ratio`` — the values the student caches per token (all attention layers: keys,
+  DBA's semantic and geometric keys, values) over the teacher's (:func:`kv_values`).
 
 The trainer measures it at the start and at the end of every phase, so the report of the
 first phase's start is the surgery alone (``artifacts/upcycle_report.json``).
@@ -24,6 +26,20 @@ from torch import nn
 from caramba.engine.train.evaluate import to_device
 from caramba.engine.upcycle.blocks import Blocks
 from caramba.engine.upcycle.distill.losses import kl_per_token
+
+
+KV_PROJECTIONS = ("k_proj", "k_sem", "k_geo", "v_proj")
+
+
+def kv_values(model: nn.Module) -> int:
+    """Values cached per token: the output widths of every attention layer's key and value projections."""
+    total = 0
+    for module in model.modules():
+        if hasattr(module, "n_heads"):
+            for name in KV_PROJECTIONS:
+                projection = getattr(module, name, None)
+                total += projection.out_features if isinstance(projection, nn.Linear) else 0
+    return total
 
 
 @torch.no_grad()
@@ -54,7 +70,7 @@ def fidelity(student: nn.Module, teacher: nn.Module, dataset: Any, batches: int,
     student.train(modes[0]), teacher.train(modes[1])
     return {"split": split, "batches": batches, "tokens": tokens, "kl": kl / tokens, "top1_agreement": agree / tokens,
             "layer_mse": layer, "student_nll": s_nll / tokens, "teacher_nll": t_nll / tokens,
-            "nll_ratio": (s_nll / t_nll) if t_nll else float("nan")}
+            "nll_ratio": (s_nll / t_nll) if t_nll else float("nan"), "kv_ratio": kv_values(student) / max(kv_values(teacher), 1)}
 
 
 def describe(name: str, report: dict[str, Any]) -> str:
@@ -62,4 +78,5 @@ def describe(name: str, report: dict[str, Any]) -> str:
     layers = ", ".join(f"{v:.3g}" for v in report["layer_mse"])
     return (f"{name}: KL(teacher‖student) {report['kl']:.4f} nats/token, top-1 agreement {report['top1_agreement']:.3f}, "
             f"NLL student {report['student_nll']:.4f} vs teacher {report['teacher_nll']:.4f} "
-            f"(×{report['nll_ratio']:.3f}), block-output MSE [{layers}] ({report['split']}, {report['tokens']} tokens)")
+            f"(×{report['nll_ratio']:.3f}), block-output MSE [{layers}], KV cache ×{report['kv_ratio']:.3f} "
+            f"({report['split']}, {report['tokens']} tokens)")

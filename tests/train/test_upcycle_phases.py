@@ -11,7 +11,8 @@ newest checkpoint, and go on to the global phase. Checked:
   plateau: 0.1 % slack);
 * blockwise lowers the student's KL to the teacher below the surgery's, and global lowers it
   further (the per-phase reports), with the student's held-out NLL closer to the teacher's;
-* the resumed run announces block 1 as done and block 2 resuming at the killed step.
+* the resumed run announces block 1 as done and block 2 resuming at the killed step, and its
+  blockwise student equals an uninterrupted run's bit for bit (deterministic mode, CPU).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from rich.console import Console
+from safetensors.torch import load_file
 
 from caramba.engine.compiler import compile_manifest
 from caramba.engine.run import execute
@@ -38,6 +41,10 @@ SETS = ["vars.teacher_steps=200", "vars.blockwise_steps=60", "vars.global_steps=
         "vars.student_rope_base=10.0", "defaults.logging.eval_every=6", "defaults.logging.eval_iters=4",
         "defaults.runtime.save_every=4", "targets[1].runs[0].train.lr=0.002",
         "targets[1].runs[0].train.schedule={kind: linear, warmup_steps: 4}", "targets[1].runs[0].train.deterministic=true"]
+
+
+def _final(run_dir: Path) -> dict[str, torch.Tensor]:
+    return load_file(sorted((run_dir / "checkpoints").glob("step_*"))[-1] / "model.safetensors")
 
 
 def _report(run_dir: Path) -> dict:
@@ -79,7 +86,15 @@ def test_surgery_blockwise_global_chain_resumes_after_kill9_and_closes_the_gap(t
         # non-increasing at every evaluation (0.1 % slack for a converged plateau), and clearly lower at the end
         assert len(evals) == 5 and all(b <= a * 1.001 for a, b in zip(evals, evals[1:])) and evals[-1] < 0.9 * evals[0], (block, evals)
 
+    # exact: the killed-and-resumed blockwise student equals an uninterrupted one, bit for bit
+    again = SETS + ["targets[1].runs[0].id=blockwise_again", "targets[1].runs[1].id=global_again"]
+    [uninterrupted, _] = execute(compile_manifest(PRESET, again, tmp_path), "student", tmp_path, Console(file=io.StringIO()))
+    resumed_weights, reference_weights = _final(Path(records[0].dir)), _final(Path(uninterrupted.dir))
+    assert resumed_weights.keys() == reference_weights.keys()
+    assert all(torch.equal(resumed_weights[k], v) for k, v in reference_weights.items())
+
     blockwise, global_ = _report(Path(records[0].dir)), _report(Path(records[1].dir))
+    assert blockwise["after"]["kv_ratio"] == 0.75  # (sem 4 + geo 4 + v 16) vs (k 16 + v 16) per KV head
     surgery_kl, blockwise_kl, global_kl = blockwise["before"]["kl"], blockwise["after"]["kl"], global_["after"]["kl"]
     assert global_["before"]["kl"] == blockwise_kl  # the global phase started from the blockwise student
     assert blockwise_kl < 0.7 * surgery_kl and global_kl < 0.8 * blockwise_kl, (surgery_kl, blockwise_kl, global_kl)
