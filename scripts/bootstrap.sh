@@ -28,8 +28,11 @@ EXTRAS=${1:-}
 # errors still end the script (pipefail), and setuptools' chatter is not shown.
 # requirements.lock (made by scripts/lock) pins every package's exact version: the
 # environment is the same on every machine, whatever PyPI has released since.
+# --no-compile: pip would byte-compile every installed module (torch, transformers, litellm:
+# tens of thousands of files, minutes of CPU on two cores); Python compiles the few that
+# caramba imports on first use instead.
 echo "installing caramba${EXTRAS} and its dependencies, versions from requirements.lock (first time: several minutes)"
-.venv/bin/python -m pip install --progress-bar off -c requirements.lock -e ".${EXTRAS}" 2>&1 \
+.venv/bin/python -m pip install --progress-bar off --no-compile -c requirements.lock -e ".${EXTRAS}" 2>&1 \
   | { grep -E --line-buffered "^(Collecting|Building wheel|Installing collected|Successfully installed|ERROR)" || true; } \
   | sed -u -e 's/^Collecting /  fetching /' -e 's/^Successfully installed .*/  installed/'
 echo "caramba is installed: $(.venv/bin/caramba --version)"

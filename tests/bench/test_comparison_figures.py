@@ -72,6 +72,14 @@ def test_twelve_one_seed_arms_render_without_overlaps(four_arms: Path, tmp_path:
     assert len(comparison.arms) == 12
     for stem in FIGURES:
         assert read_png_data(tmp_path / "twelve" / f"{stem}.png")["overlaps"] == [], stem
+    # 12 arms make each final-metrics panel ~8 in wide: the panels wrap into rows, one a row,
+    # so the figure stays within the house width (13 in = 1,950 px at 150 dpi) instead of 3,700 px
+    from PIL import Image
+
+    width, height = Image.open(tmp_path / "twelve" / "final_metrics.png").size
+    assert width <= style.MAX_WIDTH * 150 and height > width, (width, height)
+    assert style.grid(3, 8.2, style.MAX_WIDTH) == (3, 1) and style.grid(3, 3.8, style.MAX_WIDTH) == (1, 3)
+    assert style.grid(7, 4.0, style.MAX_WIDTH) == (3, 3) and style.grid(4, 4.2, style.MAX_WIDTH) == (2, 2)
 
 
 def test_a_single_runs_plots_have_no_overlaps(two_arms: Path) -> None:

@@ -8,6 +8,8 @@ they look alike and follow the same rules:
 * **labelled axes with units** (the caller passes them; :func:`label` joins name and unit);
 * **log scale where the range calls for it**: a y axis whose positive values span more
   than :data:`LOG_RANGE` (max/min) is drawn on a log scale (:func:`auto_log`);
+* **at most** :data:`MAX_WIDTH` **inches wide**: panels that would not fit in one row
+  wrap into rows (:func:`figure`), so a 12-arm comparison stays readable on a page;
 * **legends outside the data**: one entry per arm/series, below the panels, in as many
   columns as fit (:func:`legend_below`);
 * **PNG and PDF** of every figure (:func:`save`), the PNG carrying the plotted numbers
@@ -22,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 LINESTYLES = ["-", "--", ":", "-."]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 LOG_RANGE = 4.0
+MAX_WIDTH = 13.0  # inches (1,950 px at the PNG's 150 dpi): a wider row of panels wraps into rows
 RC = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8,
       "legend.fontsize": 8, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
       "grid.alpha": 0.3, "grid.linewidth": 0.6, "lines.linewidth": 1.6, "pdf.fonttype": 42, "figure.dpi": 100}
@@ -53,13 +57,29 @@ def look(index: int) -> dict[str, Any]:
             "marker": MARKERS[index % len(MARKERS)]}
 
 
-def figure(panels: int, width: float = 4.2, height: float = 3.2) -> tuple[Figure, list[Any]]:
-    """A figure of ``panels`` side-by-side axes in the house style."""
+def grid(panels: int, width: float, max_width: float | None) -> tuple[int, int]:
+    """(rows, columns) for ``panels`` panels of ``width`` inches: one row while it fits in ``max_width``,
+    else as few rows as fit, the panels spread evenly over them (7 panels in 3 columns: 3 + 3 + 1)."""
+    if max_width is None or width * panels <= max_width:
+        return 1, panels
+    rows = math.ceil(panels / max(1, int(max_width // width)))
+    return rows, math.ceil(panels / rows)
+
+
+def figure(panels: int, width: float = 4.2, height: float = 3.2,
+           max_width: float | None = MAX_WIDTH) -> tuple[Figure, list[Any]]:
+    """A figure of ``panels`` axes of ``width`` × ``height`` inches in the house style: side by side,
+    wrapped into rows (:func:`grid`) when one row would be wider than ``max_width`` inches."""
+    rows, columns = grid(panels, width, max_width)
     with plt.rc_context(RC):
-        fig, axes = plt.subplots(1, panels, figsize=(width * panels, height), squeeze=False, layout="constrained")
-    for ax in axes[0]:
+        fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False,
+                                 layout="constrained")
+    cells = list(axes.flat)
+    for ax in cells[panels:]:
+        fig.delaxes(ax)
+    for ax in cells[:panels]:
         ax.set_axisbelow(True)
-    return fig, list(axes[0])
+    return fig, cells[:panels]
 
 
 def styled(ax: Any) -> None:

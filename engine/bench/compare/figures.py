@@ -15,7 +15,7 @@ overlapping labels); ``write_figures`` saves every figure the data allows.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -43,45 +43,68 @@ def mean_band(arm: ArmResult, metric: str) -> tuple[list[float], list[float], li
     return common, table.mean(0).tolist(), table.min(0).tolist(), table.max(0).tolist()
 
 
+Series = dict[str, list[float]]
+
+
+def line_panels(c: Comparison, panels: list[tuple[str, str]], series: Callable[[ArmResult, str], Series | None],
+                x: str, y: str, finish: Callable[[Any, str, str, dict[str, Series]], None],
+                title: str) -> tuple[Any, dict[str, Any]]:
+    """One panel per ``(key, name)`` with a line per arm; the shared set-up of the curve and memory figures.
+
+    ``series(arm, key)`` gives the arm's points as a dict with the x values under ``x``, the
+    y values under ``y`` and optionally ``low``/``high`` (drawn as a band); that dict is what
+    the figure records as its data. ``finish(ax, key, name, drawn)`` labels and scales a
+    panel from what it drew (``drawn``: arm name → its points). One legend entry per arm.
+    """
+    fig, axes = style.figure(len(panels))
+    data: dict[str, Any] = {}
+    handles = []
+    for ax, (key, name) in zip(axes, panels):
+        data[key] = {}
+        for i, arm in enumerate(c.arms):
+            points = series(arm, key)
+            if not points:
+                continue
+            look = style.look(i)
+            (line,) = ax.plot(points[x], points[y], color=look["color"], linestyle=look["linestyle"],
+                              marker=None if len(points[x]) > 25 else look["marker"], markersize=3.5,
+                              label=_arm_label(arm))
+            if "low" in points:
+                ax.fill_between(points[x], points["low"], points["high"], color=look["color"], alpha=0.18, linewidth=0)
+            if ax is axes[0]:
+                handles.append(line)
+            data[key][arm.name] = points
+        finish(ax, key, name, data[key])
+    fig.suptitle(title)
+    style.legend_below(fig, handles, [h.get_label() for h in handles])
+    return fig, data
+
+
 def build_curves(c: Comparison) -> tuple[Any, dict[str, Any]] | None:
     """Loss curves per arm with the seed band (module docstring); None when no run logged losses."""
     panels = [(m, name) for m, name in CURVES if any(mean_band(a, m) for a in c.arms)]
     if not panels:
         return None
-    fig, axes = style.figure(len(panels))
-    data: dict[str, Any] = {}
-    handles = []
-    for ax, (metric, name) in zip(axes, panels):
-        data[metric] = {}
-        plotted: list[float] = []
-        for i, arm in enumerate(c.arms):
-            band = mean_band(arm, metric)
-            if band is None:
-                continue
-            steps, mean, low, high = band
-            look = style.look(i)
-            dense = len(steps) > 25
-            (line,) = ax.plot(steps, mean, color=look["color"], linestyle=look["linestyle"],
-                              marker=None if dense else look["marker"], markersize=3.5, label=_arm_label(arm))
-            ax.fill_between(steps, low, high, color=look["color"], alpha=0.18, linewidth=0)
-            if ax is axes[0]:
-                handles.append(line)
-            data[metric][arm.name] = {"step": steps, "mean": mean, "low": low, "high": high}
-            plotted += low + high
-        logged = style.auto_log(ax, plotted)
+
+    def series(arm: ArmResult, metric: str) -> Series | None:
+        band = mean_band(arm, metric)
+        return None if band is None else dict(zip(("step", "mean", "low", "high"), band))
+
+    def finish(ax: Any, metric: str, name: str, drawn: dict[str, Series]) -> None:
+        logged = style.auto_log(ax, [v for points in drawn.values() for v in points["low"] + points["high"]])
         ax.set_xlabel("step (optimiser updates)")
         ax.set_ylabel(style.label(name, "nats/token") + (", log scale" if logged else ""))
         ax.set_title(name)
-    fig.suptitle("Loss per arm: line = mean of seeds, band = lowest to highest seed")
-    style.legend_below(fig, handles, [h.get_label() for h in handles])
-    return fig, data
+
+    return line_panels(c, panels, series, "step", "mean", finish,
+                       "Loss per arm: line = mean of seeds, band = lowest to highest seed")
 
 
 def build_final(c: Comparison) -> tuple[Any, dict[str, Any]]:
     """Seeds and mean ± 95% CI per arm for each headline metric (module docstring)."""
     metrics = headline_metrics(c)
     rotate = len(c.arms) > 4 or max(len(a.name) for a in c.arms) > 10
-    fig, axes = style.figure(len(metrics), width=max(3.2, 0.55 * len(c.arms) + 1.6), height=3.4)
+    fig, axes = style.figure(len(metrics), width=max(3.2, 0.55 * len(c.arms) + 1.6), height=3.4)  # wraps beyond ~4 arms
     data: dict[str, Any] = {}
     for ax, metric in zip(axes, metrics):
         unit, scale = display_unit(metric)
@@ -134,32 +157,21 @@ def build_memory(c: Comparison) -> tuple[Any, dict[str, Any]] | None:
         return None
     has_tensors = any(t is not None for rows in per_arm.values() for _, t in rows.values())
     panels = [("kv", "KV cache")] + ([("tensors", "weights + KV cache")] if has_tensors else [])
-    fig, axes = style.figure(len(panels))
-    data: dict[str, Any] = {}
-    handles = []
-    for ax, (key, name) in zip(axes, panels):
-        data[key] = {}
-        plotted: list[float] = []
-        for i, arm in enumerate(c.arms):
-            rows = per_arm[arm.name]
-            xs = [x for x, (k, t) in rows.items() if (t if key == "tensors" else k) is not None]
-            ys = [(rows[x][1] if key == "tensors" else rows[x][0]) * MIB for x in xs]
-            if not xs:
-                continue
-            look = style.look(i)
-            (line,) = ax.plot(xs, ys, color=look["color"], linestyle=look["linestyle"], marker=look["marker"],
-                              markersize=4, label=arm.name)
-            if ax is axes[0]:
-                handles.append(line)
-            data[key][arm.name] = {"context": xs, "mib": ys}
-            plotted += ys
-        style.context_axis(ax, sorted({x for arm in data[key].values() for x in arm["context"]}))
-        style.auto_log(ax, plotted)
+
+    def series(arm: ArmResult, key: str) -> Series | None:
+        rows = per_arm[arm.name]
+        picked = {length: kv_tensors[1 if key == "tensors" else 0] for length, kv_tensors in rows.items()}
+        xs = [length for length, value in picked.items() if value is not None]
+        return {"context": xs, "mib": [picked[length] * MIB for length in xs]} if xs else None
+
+    def finish(ax: Any, key: str, name: str, drawn: dict[str, Series]) -> None:
+        style.context_axis(ax, sorted({x for points in drawn.values() for x in points["context"]}))
+        style.auto_log(ax, [v for points in drawn.values() for v in points["mib"]])
         ax.set_ylabel(style.label(name, "MiB"))
         ax.set_title(name)
-    fig.suptitle("Memory of the model's tensors against context (measured from the live tensors, batch 1)")
-    style.legend_below(fig, handles, [h.get_label() for h in handles])
-    return fig, data
+
+    return line_panels(c, panels, series, "context", "mib", finish,
+                       "Memory of the model's tensors against context (measured from the live tensors, batch 1)")
 
 
 def write_figures(c: Comparison, out: Path) -> list[Path]:
