@@ -214,13 +214,14 @@ def _render(result: dict[str, Any], key: str, format_: Format, extra: tuple[str,
 
 
 def _table(items: list[dict[str, Any]], extra: tuple[str, ...]) -> None:
-    from rich.table import Table
+    from caramba.cli.table import Column, fitted
 
-    table = Table("label", "qualname", "where", *extra)
-    for item in items:
-        where = f"{item['file']}:{item['line']}" if item.get("file") else ""
-        table.add_row(item["label"], item["qualname"], where, *(str(item.get(name, "")) for name in extra))
-    console.print(table)
+    # narrow terminals drop the extra columns, then the label, then the location; the qualname stays
+    columns = [Column("label", no_wrap=True, drop=len(extra) + 2), Column("qualname", 24),
+               Column("where", 16, drop=len(extra) + 1), *(Column(name, 6, drop=len(extra) - k) for k, name in enumerate(extra))]
+    rows = [(item["label"], item["qualname"], f"{item['file']}:{item['line']}" if item.get("file") else "",
+             *(str(item.get(name, "")) for name in extra)) for item in items]
+    console.print(fitted(columns, rows, console.width))
     if not items:
         console.print("nothing found")
 

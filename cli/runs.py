@@ -9,17 +9,20 @@ from typing import Annotated, Any
 import typer
 
 from caramba.cli.common import console, fail, print_json
+from caramba.cli.table import Column, fitted
 
 runs_app = typer.Typer(help="Runs in this workspace (.caramba/runs): list, show, cancel.", no_args_is_help=True)
 COLOURS = {"queued": "dim", "running": "cyan", "succeeded": "green", "failed": "red", "cancelled": "yellow"}
 LIST_FIELDS = ("id", "target", "status", "started", "finished", "dir")
+# on a narrow terminal the run folder goes first (it is .caramba/runs/<id>), then the times, the step, the target
+LIST_COLUMNS = (Column("id", no_wrap=True), Column("target", 8, drop=5), Column("status", no_wrap=True),
+                Column("step", no_wrap=True, drop=4), Column("started", 19, drop=3), Column("finished", 19, drop=2),
+                Column("dir", 12, drop=1))
 
 
 @runs_app.command("list")
 def list_runs(format_: Annotated[str, typer.Option("--format", help="text or json")] = "text") -> None:
     """Every run: id, target, status, started, finished, directory."""
-    from rich.table import Table
-
     from caramba.engine.store import RunStore
 
     records = RunStore(Path.cwd()).list()
@@ -29,13 +32,9 @@ def list_runs(format_: Annotated[str, typer.Option("--format", help="text or jso
     if not records:
         console.print("no runs in this workspace yet (start one with `caramba run MANIFEST`)")
         return
-    table = Table("target", "status", "step", "started", "finished", "dir")
-    table.add_column("id", no_wrap=True)
-    table.columns.insert(0, table.columns.pop())
-    for r in records:
-        colour = COLOURS[r.status]
-        table.add_row(r.id, r.target, f"[{colour}]{r.status}[/]", f"{r.step}/{r.steps}", r.started or "", r.finished or "", r.dir)
-    console.print(table)
+    rows = [(r.id, r.target, f"[{COLOURS[r.status]}]{r.status}[/]", f"{r.step}/{r.steps}", r.started or "",
+             r.finished or "", r.dir) for r in records]
+    console.print(fitted(LIST_COLUMNS, rows, console.width))
 
 
 def details(record: Any) -> dict[str, Any]:
