@@ -21,7 +21,8 @@ def generate(
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="keep the k most likely tokens")] = None,
     top_p: Annotated[float | None, typer.Option("--top-p", help="nucleus: smallest set with this total probability")] = None,
     cache: Annotated[str, typer.Option("--cache", help=KIND_HELP)] = "fp16",
-    block_size: Annotated[int, typer.Option("--block-size", min=2, help="q8/q4 block size")] = 32,
+    block_size: Annotated[int | None, typer.Option("--block-size", min=2, help="q8/q4 block size (default: the largest "
+                                                   "of 32, 16, 8, 4, 2 that divides every head width)")] = None,
     residual_window: Annotated[int, typer.Option("--residual-window", min=0, help="recent tokens kept exact (q8/q4)")] = 0,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1 …")] = "cpu",
@@ -40,8 +41,9 @@ def generate(
 
     try:
         sampling = Sampling(temperature, top_k, top_p)
-        policy = None if cache == "none" else CachePolicy(cache, block_size, residual_window)
         loaded = load_run(Path.cwd(), run_id, device)
+        block = block_size if block_size is not None else default_block(loaded.target)
+        policy = None if cache == "none" else CachePolicy(cache, block, residual_window)
         tokenizer = load_tokenizer(loaded.tokenizer, Path.cwd()) if prompt is not None else None
     except (ValueError, UnknownRun, NoCheckpoint, TokenizerUnavailable) as exc:
         fail(str(exc))
@@ -55,7 +57,10 @@ def generate(
     vocab = getattr(loaded.model, "vocab_size", None)
     if not prompt_ids or (vocab is not None and max(prompt_ids) >= vocab):
         fail(f"the prompt must be 1+ token ids below the model's vocabulary ({vocab}), got {prompt_ids[:8]}…")
-    out = run_generation(loaded.model, torch.tensor([prompt_ids], device=device), max_new_tokens, sampling, policy, seed)
+    try:
+        out = run_generation(loaded.model, torch.tensor([prompt_ids], device=device), max_new_tokens, sampling, policy, seed)
+    except ValueError as exc:  # a cache the model's shapes refuse (e.g. a block size that cuts a head)
+        fail(str(exc), "e.g. --block-size 16, or --cache fp16")
     new = out[0, len(prompt_ids):].tolist()
     text = tokenizer.decode(new) if tokenizer is not None else None
     if format_ == "json":
@@ -64,6 +69,16 @@ def generate(
         return
     console.print(f"[dim]run {loaded.run_id} · checkpoint step {loaded.step} · cache {policy.describe() if policy else 'none'}[/]")
     console.print(text if text is not None else ",".join(map(str, new)), markup=False, highlight=False)
+
+
+def default_block(target: object) -> int:
+    """The largest of 32, 16, 8, 4, 2 that divides every cached head width of ``target``'s model (32 when
+    the model declares none), so ``--cache q8`` works on any model without a ``--block-size``."""
+    from caramba.engine.compiler.checks.fit import head_widths
+
+    model = getattr(getattr(getattr(target, "system", None), "config", None), "model", None)
+    widths = {w for group in (head_widths(model) if model is not None else {}).values() for w in group}
+    return next((b for b in (32, 16, 8, 4, 2) if all(w % b == 0 for w in widths)), 2)
 
 
 def register(app: typer.Typer) -> None:

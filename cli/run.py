@@ -94,10 +94,14 @@ def _headlines(records: list) -> None:
     """One line per finished run: its held-out numbers (with what they were computed on) and its artifact folder."""
     from caramba.engine.bench.compare.metrics import read_run
 
-    for record in records:
-        if record.status != "succeeded":
-            continue
-        metrics = read_run(Path(record.dir))
+    finished = [(record, read_run(Path(record.dir))) for record in records if record.status == "succeeded"]
+    protocols = {metrics.protocol for _, metrics in finished if metrics.protocol}
+    shared = len(protocols) == 1
+    if shared:  # the evaluation protocol, once; each number then says which part of it it used
+        console.print(f"held-out tokens: {next(iter(protocols))}", highlight=False, markup=False)
+    for record, metrics in finished:
+        if metrics.protocol and not shared:  # runs on different data: each says its own
+            console.print(f"held-out tokens of {record.id}: {metrics.protocol}", highlight=False, markup=False)
         parts = []
         for name, value in metrics.values.items():
             if name == "val_loss" or name.endswith(".ppl"):

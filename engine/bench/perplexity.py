@@ -23,16 +23,9 @@ import torch
 from torch import nn
 
 from caramba.engine import cancel
+from caramba.engine.data.heldout import window_plan
 from caramba.engine.manifest.benchmarks import PerplexityBenchmark
 from caramba.engine.model.context import ForwardContext
-
-
-def window_plan(n_tokens: int, block_size: int, stride: int) -> list[tuple[int, int]]:
-    """(start, scored targets) of every full window over ``n_tokens`` tokens."""
-    if stride > block_size:
-        raise ValueError(f"perplexity stride {stride} > block_size {block_size} would skip tokens; use stride ≤ block_size")
-    starts = range(0, max(n_tokens - block_size, 0), stride)
-    return [(s, block_size if i == 0 else stride) for i, s in enumerate(starts)]
 
 
 @torch.no_grad()

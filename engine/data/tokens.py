@@ -5,9 +5,11 @@ The file is never materialised: a batch gathers ``batch_size`` windows of
 *tail* ``val_frac`` of the file, the training split everything before it, so growing a
 corpus by appending never moves a training token into validation.
 
-Sampling is a pure function of ``(seed, split, index)`` (see ``engine/data/base.py``):
-window starts come from a NumPy generator seeded with that triple, so batch ``index``
-is the same on a fresh run and on a resumed one.
+Training batches are a pure function of ``(seed, split, index)`` (see
+``engine/data/base.py``): window starts come from a NumPy generator seeded with that
+triple, so batch ``index`` is the same on a fresh run and on a resumed one. Validation
+batches are the evaluation protocol's windows (``engine/data/heldout.py``): the same for
+every seed, so every run of a comparison is scored on the same held-out tokens.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from torch import Tensor
 
 from caramba.engine.data.base import Split
 from caramba.engine.data.examples import example_rng
+from caramba.engine.data.heldout import HeldOut
 
 BIN_DTYPES = ("uint16", "uint32", "int32", "int64")
 
@@ -61,6 +64,7 @@ class TokenDataset:
         n = int(self.tokens.shape[0])
         n_val = int(n * val_frac)
         self.bounds: dict[str, tuple[int, int]] = {"train": (0, n - n_val), "val": (n - n_val, n)}
+        self.heldout = HeldOut(str(path), n - n_val, n, block_size)  # the evaluation protocol (engine/data/heldout.py)
         if self.split_size("train") == 0:
             raise ValueError(f"{resolved}: {n - n_val} training tokens cannot fill one window of {block_size + 1}; "
                              "use a larger file, a smaller block_size or a smaller defaults.data.val_frac")
@@ -76,8 +80,10 @@ class TokenDataset:
         if size == 0:
             raise ValueError(f"{self.path}: the {split} split is shorter than one window of {self.block_size + 1} tokens")
         lo, _ = self.bounds[split]
-        rng = example_rng(self.seed, split, index)
-        starts = lo + rng.integers(0, size, size=batch_size)
+        if split == "val":  # the protocol's windows, the same for every seed: engine/data/heldout.py
+            starts = self.heldout.starts(index, batch_size)
+        else:
+            starts = lo + example_rng(self.seed, split, index).integers(0, size, size=batch_size)
         offsets = np.arange(self.block_size + 1)
         windows = torch.from_numpy(self.tokens[starts[:, None] + offsets].astype(np.int64))  # (B, T+1)
         return {"inputs": windows[:, :-1], "targets": windows[:, 1:]}

@@ -1,6 +1,6 @@
 """``RunSession``: one run from queued to a final status, in its run directory.
 
-Order: write ``manifest.yml`` and ``environment.json``, mark ``running`` (with the pid),
+Order: write ``manifest.yml``, ``environment.json`` and ``heldout.json`` (the evaluation protocol), mark ``running`` (with the pid),
 build the model (from the seed, then ``init_from`` weights when asked), dataset, objective and trainer, train (resuming from
 the newest good checkpoint), verify, benchmark, then mark ``succeeded`` / ``failed`` /
 ``cancelled`` with reasons and the artifact paths. Every status change is an atomic
@@ -123,6 +123,8 @@ class RunSession:
             teacher = self._teacher() if self.target.trainer.ref == "trainer.upcycle" else None
             if self.main:
                 write_json(self.dir / "environment.json", environment(device, []))
+                if getattr(dataset, "heldout", None) is not None:  # the evaluation protocol (engine/data/heldout.py)
+                    write_json(self.dir / "heldout.json", dataset.heldout.to_json())
         except (FileNotFoundError, ValueError, TokenizerUnavailable, RunInputError) as exc:
             self._finish("failed", [str(exc)])
             raise RunInputError(str(exc)) from exc

@@ -32,6 +32,11 @@ class ArmResult:
         """The ids of the arm's seeds."""
         return [r.run_id for r in self.runs]
 
+    @property
+    def protocol(self) -> str | None:
+        """The evaluation protocol of the arm's runs (the first that has one; seeds share the data)."""
+        return next((r.protocol for r in self.runs if r.protocol), None)
+
     def coverage(self, metric: str) -> str | None:
         """What the metric was computed on (e.g. ``4,096 tokens, 100.0% of the split``), when known."""
         return next((r.coverage[metric] for r in self.runs if metric in r.coverage), None)
@@ -68,6 +73,14 @@ class Comparison:
         """The test of ``b − a`` on ``metric`` (None when either arm lacks it)."""
         return next((p for p in self.pairs if (p.metric, p.a, p.b) == (metric, a, b)), None)
 
+    @property
+    def protocol(self) -> str | None:
+        """The held-out tokens every arm was scored on, said once; arms with different protocols are each named."""
+        found = {a.name: a.protocol for a in self.arms if a.protocol}
+        if len(set(found.values())) <= 1:
+            return next(iter(found.values()), None)
+        return "differs between arms: " + "; ".join(f"{name}: {p}" for name, p in found.items())
+
     def better(self, metric: str) -> str:
         """``minimize`` or ``maximize``: the declared direction for the primary metric, else by the metric's kind."""
         if metric == self.primary:
@@ -78,6 +91,7 @@ class Comparison:
         """The comparison as JSON: arms with per-metric summaries and seeds, pairs with their tests."""
         return {
             "question": self.question, "primary": self.primary, "direction": self.direction, "baseline": self.baseline,
+            "heldout": self.protocol,
             "test": "Welch's t-test (two-sided, unequal variances), 95% confidence intervals (Student t)",
             "provenance": [{"run_id": r, "manifest_digest": d} for r, d in self.provenance],
             "arms": [{"name": a.name, "runs": a.run_ids,

@@ -3,13 +3,18 @@
 A run directory gives (names are what ``arms.csv`` and ``pairs.csv`` show):
 
 * ``train_loss`` — the last training row's loss; ``val_loss`` — the last evaluation row's
-  (``metrics.jsonl``; the trainer's estimate on its first ``eval_iters`` validation batches,
-  which its coverage says); their per-step values are kept as curves for the figures;
+  (``metrics.jsonl``; the trainer's estimate on the first ``eval_iters × batch_size``
+  windows of the evaluation protocol, which its coverage says); their per-step values
+  are kept as curves for the figures;
 * ``<benchmark>.nll``, ``<benchmark>.ppl`` — a perplexity benchmark (``perplexity.csv``;
-  a model other than ``student`` adds ``[model]``); its tokens and coverage are kept as
-  the metric's *coverage* (what the number was computed on);
+  a model other than ``student`` adds ``[model]``); what it scored (the whole protocol,
+  or its own windows and why they differ) is the metric's *coverage*;
 * ``<benchmark>.kv_bytes@<cache>,B=<b>,L=<len>`` (and ``tensor_bytes``) — a memory
   benchmark's point; ``<benchmark>.<latency metric>@<cache>,B=<b>,P=<prompt>,G=<gen>``.
+
+The run's evaluation protocol (``heldout.json``, ``engine/data/heldout.py``) is kept as
+``protocol``: the one description of the held-out tokens, printed once; each metric's
+coverage then only says which part of it the number used.
 
 Every metric carries a unit and a direction (lower or higher is better), from its base
 name (:data:`UNITS`), used by tables (bold best) and figures (axis labels).
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from caramba.engine.bench.artifacts.tables import read_csv
+from caramba.engine.data.heldout import HeldOut
 from caramba.engine.train.metrics.log import MetricsLog
 
 # base metric → (unit for axis labels, True when higher is better)
@@ -59,6 +65,7 @@ class RunMetrics:
     curves: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
     memory: list[dict[str, Any]] = field(default_factory=list)
     coverage: dict[str, str] = field(default_factory=dict)
+    protocol: str | None = None
 
 
 def read_run(run_dir: Path) -> RunMetrics:
@@ -72,19 +79,15 @@ def read_run(run_dir: Path) -> RunMetrics:
             out.curves[name] = ([s for s, _ in points], [v for _, v in points])
             out.values[name] = points[-1][1]
     art = run_dir / "artifacts"
-    split_targets = None
+    heldout = _heldout(run_dir)
+    out.protocol = heldout.describe() if heldout is not None else None
     if (art / "perplexity.csv").is_file():
         for r in read_csv(art / "perplexity.csv"):
             name = r["benchmark"] + ("" if r.get("model") in (None, "student") else f"[{r['model']}]")
             for metric in ("nll", "ppl"):
                 out.values[f"{name}.{metric}"] = float(r[metric])
                 if r.get("tokens") is not None:
-                    cover = f"{int(r['tokens']):,} tokens"
-                    if r.get("coverage") is not None:
-                        cover += f", {100 * float(r['coverage']):.1f}% of the validation split"
-                        if float(r["coverage"]) > 0:
-                            split_targets = int(r["tokens"]) / float(r["coverage"])
-                    out.coverage[f"{name}.{metric}"] = cover
+                    out.coverage[f"{name}.{metric}"] = _perplexity_coverage(r, heldout)
     if (art / "memory.csv").is_file():
         for r in read_csv(art / "memory.csv"):
             out.memory.append(r)
@@ -98,15 +101,40 @@ def read_run(run_dir: Path) -> RunMetrics:
                 if r.get(metric) is not None:
                     out.values[f"{r['benchmark']}.{metric}@{point}"] = float(r[metric])
     if "val_loss" in out.values:
-        out.coverage["val_loss"] = _val_loss_coverage(run_dir, split_targets)
+        out.coverage["val_loss"] = _val_loss_coverage(run_dir, heldout)
     return out
 
 
-def _val_loss_coverage(run_dir: Path, split_targets: float | None) -> str:
-    """What the trainer's ``val_loss`` was computed on: its first ``eval_iters`` validation batches.
+def _heldout(run_dir: Path) -> HeldOut | None:
+    """The run's evaluation protocol (``heldout.json``; None for data without one, or a run from before it)."""
+    import json
 
-    That is an estimate on part of the split (the perplexity benchmark scores all of it
-    by default), so the two numbers differ; saying so keeps them from being confused.
+    path = run_dir / "heldout.json"
+    return HeldOut.from_json(json.loads(path.read_text())) if path.is_file() else None
+
+
+def _perplexity_coverage(row: dict[str, Any], heldout: HeldOut | None) -> str:
+    """``all 301 windows`` when the benchmark scored the whole protocol; otherwise what it scored and why that differs."""
+    tokens = int(row["tokens"])
+    block, stride = int(row.get("block_size") or 0), int(row.get("stride") or 0)
+    if heldout is not None and (block, stride, tokens) == (heldout.block_size, heldout.block_size, heldout.tokens):
+        return heldout.share(heldout.windows)
+    share = f", {100 * float(row['coverage']):.1f}% of the validation split" if row.get("coverage") is not None else ""
+    why = []
+    if heldout is not None and block and block != heldout.block_size:
+        why.append(f"windows of {block}, not the protocol's {heldout.block_size}")
+    if block and stride and stride != block:
+        why.append(f"stride {stride}")
+    if heldout is not None and block == heldout.block_size and tokens < heldout.tokens:
+        why.append("num_batches caps it")
+    return f"{tokens:,} tokens{share}" + (f" (not the protocol: {'; '.join(why)})" if why else "")
+
+
+def _val_loss_coverage(run_dir: Path, heldout: HeldOut | None) -> str:
+    """What the trainer's ``val_loss`` was computed on: the protocol's first ``eval_iters × batch_size`` windows.
+
+    That is an estimate on part of the protocol when the split has more windows (the
+    perplexity benchmark scores all of them by default); saying so keeps the two apart.
     """
     import json
 
@@ -118,6 +146,6 @@ def _val_loss_coverage(run_dir: Path, split_targets: float | None) -> str:
     run = next((r for r in target["runs"] if r["id"] == status["run"]), target["runs"][0])  # seeds share the settings
     iters = manifest.get("defaults", {}).get("logging", {}).get("eval_iters", 20)
     batch, block = run["train"]["batch_size"], run["train"]["block_size"]
-    tokens = iters * batch * block
-    share = f", {100 * min(tokens / split_targets, 1.0):.1f}% of the validation split" if split_targets else ""
-    return f"trainer estimate: first {iters} batches × {batch} × {block} = {tokens:,} tokens{share}"
+    if heldout is None:
+        return f"trainer estimate: {iters} batches × {batch} × {block} = {iters * batch * block:,} tokens"
+    return f"trainer estimate: {heldout.share(iters * batch)} = {min(iters * batch, heldout.windows) * block:,} tokens"

@@ -104,7 +104,9 @@ def table_latex(c: Comparison) -> str:
                f"{escape(c.baseline)}.")
     covered = [f"{short_name(m)}: {c.arm(c.baseline).coverage(m)}" for m in headline_metrics(c)
                if c.arm(c.baseline).coverage(m)]
-    if covered:  # what each held-out number was computed on (per seed)
+    if c.protocol:  # the held-out tokens, said once, then which part of them each number used
+        caption += " Held-out tokens: " + escape(c.protocol) + "."
+    if covered:
         caption += " Computed on: " + escape("; ".join(covered)) + "."
     chunks = [body[i:i + ROWS_PER_TABLE] for i in range(0, len(body), ROWS_PER_TABLE)]
     for index, chunk in enumerate(chunks):

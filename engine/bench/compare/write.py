@@ -57,6 +57,8 @@ def headline(c: Comparison, metric: str | None = None) -> list[str]:
     metric = metric or c.primary
     better = "lower" if c.better(metric) == "minimize" else "higher"
     lines = [c.question] if c.question else []
+    if c.protocol:
+        lines.append(f"held-out tokens: {c.protocol}")
     lines.append(f"{metric} ({unit_of(metric) or 'value'}, {better} is better); Welch's t-test, 95% intervals")
     for a in c.arms:
         s = a.summaries.get(metric)
