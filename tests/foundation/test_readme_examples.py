@@ -8,7 +8,8 @@ tested. Each command is either
   in ``notes/``, a ``caramba.yml`` that switches memory recording off (the memory has
   its own tests), a tiny random Llama in ``my-llama/``. The README's example run ids
   (``full_pipeline-train-3d443554``, ``RUN_ID``, ``RUN_A``, ``RUN_B``) are replaced by
-  the ids of runs made here; or
+  the ids of runs made here (``RUN_B``: the README's training command on a renamed
+  2-head target, since a comparison needs two arms); or
 * **validated only**, for the reason :data:`VALIDATED` gives (a key, two hosts, a GPU
   launch, a server that runs until stopped, the set-up scripts themselves): its
   arguments are parsed by the real command (caramba's click tree, torchrun's parser,
@@ -16,7 +17,8 @@ tested. Each command is either
 
 A command that is neither fails the test, so a new example cannot go untested. The
 ``yaml`` blocks validate: the distributed block inside a manifest (``M.yml`` of the
-commands around it), the ``caramba.yml`` block as this workspace's settings.
+commands around it, which the dry run plans on 2 ranks), the ``caramba.yml`` block as a
+workspace's settings.
 """
 
 from __future__ import annotations
@@ -139,20 +141,39 @@ def invoke(root: Path, argv: list[str]) -> str:
     return result.output
 
 
+def tiny_llama(folder: Path) -> None:
+    """A random 1-layer Llama checkpoint in Hugging Face's layout (config.json + model.safetensors)."""
+    from safetensors.torch import save_file
+
+    d, heads, kv, ff, vocab = 32, 4, 2, 64, 64
+    generator = torch.Generator().manual_seed(0)
+    shapes = {"model.embed_tokens.weight": (vocab, d), "model.norm.weight": (d,), "lm_head.weight": (vocab, d),
+              "model.layers.0.input_layernorm.weight": (d,), "model.layers.0.post_attention_layernorm.weight": (d,),
+              "model.layers.0.self_attn.q_proj.weight": (d, d), "model.layers.0.self_attn.o_proj.weight": (d, d),
+              "model.layers.0.self_attn.k_proj.weight": (kv * d // heads, d),
+              "model.layers.0.self_attn.v_proj.weight": (kv * d // heads, d),
+              "model.layers.0.mlp.gate_proj.weight": (ff, d), "model.layers.0.mlp.up_proj.weight": (ff, d),
+              "model.layers.0.mlp.down_proj.weight": (d, ff)}
+    folder.mkdir()
+    save_file({k: 0.02 * torch.randn(shape, generator=generator) for k, shape in shapes.items()}, folder / "model.safetensors")
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": vocab, "hidden_size": d,
+        "intermediate_size": ff, "num_hidden_layers": 1, "num_attention_heads": heads, "num_key_value_heads": kv,
+        "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "hidden_act": "silu", "rope_theta": 10000.0,
+        "tie_word_embeddings": False}))
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """notes/ of text, settings without memory recording, and a tiny random Llama checkpoint."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
     root = tmp_path_factory.mktemp("readme")
     (root / "notes").mkdir()
     for name in ("benchmarks.md", "contracts.md", "security.md"):
         (root / "notes" / name).write_text((ROOT / "docs" / name).read_text())
     (root / "caramba.yml").write_text("memory: {record_runs: false, record_sessions: false}\n")
-    torch.manual_seed(0)
-    LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                 num_attention_heads=4, num_key_value_heads=2,
-                                 max_position_embeddings=64)).save_pretrained(root / "my-llama")
+    tiny_llama(root / "my-llama")
+    distributed = next(text for _, _, text in code_blocks("yaml") if "distributed:" in text)
+    (root / "M.yml").write_text("extends: complete_example\n" + distributed + "\n")  # the block, in a manifest
     return root
 
 
@@ -162,7 +183,7 @@ def check_output(root: Path, argv: list[str], output: str) -> None:
     if words[:2] == ["data", "prepare"]:
         assert (root / "data.npy").stat().st_size > 10_000
     elif words[0] == "validate" and "--format" in words:
-        assert json.loads(output)["valid"] is True
+        assert json.loads(output) == {"ok": True, "errors": []}
     elif words[0] == "validate":
         assert "valid" in output
     elif words[0] == "init":
@@ -198,9 +219,10 @@ def test_every_command_is_run_or_validated(workspace: Path) -> None:
             validate(argv)
             checked.append(f"{shlex.join(argv)}  ({reason})")
             continue
-        if "RUN_B" in argv and len(ids) < 2:  # a second run to compare with: the README's training run, another seed
+        if "RUN_B" in argv and len(ids) < 2:  # a second arm to compare with: the README's training run, 2 heads
             trained = next(a for _, a in examples if a[1:2] == ["run"] and "--set" in a and "--dry-run" not in a)
-            ids += re.findall(r"succeeded: (\S+)", invoke(workspace, [*trained, "--set", "targets[0].runs[0].seed=7"]))
+            variant = ["targets[0].name=two_heads", "entrypoints.default=two_heads", "vars.n_heads=2"]
+            ids += re.findall(r"succeeded: (\S+)", invoke(workspace, [*trained, *(w for v in variant for w in ("--set", v))]))
         argv = [(ids[0] if word in EXAMPLE_IDS else ids[1] if word == "RUN_B" else word) if ids else word for word in argv]
         output = invoke(workspace, argv)
         check_output(workspace, argv, output)
@@ -209,3 +231,15 @@ def test_every_command_is_run_or_validated(workspace: Path) -> None:
         ran.append(shlex.join(argv))
     print("\nrun:", *ran, "validated only:", *checked, sep="\n  ")
     assert len(ran) >= 12 and len(ids) == 2
+
+
+def test_the_workspace_settings_example_is_valid(tmp_path: Path) -> None:
+    """The README's ``caramba.yml`` block, as a workspace's settings, lets the complete example validate."""
+    import numpy as np
+
+    assert len(code_blocks("yaml")) == 2, "README has a new yaml example: validate it here too"
+    settings = next(text for _, _, text in code_blocks("yaml") if "python_allowlist" in text)
+    (tmp_path / "caramba.yml").write_text(settings + "\n")
+    text = (ROOT / "docs" / "benchmarks.md").read_bytes()
+    np.save(tmp_path / "data.npy", np.frombuffer(text, dtype=np.uint8).astype(np.uint16))
+    assert "valid" in invoke(tmp_path, ["caramba", "validate", "complete_example"])
