@@ -1,58 +1,21 @@
-"""Load a YAML file into a strict pydantic model, reporting errors like a manifest.
+"""Load an agents' YAML file (persona, model script) into a strict pydantic model.
 
-Persona files and model scripts are validated the way manifests are: every problem at
-once, each with the file, line, column and field path, unknown keys rejected with a
-did-you-mean. The errors are :class:`caramba.engine.compiler.errors.ManifestInvalid`,
-so they render exactly like ``caramba validate`` output.
+Validated the way manifests are (see :mod:`caramba.engine.compiler.strict`); a problem
+other than an unknown key points to the file's format in docs/agents.md.
 """
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from caramba.engine.compiler.errors import ManifestError, ManifestInvalid
-from caramba.engine.compiler.source import load
+from caramba.engine.compiler.strict import load_strict as _load_strict
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def load_strict(model: type[M], path: Path, what: str) -> M:
-    """Parse ``path`` and validate it as ``model``; raise ``ManifestInvalid`` with every error."""
-    document = load(path.read_bytes(), str(path))
-    try:
-        return model.model_validate(document.data)
-    except ValidationError as exc:
-        errors = []
-        for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            pos = document.position(loc)
-            errors.append(ManifestError("schema", ".".join(map(str, loc)), err["msg"], _hint(model, err, what),
-                                        str(path), pos.line, pos.column))
-        raise ManifestInvalid(errors) from None
-
-
-def _hint(model: type[BaseModel], err: dict, what: str) -> str:
-    """A did-you-mean for unknown keys, else a pointer to the schema."""
-    loc = err["loc"]
-    if err["type"] == "extra_forbidden" and loc:
-        fields = _fields_at(model, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
-        if close:
-            return f"did you mean {close[0]!r}? valid keys: {', '.join(fields)}"
-        return f"valid keys: {', '.join(fields)}"
-    return f"see the {what} format in docs/agents.md"
-
-
-def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The field names of the (nested) model at ``loc``, best effort for hints only."""
-    current: type[BaseModel] = model
-    for part in loc:
-        field = current.model_fields.get(str(part))
-        annotation = getattr(field, "annotation", None)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            current = annotation
-    return list(current.model_fields)
+    """Parse ``path`` and validate it as ``model`` (a ``what`` file); raise ``ManifestInvalid`` with every error."""
+    return _load_strict(model, path, f"see the {what} format in docs/agents.md")

@@ -122,20 +122,9 @@ def load_workspace(root: Path | None = None) -> WorkspaceConfig:
     path = (root or Path.cwd()) / FILE_NAME
     if not path.is_file():
         return WorkspaceConfig()
-    from caramba.engine.compiler.errors import ManifestError, ManifestInvalid
-    from caramba.engine.compiler.source import load
-    from pydantic import ValidationError
+    from caramba.engine.compiler.strict import load_strict
 
-    document = load(path.read_bytes(), str(path))
-    try:
-        return WorkspaceConfig.model_validate(document.data)
-    except ValidationError as exc:
-        errors = []
-        for err in exc.errors(include_url=False):
-            pos = document.position(tuple(err["loc"]))
-            errors.append(ManifestError("schema", ".".join(map(str, err["loc"])), err["msg"],
-                                        "see WorkspaceConfig in workspace/config.py for the valid keys", str(path), pos.line, pos.column))
-        raise ManifestInvalid(errors) from None
+    return load_strict(WorkspaceConfig, path, "see WorkspaceConfig in workspace/config.py for the valid keys")
 
 
 def allowlist(root: Path | None = None) -> list[str]:
