@@ -35,9 +35,11 @@ from caramba.agents.provider import INVALID, REASON
 class ToolObserver(Protocol):
     """Receives tool activity of agents (the live view and the turn runner implement it)."""
 
-    def tool_started(self, role: str, name: str, args: dict[str, Any]) -> None: ...
+    def tool_started(self, role: str, name: str, args: dict[str, Any]) -> None:
+        """Tool ``name`` was called by ``role`` with ``args``."""
 
-    def tool_finished(self, role: str, name: str, ok: bool, result: Any) -> None: ...
+    def tool_finished(self, role: str, name: str, ok: bool, result: Any) -> None:
+        """Tool ``name`` called by ``role`` returned ``result`` (``ok`` False: it failed)."""
 
 
 def build_agent(role: str, persona: Persona, model: BaseLlm, tools: list[Any], gate: "ToolGate",

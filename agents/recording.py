@@ -116,6 +116,11 @@ class ReplayLlm(BaseLlm):
 
     async def generate_content_async(self, llm_request: LlmRequest, stream: bool = False
                                      ) -> AsyncGenerator[LlmResponse, None]:
+        """Answer with the recorded response of this role's call ``index`` of the current turn.
+
+        ``index`` counts the model turns the request already holds; a call the recording
+        lacks, or a request that differs from the recorded one, raises ReplayDiverged.
+        """
         index = sum(1 for c in llm_request.contents if c.role == "model")
         entry = self.recording.calls.get((self.role, self._turn, index))
         if entry is None:

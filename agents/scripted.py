@@ -106,6 +106,10 @@ class ScriptedLlm(BaseLlm):
 
     async def generate_content_async(self, llm_request: LlmRequest, stream: bool = False
                                      ) -> AsyncGenerator[LlmResponse, None]:
+        """Answer with the script's next step for this role: a text, or tool calls.
+
+        The step is chosen by how many model turns the request already holds.
+        """
         step = self._step(sum(1 for c in llm_request.contents if c.role == "model"))
         if step.text is not None:
             parts = [types.Part.from_text(text=step.text)]

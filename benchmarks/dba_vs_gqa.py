@@ -148,6 +148,7 @@ def print_tables(results: BenchResults) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the DBA vs GQA benchmark (options: --help; ``argv`` as on the command line) and print its table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--contexts", default="1024,2048,4096,8192,16384", help="comma-separated prompt lengths")

@@ -50,11 +50,13 @@ VOCAB, D, LAYERS, HEADS, BLOCK = 50304, 768, 12, 12, 1024
 
 # ── nanoGPT reference (model.py, condensed; dropout 0, bias True) ──────────────────────
 class CausalSelfAttention(nn.Module):
+    """nanoGPT's causal self-attention: one fused QKV projection, SDPA with is_causal, output projection."""
     def __init__(self) -> None:
         super().__init__()
         self.c_attn, self.c_proj = nn.Linear(D, 3 * D), nn.Linear(D, D)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) → (B, T, D)."""
         b, t, c = x.shape
         q, k, v = self.c_attn(x).split(D, dim=2)
         q, k, v = (z.view(b, t, HEADS, c // HEADS).transpose(1, 2) for z in (q, k, v))
@@ -63,17 +65,20 @@ class CausalSelfAttention(nn.Module):
 
 
 class Block(nn.Module):
+    """nanoGPT's pre-norm block: x + attn(ln_1(x)), then + mlp(ln_2(x)) with a 4·D GELU MLP."""
     def __init__(self) -> None:
         super().__init__()
         self.ln_1, self.attn, self.ln_2 = nn.LayerNorm(D), CausalSelfAttention(), nn.LayerNorm(D)
         self.mlp = nn.Sequential(nn.Linear(D, 4 * D), nn.GELU(), nn.Linear(4 * D, D))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) → (B, T, D)."""
         x = x + self.attn(self.ln_1(x))
         return x + self.mlp(self.ln_2(x))
 
 
 class GPT(nn.Module):
+    """GPT-2 small as nanoGPT builds it: tied token embedding and head, learned positions, N(0, 0.02) init."""
     def __init__(self) -> None:
         super().__init__()
         self.wte, self.wpe = nn.Embedding(VOCAB, D), nn.Embedding(BLOCK, D)
@@ -89,6 +94,7 @@ class GPT(nn.Module):
             nn.init.zeros_(m.bias)
 
     def forward(self, idx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The mean next-token cross-entropy of token ids ``idx`` (B, T) against ``targets`` (B, T)."""
         x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1], device=idx.device))
         for block in self.h:
             x = block(x)

@@ -50,11 +50,13 @@ def manifest_200_lines() -> str:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The ``q``-quantile (0…1) of ``values``, nearest-rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def one_call(client: Client, tool: str, manifest: str, latencies: dict[str, list[float]], errors: list[str]) -> None:
+    """Call ``tool`` once with ``manifest``; append its latency to ``latencies[tool]`` and any failure to ``errors``."""
     start = time.perf_counter()
     result = await client.call_tool(tool, {"manifest": manifest})
     latencies[tool].append(time.perf_counter() - start)
@@ -97,6 +99,7 @@ async def sequential(url: str, manifest: str, calls: int) -> list[float]:
 
 
 def main() -> int:
+    """Run the load benchmark (options: --help); print its table; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--clients", type=int, default=10)

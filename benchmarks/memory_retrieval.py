@@ -120,6 +120,7 @@ def questions(runs: list[RunFacts], sessions: list, rng: random.Random, per_kind
 
 
 def main() -> None:
+    """Run the retrieval benchmark (options: --help) and print its table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--experiments", type=int, default=28, help="28 experiments give about 220 runs")
     parser.add_argument("--sessions", type=int, default=24)

@@ -16,14 +16,18 @@ import atexit
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from caramba.engine.store.record import RunRecord
 
+if TYPE_CHECKING:  # pragma: no cover - typing only (`caramba run` imports this module; Memory loads lazily)
+    from caramba.memory.api import Memory
+
 _lock = threading.Lock()
-_memories: dict[Path, "object"] = {}
+_memories: dict[Path, "Memory"] = {}
 
 
-def memory_of(workspace: Path):  # -> Memory (imported lazily: this module is imported by `caramba run`)
+def memory_of(workspace: Path) -> "Memory":
     """The process's one open :class:`~caramba.memory.api.Memory` of ``workspace`` (closed at exit)."""
     from caramba.memory.api import Memory
 
@@ -33,7 +37,7 @@ def memory_of(workspace: Path):  # -> Memory (imported lazily: this module is im
             memory = Memory(root)
             _memories[root] = memory
             atexit.register(memory.close)
-        return _memories[root]  # type: ignore[return-value]
+        return _memories[root]
 
 
 def install(workspace: Path) -> bool:
@@ -73,5 +77,5 @@ def close_all() -> None:
     """Close every memory this process opened through the hooks."""
     with _lock:
         for memory in _memories.values():
-            memory.close()  # type: ignore[attr-defined]
+            memory.close()
         _memories.clear()

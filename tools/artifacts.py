@@ -27,6 +27,8 @@ from caramba.tools.status import RunStatus, StatusReader
 
 
 class Table(BaseModel):
+    """A CSV artifact as a table: its header and first rows (read_artifact returns the whole file)."""
+
     name: str = Field(description="the CSV artifact")
     columns: list[str]
     rows: list[dict[str, str]] = Field(description=f"at most {TABLE_ROWS} rows; read_artifact has the whole file")
@@ -34,6 +36,8 @@ class Table(BaseModel):
 
 
 class RunResults(BaseModel):
+    """A run's results in one answer: status, summarised metrics, verification gates, benchmark tables and report."""
+
     status: RunStatus
     metrics: dict[str, Any] = Field(description="last train row, last eval row, best value of every loss, row counts")
     verification: Any = Field(description="the verification gates (report.json `verify`), or null when none ran")
@@ -42,6 +46,8 @@ class RunResults(BaseModel):
 
 
 class ArtifactInfo(BaseModel):
+    """One artifact of a run: its size and type, and for a CSV table its header and first rows."""
+
     run_id: str
     name: str
     media_type: str
@@ -53,6 +59,8 @@ class ArtifactInfo(BaseModel):
 
 
 class Comparison(BaseModel):
+    """Several runs side by side: their results, the manifest fields that differ, and per-arm statistics."""
+
     runs: list[RunResults]
     differences: dict[str, list[Any]] = Field(description="manifest fields that differ: dotted path → value per run (in order)")
     statistics: dict[str, Any] = Field(description="runs grouped into arms (target; seeds are replicates): per arm and metric "

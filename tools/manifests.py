@@ -22,31 +22,43 @@ TargetArg = Annotated[str | None, Field(description="target or entrypoint name; 
 
 
 class PresetInfo(BaseModel):
+    """A preset manifest shipped with caramba: its name and one-line summary."""
+
     name: str = Field(description="preset name (pass to read_preset, generate_manifest or `extends:`)")
     description: str = Field(description="one-line summary")
 
 
 class PresetList(BaseModel):
+    """Every preset manifest shipped with caramba."""
+
     presets: list[PresetInfo]
 
 
 class PresetText(BaseModel):
+    """A preset's full YAML text, comments included."""
+
     name: str
     yaml: str = Field(description="the preset manifest, with its explanatory comments")
 
 
 class SchemaResult(BaseModel):
+    """The JSON Schema of a whole manifest, or of one registry kind (`component`)."""
+
     component: str | None = Field(description="the registry kind asked for, or null for the whole manifest")
     json_schema: dict[str, Any] = Field(description="JSON Schema (draft 2020-12)")
 
 
 class GeneratedManifest(BaseModel):
+    """A manifest generated from a preset with overrides, and whether it validates as generated."""
+
     manifest: str = Field(description="manifest YAML text; pass it to validate_manifest / dry_run_manifest / run_manifest")
     ok: bool = Field(description="true when the manifest validates as generated")
     errors: list[ManifestIssue] = Field(description="validation errors of the generated manifest (fix with overrides)")
 
 
 class DryRunResult(BaseModel):
+    """What a manifest would cost, computed without training (parameters, FLOPs, memory, kernel paths)."""
+
     manifest_digest: str = Field(description="sha256 of the resolved manifest")
     targets: list[dict[str, Any]] = Field(description="per target: parameters, FLOPs/token, memory, KV bytes, runs, kernel paths")
 

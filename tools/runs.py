@@ -35,6 +35,8 @@ RunIdArg = Annotated[str, Field(description="a run id from run_manifest or list_
 
 
 class RunLaunch(BaseModel):
+    """A launched target: the process running it, its run ids in order, and each run's status."""
+
     launch_id: str = Field(description="the process that executes the runs")
     run_ids: list[str] = Field(description="the target's runs, executed in order; follow each with run_status")
     target: str
@@ -44,6 +46,8 @@ class RunLaunch(BaseModel):
 
 
 class RunList(BaseModel):
+    """Every run of the workspace (newest last), each with its status."""
+
     runs: list[RunStatus]
 
 

@@ -40,15 +40,18 @@ class LiveView:
         self.live.stop()
 
     def turn_started(self, turn_id: str, role: str) -> None:
+        """Show ``role`` as speaking in turn ``turn_id`` (its tool list starts empty)."""
         self.speaker, self.turn, self.tools = role, turn_id, []
         self._refresh()
 
     def tool_started(self, role: str, name: str, args: dict[str, Any]) -> None:
+        """Add a pending line for tool ``name`` with its first three arguments."""
         shown = ", ".join(f"{k}={str(v)[:30]!s}" for k, v in list(args.items())[:3])
         self.tools.append(f"… {name}({shown})")
         self._refresh()
 
     def tool_finished(self, role: str, name: str, ok: bool, result: Any) -> None:
+        """Mark the newest pending line of tool ``name`` as succeeded (✓) or failed (✗)."""
         for index in range(len(self.tools) - 1, -1, -1):
             if self.tools[index].startswith(f"… {name}("):
                 self.tools[index] = ("✓ " if ok else "✗ ") + self.tools[index][2:]
@@ -56,6 +59,7 @@ class LiveView:
         self._refresh()
 
     def turn_finished(self, record: TurnRecord, resumed: bool) -> None:
+        """Print the finished turn's one-line summary above the live area (marked when replayed from a checkpoint)."""
         tools = f" · tools: {', '.join(('' if c.ok else '✗') + c.name for c in record.tools)}" if record.tools else ""
         state = "[dim](from checkpoint)[/] " if resumed else ""
         note = f" [yellow]({escape(record.note)})[/]" if record.note else ""
@@ -64,6 +68,7 @@ class LiveView:
         self._refresh()
 
     def notice(self, text: str) -> None:
+        """Print ``text`` (a budget warning, say) above the live area, in yellow."""
         self.console.print(f"[yellow]{escape(text)}[/]")
 
     def _refresh(self) -> None:

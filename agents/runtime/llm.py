@@ -71,6 +71,7 @@ class SessionLlm(BaseLlm):
 
     async def generate_content_async(self, llm_request: LlmRequest, stream: bool = False
                                      ) -> AsyncGenerator[LlmResponse, None]:
+        """Ask the inner model, counting calls and cost against the budget of the current turn."""
         try:
             async for response in self._generate(llm_request, stream):
                 yield response

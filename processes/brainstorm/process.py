@@ -44,6 +44,7 @@ class Brainstorm:
         return await self.session.turn(turn_id, role, kind, round_, message, tools)
 
     async def call_tool(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Call MCP tool ``tool`` with ``args`` through the session's connection, outside any agent turn."""
         return await self.session.call_tool(tool, args)
 
     def checkpoint(self) -> None:
@@ -65,9 +66,11 @@ class Brainstorm:
         return "completed", f"completed: {counts}"
 
     def summary_lines(self, state: SessionState) -> list[str]:
+        """The transcript's closing lines: each proposal with its status."""
         return summary_lines(self._proposals_of(state))
 
     def write_outputs(self, folder: Path, state: SessionState) -> list[str]:
+        """Write proposals.md and proposals.csv into ``folder``; return them and the proposals' manifests."""
         return write_proposals(folder, self._proposals_of(state))
 
     @staticmethod

@@ -23,6 +23,7 @@ class ParallelTopologyConfig(TopologyConfig):
         return [child.infer(flow, d_in, f"{path}.layers[{i}]") for i, child in enumerate(self.layers)]
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Each branch sees the input; output: the sum of branch widths (concat) or their common width."""
         widths = self.branches(flow, d_in, path)
         if any(w is None for w in widths):
             return None
@@ -45,10 +46,12 @@ class BranchingTopologyConfig(ParallelTopologyConfig):
     bias: bool = Field(default=False, description="bias of the projection")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Check every branch on the input; output: ``d_out`` (the projection of the concatenation)."""
         self.branches(flow, d_in, path)
         return self.d_out
 
     def build_kwargs(self, build: BuildFn) -> dict[str, Any]:
+        """The branches built, the concatenated width they add up to, and the projection's width and bias."""
         flow = DimFlow()
         widths = self.branches(flow, None, "")
         if any(w is None for w in widths):
@@ -65,6 +68,7 @@ class CyclicTopologyConfig(TopologyConfig):
     n_cycles: int = Field(default=2, ge=1, description="applications of the shared block")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Chain the block; with more than one cycle it must preserve the width."""
         d_out = self.chain(flow, d_in, path)
         if self.n_cycles > 1 and d_in is not None and d_out is not None and d_out != d_in:
             flow.error(f"{path}.layers", f"a cycled block must preserve the width: {d_in} in, {d_out} out",
@@ -72,6 +76,7 @@ class CyclicTopologyConfig(TopologyConfig):
         return d_out
 
     def kv_values_per_token(self) -> int:
+        """Each cycle caches its own keys/values: the block's values per token times ``n_cycles``."""
         return self.n_cycles * super().kv_values_per_token()
 
 
@@ -85,4 +90,5 @@ class RecurrentTopologyConfig(TopologyConfig):
     detach: bool = Field(default=False, description="stop gradients between chunks (truncated BPTT)")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Chain the layers of one chunk step (the carried caches and states do not change widths)."""
         return self.chain(flow, d_in, path)

@@ -29,6 +29,7 @@ class MoELayerConfig(LayerConfig):
     normalize_top_k: bool = Field(default=True, description="renormalise the chosen experts' probabilities to sum to 1")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_model``, ``top_k`` at most ``n_experts``; shape-preserving."""
         flow.expect(path, "d_model", self.d_model, d_in)
         if self.top_k > self.n_experts:
             flow.error(f"{path}.top_k", f"top_k={self.top_k} exceeds n_experts={self.n_experts}", f"use top_k ≤ {self.n_experts}")

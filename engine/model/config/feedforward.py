@@ -36,6 +36,7 @@ class LayerNormLayerConfig(LayerConfig):
     bias: bool = Field(default=True, description="learned bias b")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_model``; shape-preserving."""
         flow.expect(path, "d_model", self.d_model, d_in)
         return self.d_model
 
@@ -50,6 +51,7 @@ class MLPLayerConfig(LayerConfig):
     bias: bool = Field(default=True, description="biases on both projections")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_model``; shape-preserving."""
         flow.expect(path, "d_model", self.d_model, d_in)
         return self.d_model
 
@@ -82,6 +84,7 @@ class LoRALinearLayerConfig(LayerConfig):
     bias: bool = Field(default=False, description="bias of the frozen linear")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_in``, rank ``r`` at most min(d_in, d_out); output ``d_out``."""
         flow.expect(path, "d_in", self.d_in, d_in)
         if self.r > min(self.d_in, self.d_out):
             flow.error(f"{path}.r", f"rank r={self.r} exceeds min(d_in, d_out) = {min(self.d_in, self.d_out)}",
@@ -101,5 +104,6 @@ class DenoisingHeadLayerConfig(LayerConfig):
     d_out: int = Field(ge=1, description="data features out (the predicted noise)")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_model``; output ``d_out`` (the predicted noise's width)."""
         flow.expect(path, "d_model", self.d_model, d_in)
         return self.d_out

@@ -157,6 +157,7 @@ class GraphTopologyConfig(LayerConfig):
         return done
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Follow the widths through the nodes in dependency order; the output's width when there is one output."""
         widths: dict[str, int | None] = {key: None for key in self.inputs}
         widths[self.inputs[0]] = d_in
         for i in self.order(flow, path):
@@ -169,12 +170,15 @@ class GraphTopologyConfig(LayerConfig):
         return widths.get(outs[0]) if len(outs) == 1 else None
 
     def children(self) -> list[LayerConfig]:
+        """The layers of the graph's nodes (nodes that apply an op have none)."""
         return [n.layer for n in self.layers if n.layer is not None]
 
     def kv_values_per_token(self) -> int:
+        """The values per token the nodes' layers cache."""
         return sum(child.kv_values_per_token() for child in self.children())
 
     def build_kwargs(self, build: BuildFn) -> dict[str, Any]:
+        """The nodes in dependency order (ports, op, built layer) and the graph's input and output keys."""
         nodes = [{"id": n.id, "inputs": _ports(n.inputs), "outputs": _ports(n.out), "op": n.op, "config": dict(n.config),
                   "module": build(n.layer) if n.layer is not None else None} for n in (self.layers[i] for i in self.order())]
         return {"nodes": nodes, "inputs": list(self.inputs), "outputs": self.output_keys()}
@@ -191,4 +195,5 @@ class GraphSystemConfig(SystemConfig):
         self.topology.infer(flow, self.input_widths.get(self.topology.inputs[0]), f"{path}.topology")
 
     def build_kwargs(self, build: BuildFn) -> dict[str, Any]:
+        """The built topology over the batch's tensors."""
         return {"topology": build(self.topology)}

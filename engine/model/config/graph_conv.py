@@ -26,6 +26,7 @@ class GraphConvLayerConfig(LayerConfig):
     bias: bool = Field(default=True, description="learned bias")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_in``; gcn has one head, gat's ``d_out`` splits over its heads; output ``d_out``."""
         flow.expect(path, "d_in", self.d_in, d_in)
         if self.mode == "gcn" and self.n_heads != 1:
             flow.error(f"{path}.n_heads", "gcn has no heads", "remove n_heads, or set mode: gat")

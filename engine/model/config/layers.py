@@ -22,6 +22,7 @@ class LinearLayerConfig(LayerConfig):
     bias: bool = Field(default=False, description="add a learned bias")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_in``; output ``d_out``."""
         flow.expect(path, "d_in", self.d_in, d_in)
         return self.d_out
 
@@ -34,6 +35,7 @@ class RMSNormLayerConfig(LayerConfig):
     eps: float = Field(default=1e-6, gt=0, description="added to the mean square")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_model``; shape-preserving."""
         flow.expect(path, "d_model", self.d_model, d_in)
         return self.d_model
 
@@ -47,6 +49,7 @@ class SwiGLULayerConfig(LayerConfig):
     bias: bool = Field(default=False, description="biases on the three projections")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_model``; shape-preserving."""
         flow.expect(path, "d_model", self.d_model, d_in)
         return self.d_model
 
@@ -103,6 +106,11 @@ class AttentionLayerConfig(LayerConfig):
         return self.d_model // self.n_heads
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_model``; shape-preserving.
+
+        Key/value heads divide the query heads, heads divide the width (RoPE: into even
+        head widths), and the DBA fields are set only with mode decoupled.
+        """
         flow.expect(path, "d_model", self.d_model, d_in)
         if self.mode == "standard" and self.n_kv_heads not in (None, self.n_heads):
             flow.error(f"{path}.n_kv_heads", f"mode standard uses n_kv_heads = n_heads = {self.n_heads}, got {self.n_kv_heads}",

@@ -40,6 +40,7 @@ class TransformerModelConfig(StrictModel):
                            "end the topology with LinearLayer (bias: false), or set tie_embeddings: false")
 
     def build_kwargs(self, build: BuildFn) -> dict[str, Any]:
+        """The embedder's settings, the built topology and whether the head shares the embedding's weights."""
         return {"embedder": self.embedder.model_dump(), "topology": build(self.topology),
                 "tie_embeddings": self.tie_embeddings}
 

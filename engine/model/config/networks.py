@@ -42,6 +42,7 @@ class MLPClassifierConfig(_Network):
     n_classes: int = Field(ge=2, description="classes")
 
     def infer(self, flow: DimFlow, path: str) -> None:
+        """The topology maps ``d_in`` features to ``n_classes`` logits."""
         d_out = self.topology.infer(flow, self.d_in, f"{path}.topology")
         _expect_out(flow, path, d_out, self.n_classes, "n_classes", f"end the topology with a layer of {self.n_classes} outputs")
 
@@ -56,6 +57,7 @@ class ViTModelConfig(_Network):
     pool: Literal["cls", "mean"] = Field(default="cls", description="which token representation is classified")
 
     def infer(self, flow: DimFlow, path: str) -> None:
+        """The embedder checks itself, the encoder preserves its width, and pool: cls has a class token."""
         self.embedder.infer(flow, f"{path}.embedder")
         d = self.embedder.d_model
         _expect_out(flow, path, self.topology.infer(flow, d, f"{path}.topology"), d, "d_model",
@@ -64,6 +66,7 @@ class ViTModelConfig(_Network):
             flow.error(f"{path}.pool", "pool: cls needs the embedder's class token", "set embedder.cls_token: true, or pool: mean")
 
     def build_kwargs(self, build: BuildFn) -> dict[str, Any]:
+        """The network's arguments plus the patch embedder's settings."""
         kwargs = super().build_kwargs(build)
         kwargs["embedder"] = self.embedder.model_dump(exclude={"type"})
         return kwargs
@@ -77,6 +80,7 @@ class GCNModelConfig(_Network):
     n_classes: int = Field(ge=2, description="node classes")
 
     def infer(self, flow: DimFlow, path: str) -> None:
+        """The topology maps ``d_in`` node features to ``n_classes`` logits."""
         d_out = self.topology.infer(flow, self.d_in, f"{path}.topology")
         _expect_out(flow, path, d_out, self.n_classes, "n_classes", f"end with GraphConvLayer d_out: {self.n_classes}")
 
@@ -93,6 +97,7 @@ class DiffusionModelConfig(_Network):
     d_model: int = Field(ge=2, description="hidden width (even: sinusoidal time features)")
 
     def infer(self, flow: DimFlow, path: str) -> None:
+        """``d_model`` is even (sinusoidal timestep features) and the topology maps it back to ``d_data``."""
         if self.d_model % 2:
             flow.error(f"{path}.d_model", "d_model must be even (sinusoidal timestep features)", "use an even d_model")
         d_out = self.topology.infer(flow, self.d_model, f"{path}.topology")

@@ -24,6 +24,7 @@ class RopeLayerConfig(LayerConfig):
     scaling: RopeScalingConfig | None = Field(default=None, description="linear or llama3 frequency scaling")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_model``, split over ``n_heads`` into even head widths; shape-preserving."""
         flow.expect(path, "d_model", self.d_model, d_in)
         if self.d_model % self.n_heads:
             flow.error(f"{path}.n_heads", f"n_heads={self.n_heads} does not divide d_model={self.d_model}", "pick a divisor of d_model")
@@ -43,6 +44,7 @@ class PositionalEmbeddingLayerConfig(LayerConfig):
     kind: Literal["learned", "sinusoidal"] = Field(default="learned", description="table kind")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_model`` (even for sinusoidal positions); shape-preserving."""
         flow.expect(path, "d_model", self.d_model, d_in)
         if self.kind == "sinusoidal" and self.d_model % 2:
             flow.error(f"{path}.d_model", "sinusoidal positions need an even d_model", "use an even d_model or kind: learned")

@@ -30,6 +30,7 @@ class SSMLayerConfig(LayerConfig):
     bias: bool = Field(default=False, description="biases on in/out projections")
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Input width ``d_model``, ``dt_min`` at most ``dt_max``; shape-preserving."""
         flow.expect(path, "d_model", self.d_model, d_in)
         if self.dt_min > self.dt_max:
             flow.error(f"{path}.dt_min", f"dt_min={self.dt_min} exceeds dt_max={self.dt_max}", "make dt_min ≤ dt_max")

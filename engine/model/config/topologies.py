@@ -22,9 +22,11 @@ class TopologyConfig(LayerConfig):
     layers: list["NodeConfig"] = Field(min_length=1, description="child layers or topologies, in order")
 
     def children(self) -> list[LayerConfig]:
+        """The topology's layers, in order."""
         return list(self.layers)
 
     def build_kwargs(self, build: BuildFn) -> dict[str, Any]:
+        """The topology's own fields and its layers, built."""
         kwargs = self.model_dump(exclude={"type", "layers"})
         kwargs["layers"] = [build(child) for child in self.layers]
         return kwargs
@@ -37,6 +39,7 @@ class TopologyConfig(LayerConfig):
         return d
 
     def kv_values_per_token(self) -> int:
+        """The values per token its layers cache, summed."""
         return sum(child.kv_values_per_token() for child in self.layers)
 
 
@@ -46,6 +49,7 @@ class StackedTopologyConfig(TopologyConfig):
     type: Literal["StackedTopology"] = "StackedTopology"
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Chain the layers: each one's output width is the next one's input."""
         return self.chain(flow, d_in, path)
 
 
@@ -55,6 +59,7 @@ class ResidualTopologyConfig(TopologyConfig):
     type: Literal["ResidualTopology"] = "ResidualTopology"
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Chain the layers; the block must preserve the width (its input is added to its output)."""
         d_out = self.chain(flow, d_in, path)
         if d_in is not None and d_out is not None and d_out != d_in:
             flow.error(f"{path}.layers", f"a residual block must preserve the width: {d_in} in, {d_out} out",
@@ -70,9 +75,11 @@ class NestedTopologyConfig(TopologyConfig):
     repeat: int = Field(default=1, ge=1, description="number of copies (each with fresh parameters)")
 
     def build_kwargs(self, build: BuildFn) -> dict[str, Any]:
+        """The layers built ``repeat`` times (each repetition its own weights)."""
         return {"layers": [build(child) for _ in range(self.repeat) for child in self.layers]}
 
     def infer(self, flow: DimFlow, d_in: int | None, path: str) -> int | None:
+        """Chain the layers; a block repeated more than once must preserve the width."""
         d_out = self.chain(flow, d_in, path)
         if self.repeat > 1 and d_in is not None and d_out is not None and d_out != d_in:
             flow.error(f"{path}.layers", f"a repeated block must preserve the width: {d_in} in, {d_out} out",
@@ -80,4 +87,5 @@ class NestedTopologyConfig(TopologyConfig):
         return d_out
 
     def kv_values_per_token(self) -> int:
+        """Each repetition caches its own keys/values: the block's values per token times ``repeat``."""
         return self.repeat * super().kv_values_per_token()

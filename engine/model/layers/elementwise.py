@@ -38,6 +38,7 @@ class ActivationLayer(nn.Module):
         return self.fn(x)
 
     def extra_repr(self) -> str:
+        """The function's name, shown in the module's repr."""
         return self.name
 
 
