@@ -21,6 +21,7 @@ ledger, the dry-run shapes and which proposal made which node live beside it.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from pathlib import Path
@@ -38,6 +39,7 @@ from caramba.processes.development.outputs import summary_lines, write_outputs
 from caramba.processes.development.stages import Stages
 from caramba.processes.development.tools import propose_variant_tool
 from caramba.processes.development.tree import Goal, Node, NodeStatus, Tree, diff_manifests
+from caramba.processes.development.tree.memory import is_repeat
 from caramba.processes.development.tree.search import compare_nodes, next_to_expand, stop_reason
 from caramba.processes.development.variants import ChangeError, apply_changes, dump
 
@@ -134,19 +136,27 @@ class Development:
 
     async def _iteration(self, k: int, parent: Node) -> None:
         parent_text = (self.folder / parent.manifest).read_text(encoding="utf-8")
-        tried = self._tried()
+        tried = self._tried(k)
         for role in self.config.proposers:
             task = prompts.plan_task(self.config, self.tree, parent, parent_text, tried)
             turn = await self.session.turn(f"plan-{k}.{role}", role, "plan", k, prompts.message(self.config, self.tree, task),
                                            lambda actions: [propose_variant_tool(actions, self.config.max_variants)])
             for j, variant in enumerate(turn.actions.get("variants", [])):
-                await self._handle(f"plan-{k}.{role}.{j}", parent, variant, role, k, None, 0)
+                await self._handle(f"plan-{k}.{role}.{j}", parent, variant, role, k, None, 0, tried)
         await self._analyse(k)
 
     async def _handle(self, key: str, parent: Node, variant: dict[str, Any], role: str, k: int,
-                      fixed_from: str | None, attempt: int) -> None:
-        """Make the variant a node, advance it, and send an invalid one back for a fix."""
-        node = await self.stages.advance(self._materialize(key, parent, variant, role, k, fixed_from))
+                      fixed_from: str | None, attempt: int, tried: list[dict[str, Any]]) -> None:
+        """Make the variant a node, refuse a repeat of a refuted one, advance it, and send an
+        invalid (or refused) one back to its proposer for a fix."""
+        node_id = self._materialize(key, parent, variant, role, k, fixed_from)
+        repeat = is_repeat(self.tree.get(node_id).diff, tried)
+        if self.tree.get(node_id).status == NodeStatus.proposed and repeat is not None and repeat.get("refuted"):
+            self.tree.update(node_id, status=NodeStatus.invalid, reason=(
+                f"already tried and refuted: {repeat['session']}/{repeat['node']} made the same change "
+                f"({repeat.get('outcome') or repeat.get('reason') or repeat.get('status')}); propose something else"))
+            self.save()
+        node = await self.stages.advance(node_id)
         if node.status != NodeStatus.invalid or attempt >= self.config.max_fixes:
             return
         task = prompts.fix_task(node, variant["changes"], node.reason or "")
@@ -154,7 +164,7 @@ class Development:
                                        lambda actions: [propose_variant_tool(actions, 1)])
         fixes = turn.actions.get("variants", [])
         if fixes:
-            await self._handle(f"fix-{node.id}", parent, fixes[0], role, k, node.id, attempt + 1)
+            await self._handle(f"fix-{node.id}", parent, fixes[0], role, k, node.id, attempt + 1, tried)
 
     def _materialize(self, key: str, parent: Node, variant: dict[str, Any], role: str, k: int,
                      fixed_from: str | None) -> str:
@@ -240,10 +250,21 @@ class Development:
                 f"(runs {', '.join(s.run_ids)}), {len(self.tree.nodes)} nodes")
 
     # ── memory ──────────────────────────────────────────────────────────────────────
-    def _tried(self) -> list[dict[str, Any]]:
+    def _tried(self, k: int) -> list[dict[str, Any]]:
+        """What memory says was tried, read once per iteration and kept in the checkpoint (a
+        resumed session sends the same messages; a replay uses the recorded session's answer)."""
         from caramba.processes.development.memory import tried
 
-        return tried(self.workspace, self.tree.goal)
+        kept: dict[str, Any] = self.session.state.data.setdefault("tried", {})
+        if str(k) not in kept:
+            replay = self.session.options.replay
+            if replay is not None:
+                recorded = json.loads((Path(replay).parent / "state.json").read_text())["data"].get("tried", {})
+                kept[str(k)] = recorded.get(str(k), [])
+            else:
+                kept[str(k)] = json.loads(json.dumps(tried(self.workspace, self.tree.goal), default=str))
+            self.session.checkpoint()
+        return kept[str(k)]
 
     def _remember(self, nodes: list[Node]) -> None:
         from caramba.processes.development.memory import remember

@@ -63,7 +63,7 @@ def plan_task(config: DevelopmentConfig, tree: Tree, parent: Node, parent_yaml: 
 
 def fix_task(node: Node, changes: dict[str, Any], errors: str) -> str:
     """The proposer's turn to fix an invalid variant."""
-    return (f"Your variant {node.id} is invalid. The validator said:\n{errors}\n\nYour changes were:\n```json\n"
+    return (f"Your variant {node.id} was rejected at its check:\n{errors}\n\nYour changes were:\n```json\n"
             f"{json.dumps(changes, indent=1, default=str)}\n```\nPropose the corrected variant with propose_variant "
             f"(same parent, the full set of changes). Hypothesis: {node.hypothesis}")
 

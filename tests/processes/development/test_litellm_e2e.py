@@ -93,7 +93,7 @@ def test_three_iterations_with_a_fix_a_pruned_pilot_and_a_significant_best(sessi
     assert statuses.count("invalid") == 1 and statuses.count("pruned") == 1 and statuses.count("failed") == 0
     invalid = next(n for n in nodes.values() if n["status"] == "invalid")
     assert any(n["fixed_from"] == invalid["id"] and n["status"] == "done" for n in nodes.values())
-    fix_request = next(r for r in requests if r.role == "architect" and "is invalid. The validator said" in json.dumps(r.body))
+    fix_request = next(r for r in requests if r.role == "architect" and "was rejected at its check" in json.dumps(r.body))
     assert "does not divide d_model=32" in json.dumps(fix_request.body)  # the validator's words reached the persona
     report = (folder / "report.md").read_text()
     best = min((n for n in nodes.values() if n["status"] == "done"), key=lambda n: n["metrics"]["val_loss"]["mean"])
