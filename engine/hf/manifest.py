@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from caramba.engine.hf.checkpoint import CheckpointError
+
+log = logging.getLogger("caramba.hf")
 
 
 def manifest_for(model: dict[str, Any], source: str, name: str) -> dict[str, Any]:
@@ -58,18 +61,19 @@ def read_model_config(folder: Path) -> dict[str, Any]:
 
 
 def weights_of(folder: Path, checkpoint: str = "final") -> Path:
-    """The caramba weights of ``folder``: a run's ``final``/``best`` checkpoint, or ``model.safetensors``."""
-    from caramba.engine.train.checkpoint.files import CorruptCheckpoint, verify
+    """The caramba weights of ``folder``: a run's ``final``/``best`` checkpoint, or ``model.safetensors``.
+
+    ``final`` is the newest checkpoint that verifies; a newer damaged one is skipped with a warning.
+    """
+    from caramba.engine.train.checkpoint.files import newest_good
 
     root = folder / "checkpoints"
     if root.is_dir():
-        candidates = [root / "best"] if checkpoint == "best" else sorted(root.glob("step_*"), key=lambda p: p.name, reverse=True)
-        for candidate in candidates:
-            try:
-                verify(candidate)
-            except CorruptCheckpoint:
-                continue
-            return candidate / "model.safetensors"
+        found = newest_good(root, checkpoint)
+        if found is not None:
+            for why in found[2]:
+                log.warning("run %s: skipped checkpoint %s", folder.name, why)
+            return found[0] / "model.safetensors"
         raise CheckpointError(f"run {folder.name} has no good {checkpoint} checkpoint"
                               + (" (set defaults.runtime.save_best)" if checkpoint == "best" else ""))
     weights = folder / "model.safetensors"

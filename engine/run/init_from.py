@@ -93,7 +93,7 @@ def run_dir_of(init: InitFromConfig, compiled: Compiled, target: ExperimentTarge
 
 def _run(init: InitFromConfig, folder: Path) -> InitSource:
     from caramba.engine.store.record import RunRecord
-    from caramba.engine.train.checkpoint.files import CorruptCheckpoint, verify
+    from caramba.engine.train.checkpoint.files import newest_good
 
     if not (folder / "status.json").is_file():
         raise RunInputError(f"init_from.run: run {folder.name} has not run yet; run it first (runs of a target run in order)")
@@ -101,15 +101,11 @@ def _run(init: InitFromConfig, folder: Path) -> InitSource:
     if record.status != "succeeded":
         why = "; ".join(record.reasons) or "no reason recorded"
         raise RunInputError(f"init_from.run: run {record.id} is {record.status} ({why}); start from a succeeded run")
-    root = folder / "checkpoints"
-    candidates = [root / "best"] if init.checkpoint == "best" else list(reversed(sorted(
-        (p for p in root.glob("step_*") if p.is_dir()), key=lambda p: p.name))) if root.is_dir() else []
-    for candidate in candidates:
-        try:
-            meta = verify(candidate)
-        except CorruptCheckpoint:
-            continue
-        return InitSource(f"run {record.id} checkpoint {candidate.name} (step {meta['step']})",
+    found = newest_good(folder / "checkpoints", init.checkpoint)
+    if found is not None:
+        candidate, meta, skipped = found
+        passed = f"; skipped {'; '.join(skipped)}" if skipped else ""
+        return InitSource(f"run {record.id} checkpoint {candidate.name} (step {meta['step']}{passed})",
                           _safetensors(candidate / "model.safetensors"))
     hint = "set defaults.runtime.save_best" if init.checkpoint == "best" else "it saved no checkpoint"
     raise RunInputError(f"init_from.run: run {record.id} has no good {init.checkpoint} checkpoint ({hint})")

@@ -56,3 +56,13 @@ def test_resume_removes_stale_temporary_folders_of_a_killed_write(tmp_path: Path
     step, _ = ckpts.latest(_model(0.0), torch.device("cpu"))
     assert step == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["step_00000001"]
     assert any(".step_00000002.4242.tmp" in line for line in said)
+
+
+def test_newest_good_passes_over_a_damaged_newer_checkpoint_and_says_why(tmp_path: Path) -> None:
+    for step in (1, 2):
+        files.write(tmp_path / f"step_0000000{step}", _model(float(step)), {}, step, {})
+    (tmp_path / "step_00000002" / "state.pt").write_bytes(b"truncated")
+    folder, meta, skipped = files.newest_good(tmp_path)
+    assert (folder.name, meta["step"]) == ("step_00000001", 1)
+    assert skipped == ["step_00000002: state.pt fails its checksum (truncated or corrupt)"]
+    assert files.newest_good(tmp_path, "best") is None  # no best folder was written

@@ -112,6 +112,25 @@ def verify(folder: Path) -> dict[str, Any]:
     return {**meta, "step": step}
 
 
+def newest_good(root: Path, which: str = "final") -> tuple[Path, dict[str, Any], list[str]] | None:
+    """The checkpoint of ``root`` (a run's ``checkpoints/``) to read as ``which``.
+
+    ``best`` is the ``best`` folder; ``final`` the newest ``step_*`` folder that verifies.
+    Returns (folder, its meta, why each newer candidate was skipped), or None when none
+    verifies. Callers say what was skipped: a damaged checkpoint is never passed over
+    silently.
+    """
+    candidates = [root / "best"] if which == "best" else sorted(
+        (p for p in root.glob("step_*") if p.is_dir()), key=lambda p: p.name, reverse=True)
+    skipped: list[str] = []
+    for candidate in candidates:
+        try:
+            return candidate, verify(candidate), skipped
+        except CorruptCheckpoint as exc:
+            skipped.append(str(exc))
+    return None
+
+
 def read_weights(folder: Path, model: nn.Module, device: torch.device) -> dict[str, Any]:
     """Verify the checkpoint and load its weights into ``model``; return its meta.
 
