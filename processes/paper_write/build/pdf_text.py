@@ -36,6 +36,7 @@ from caramba.processes.paper_write.build.tools import pdf_text
 
 STRUCTURE = re.compile(r"(?:Figure|Fig\.|Table|Section|Sec\.|Appendix|Equation|Eq\.|Algorithm|page|pages|p\.)\s*$")
 TOC = re.compile(r"\\numberline \{([0-9.]+)\}")
+APPENDIX = re.compile(r"\\numberline \{([A-Z])\}([^}]*)\}")
 LABEL = re.compile(r"\\newlabel\{[^}]*\}\{\{([0-9.]+)\}")
 
 
@@ -94,6 +95,8 @@ def check_pdf_text(pdf: Path, provenance: dict[str, Any] | Path, aux: Path | Non
     aux = aux if aux is not None else base / "build" / "paper.aux"
     aux_text = aux.read_text(errors="replace") if aux.is_file() else ""
     toc, labels = set(TOC.findall(aux_text)), set(LABEL.findall(aux_text))
+    appendix = {title.strip() for _, title in APPENDIX.findall(aux_text)}
+    appendix |= {f"{letter} {title.strip()}" for letter, title in APPENDIX.findall(aux_text)}
     bib = bib if bib is not None else base / "refs.bib"
     bib_text = bib.read_text(errors="replace") if bib.is_file() else ""
     bib_numbers, years = set(forms(bib_text)), cite_years(bib_text)
@@ -106,7 +109,7 @@ def check_pdf_text(pdf: Path, provenance: dict[str, Any] | Path, aux: Path | Non
         for line in page.splitlines():
             if line.strip() == "References":
                 in_references = True
-            elif in_references and re.match(r"^[A-Z]\s+\S", line.strip()):  # "A Reproducibility": the appendix
+            elif in_references and line.strip() in appendix:  # the appendix's first heading ends the bibliography
                 in_references = False
             for lit in numbers_in(line):
                 if lit.form in traced or (in_references and lit.form in bib_numbers):
