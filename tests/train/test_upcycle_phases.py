@@ -37,7 +37,7 @@ from tests.conftest import PRESETS
 from tests.train.gpt_reference import stdlib_bytes
 
 PRESET = PRESETS / "upcycle_dba.yml"
-SETS = ["vars.teacher_steps=200", "vars.blockwise_steps=60", "vars.global_steps=40", "vars.sem_dim=16", "vars.geo_dim=16",
+SETS = ["vars.teacher_steps=200", "vars.blockwise_steps=60", "vars.global_steps=40", "vars.sem_dim=16", "vars.geo_dim=16", "vars.v_dim=64",
         "vars.student_rope_base=10.0", "defaults.logging.eval_every=6", "defaults.logging.eval_iters=4",
         "defaults.runtime.save_every=4", "targets[1].runs[0].train.lr=0.002",
         "targets[1].runs[0].train.schedule={kind: linear, warmup_steps: 4}", "targets[1].runs[0].train.deterministic=true"]
