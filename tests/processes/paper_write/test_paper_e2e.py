@@ -45,7 +45,7 @@ def test_the_review_and_the_answers_are_written_point_by_point(e2e: Written) -> 
     assert "- **W2** (gqa-vs-mha-kv-bytes-fp16-b-1-l-1024):" in review
     assert "| overall | 4 (borderline reject) | 1–10 |" in review and "| confidence | 3 | 1–5 |" in review
     changes = (e2e.folder / "changes-1.md").read_text()
-    assert "Sections rewritten: limitations" in changes
+    assert "Sections rewritten: limitations, results" in changes
     for point in ("W1", "W2", "Q1"):
         assert f"## {point}: " in changes
     assert "(not answered)" not in changes
