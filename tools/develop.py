@@ -27,6 +27,8 @@ SessionArg = Annotated[str, Field(description="a session id from develop_start")
 
 
 class DevSession(BaseModel):
+    """Where a development session stands: running or how it ended, its nodes, its best node."""
+
     session: str = Field(description="the session id (its folder under developments/)")
     folder: str = Field(description="the session folder, workspace-relative")
     running: bool = Field(description="whether the loop process is running")
@@ -39,6 +41,8 @@ class DevSession(BaseModel):
 
 
 class DevTree(BaseModel):
+    """A development session's experiment tree, readable (tree.md) and complete (tree.json)."""
+
     session: str
     markdown: str = Field(description="tree.md: every node, its change, status, metric with CI and run ids")
     tree: dict[str, Any] = Field(description="tree.json")

@@ -3,7 +3,7 @@ iterates on manifests until a goal or a budget is reached (docs/agents.md, "Deve
 
 ``config.py`` holds the session's settings, ``inputs.py`` checks them before anything
 runs, ``process.py`` is the loop, ``stages.py`` takes one node through check → pilot →
-full runs, ``runs.py`` trains on the engine, ``budget.py`` prices and charges compute,
+full runs, ``decide.py`` when to stop (and checks an analysis's numbers), ``runs.py`` trains on the engine, ``budget.py`` prices and charges compute,
 ``variants.py`` makes a persona's changes into manifests, ``prompts.py`` and ``tools.py``
 are what the personas see and call, ``approve.py`` is ``--approve``, ``memory.py`` the
 link to the knowledge memory, ``outputs.py`` the files; ``tree/`` is the experiment tree.

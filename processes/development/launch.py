@@ -44,6 +44,7 @@ class DevLaunch:
 
 
 def record_path(root: Path, session: str) -> Path:
+    """Where the launch record of ``session`` lives."""
     return root / RECORDS / f"{session}.json"
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -34,13 +33,14 @@ from caramba.processes.development import prompts
 from caramba.processes.development.approve import Approver
 from caramba.processes.development.budget import Ledger
 from caramba.processes.development.config import ANALYST, DevelopmentConfig
+from caramba.processes.development.decide import ending, grounded, stop_now
 from caramba.processes.development.inputs import StartInfo
 from caramba.processes.development.outputs import summary_lines, write_outputs
 from caramba.processes.development.stages import Stages
 from caramba.processes.development.tools import propose_variant_tool
 from caramba.processes.development.tree import Goal, Node, NodeStatus, Tree, diff_manifests
 from caramba.processes.development.tree.memory import is_repeat
-from caramba.processes.development.tree.search import compare_nodes, next_to_expand, stop_reason
+from caramba.processes.development.tree.search import compare_nodes, next_to_expand
 from caramba.processes.development.variants import ChangeError, apply_changes, dump
 
 NODES = "nodes"
@@ -61,6 +61,7 @@ class Development:
     workspace = property(lambda self: self.session.options.workspace)
 
     def goal(self) -> Goal:
+        """The tree's goal, from the config."""
         c = self.config
         return Goal(question=c.question, metric=c.metric, direction=c.direction, target=c.target, seeds=c.seeds)
 
@@ -82,6 +83,7 @@ class Development:
 
     # ── the Process protocol ────────────────────────────────────────────────────────
     async def run(self, session: AgentSession) -> tuple[str, str]:
+        """The root, then iterations until a stop reason (module docstring); ``(status, message)``."""
         self.session = session
         data = session.state.data
         data["wall_before"] = float(data.get("wall_s", 0.0))
@@ -98,13 +100,13 @@ class Development:
         while True:
             current = data.get("current")
             if current is None:
-                reason = self._stop_reason()
+                reason = stop_now(self)
                 if reason is not None:
                     data["stopped"] = reason
-                    return "completed", self._ending(reason)
+                    return "completed", ending(self.tree, reason)
                 parent = next_to_expand(self.tree)
                 if parent is None:  # stop_reason says so first; kept for safety of the types
-                    return "completed", self._ending("nothing left to expand")
+                    return "completed", ending(self.tree, "nothing left to expand")
                 current = data["current"] = {"iteration": int(data.get("iterations", 0)) + 1, "parent": parent.id}
                 self.tree.update(parent.id, expanded=True)
                 self.save()
@@ -113,9 +115,11 @@ class Development:
             self.save()
 
     def summary_lines(self, state: SessionState) -> list[str]:
+        """The summary's lines about the tree."""
         return summary_lines(state)
 
     def write_outputs(self, folder: Path, state: SessionState) -> list[str]:
+        """tree.json, tree.md, the picture and report.md (:mod:`.outputs`)."""
         return write_outputs(folder, state, self.config)
 
     # ── steps ───────────────────────────────────────────────────────────────────────
@@ -215,40 +219,6 @@ class Development:
         self._remember(nodes)
         self.save()
 
-    # ── decide ──────────────────────────────────────────────────────────────────────
-    def _stop_reason(self) -> str | None:
-        c, data = self.config, self.session.state.data
-        if c.wall_s is not None and self.session.options.replay is None and self.wall_s() >= c.wall_s:
-            return f"wall-time budget of {c.wall_s:g} s spent"
-        return stop_reason(self.tree, iterations_done=int(data.get("iterations", 0)), max_iterations=c.iterations,
-                           patience=c.patience, compute_left_steps=self._steps_left(), llm_budget_left=self._llm_left())
-
-    def _steps_left(self) -> int | None:
-        """Training steps left: the step budget, or the GPU-hours left in steps of the starting manifest."""
-        if self.config.compute_steps is not None:
-            return self.ledger.left_steps()
-        if self.config.compute_gpu_hours is None:
-            return None
-        left = self.config.compute_gpu_hours - self.ledger.spent().gpu_hours
-        per_step = self.start.tokens_per_step * self.start.flops_per_token / self.config.gpu_flops / 3600
-        return int(left / per_step) if per_step > 0 else None
-
-    def _llm_left(self) -> float | None:
-        budget, total = self.session.meter.budget, self.session.meter.total
-        if budget.usd is not None:
-            return budget.usd - total.cost_usd
-        if budget.tokens is not None:
-            return float(budget.tokens - total.prompt_tokens - total.completion_tokens)
-        return None
-
-    def _ending(self, reason: str) -> str:
-        best = self.tree.best()
-        if best is None:
-            return f"completed: {reason}; no node finished"
-        s = best.metrics[self.config.metric]
-        return (f"completed: {reason}; best {best.id} {self.config.metric} {s.mean:.4f} "
-                f"(runs {', '.join(s.run_ids)}), {len(self.tree.nodes)} nodes")
-
     # ── memory ──────────────────────────────────────────────────────────────────────
     def _tried(self, k: int) -> list[dict[str, Any]]:
         """What memory says was tried, read once per iteration and kept in the checkpoint (a
@@ -270,19 +240,6 @@ class Development:
         from caramba.processes.development.memory import remember
 
         remember(self.workspace, self.tree, nodes, self.folder)
-
-
-NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d{2,}")
-
-
-def grounded(text: str, facts: str) -> str:
-    """``text`` with a note naming each number (two or more decimals) that the facts the
-    analyst was given do not contain: a number must come from a run, never from the model."""
-    known = set(NUMBER.findall(facts))
-    unknown = [n for n in dict.fromkeys(NUMBER.findall(text)) if n not in known]
-    if not unknown:
-        return text
-    return f"{text}\n\n(unverified: {', '.join(unknown)} not among the measured results given to the analyst)"
 
 
 def _hash(text: str) -> str:

@@ -75,6 +75,7 @@ async def train(workspace: Path, manifest: Path, target: str, folder: Path, metr
     from caramba.engine.run import execute
 
     def work() -> list[RunOutcome]:
+        """Compile and execute in the worker thread."""
         compiled = compile_manifest(manifest, [], workspace)
         with open(folder / LOG, "a", encoding="utf-8") as log:
             console = Console(file=log, highlight=False, width=120, force_terminal=False)

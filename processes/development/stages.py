@@ -53,6 +53,7 @@ class Stages:
 
     @property
     def tree(self) -> Any:
+        """The host session's tree."""
         return self.host.tree
 
     def rel(self, path: Path) -> str:
@@ -71,6 +72,7 @@ class Stages:
 
     # ── check ───────────────────────────────────────────────────────────────────────
     async def check(self, node_id: str) -> None:
+        """Validate, dry-run and price a proposed node (module docstring)."""
         host, node = self.host, self.tree.get(node_id)
         file = host.folder / node.manifest
         result = await host.session.call_tool("validate_manifest", {"manifest": self.rel(file)})
@@ -97,6 +99,7 @@ class Stages:
 
     # ── pilot ───────────────────────────────────────────────────────────────────────
     async def pilot(self, node_id: str) -> None:
+        """Run a piloting node's short pilot and judge it (module docstring)."""
         host, node = self.host, self.tree.get(node_id)
         shape = RunShape(**host.shapes[node_id])
         steps = pilot_steps(host.config, shape.steps)
@@ -115,6 +118,7 @@ class Stages:
 
     # ── full runs ───────────────────────────────────────────────────────────────────
     async def full(self, node_id: str) -> None:
+        """Run a running node's seeds (after approval) and summarise its metric (module docstring)."""
         host, node = self.host, self.tree.get(node_id)
         shape = RunShape(**host.shapes[node_id])
         if not await host.approved(node):

@@ -6,7 +6,8 @@ the CPU: a tiny transformer trained on Python's stdlib source, three iterations,
 a compute budget set so tight that the third iteration's variant is refused. The session
 is killed with SIGKILL while a variant's full runs train, and the same command resumes
 it: every run it started is finished (the interrupted one resumes from its checkpoint),
-none is left running. Then the done-means of issue 16 are checked on its outputs.
+none is left running. Then the done-means of issue 16 are checked on its outputs, and the
+killed-and-resumed session replays through the CLI to identical files with no model and no run.
 """
 
 from __future__ import annotations
@@ -116,3 +117,17 @@ def test_tight_compute_budget_is_never_exceeded(session: tuple, workspace: Path)
         for run_id in node["pilot_run_ids"] + node["run_ids"]:
             trained += json.loads((workspace / ".caramba" / "runs" / run_id / "status.json").read_text())["step"]
     assert trained <= BUDGET
+
+
+def test_replay_gives_identical_outputs_with_no_model_and_no_training(session: tuple, workspace: Path) -> None:
+    _done, folder, _requests, _killed = session
+    runs = workspace / ".caramba" / "runs"
+    before = {p.name: (p / "status.json").stat().st_mtime_ns for p in runs.iterdir()}
+    env = {k: v for k, v in environment().items() if k != "OPENAI_API_KEY"}  # no model: no key, no server
+    replay = subprocess.run([sys.executable, "-m", "caramba", "develop", "--replay", "session", "--workspace",
+                             str(workspace)], cwd=workspace, env=env, capture_output=True, text=True, timeout=600)
+    assert replay.returncode == 0, replay.stdout[-3000:] + replay.stderr[-3000:]
+    for name in ("tree.json", "tree.md", "report.md"):
+        assert (workspace / "session-replay" / name).read_text() == (folder / name).read_text(), name
+    after = {p.name: (p / "status.json").stat().st_mtime_ns for p in runs.iterdir()}
+    assert after == before  # not one run was started, let alone trained
