@@ -56,6 +56,10 @@ VALIDATED = {
     ("export", "OPENAI_API_KEY=sk-local"): f"the {LOCAL_SERVER} block: run by tests/agents/test_litellm_path.py",
     ("caramba", "brainstorm", "--topic", "Is decoupled attention worth its cost at 4k context?"):
         f"the {LOCAL_SERVER} block: run by tests/agents/test_litellm_path.py against the scripted server",
+    ("caramba", "develop"): "an agent process: needs an LLM provider's key; tests/processes/development runs it "
+                            "against the scripted models",
+    ("caramba", "paper"): "an agent process: needs an LLM provider's key; tests/processes/paper_write runs it "
+                          "against the scripted models",
     ("caramba", "run", "M.yml", "--nproc"): "starts torchrun with 2 ranks; tests/train/test_distributed runs ranks",
     ("torchrun",): "needs two hosts",
 }
