@@ -1,11 +1,12 @@
 """Under FSDP2 the next-token objective calls the model through its forward, never ``features``.
 
-On CUDA the kernel dispatch fuses the head with the loss through
-``TransformerModel.features``; that entry point skips the ``fully_shard`` hooks of the
-model's forward, which gather the sharded weights, so a sharded model failed its first
-step ("aten.embedding.default got mixed torch.Tensor and DTensor", seen on 2 × H200). The
-dispatch never picks Triton on the CPU, so this test makes it say yes and checks, on a
-one-rank gloo group, that the sharded model's loss equals the plain model's.
+On CUDA the kernel dispatch fuses the head with the loss. Through
+``TransformerModel.features`` that skipped the ``fully_shard`` hooks of the model's
+forward, which gather the sharded weights, so a sharded model failed its first step
+("aten.embedding.default got mixed torch.Tensor and DTensor", seen on 2 × H200). The
+objective now asks the forward itself for the fused loss (``targets=…``). The dispatch
+never picks Triton on the CPU, so this test makes it say yes and checks, on a one-rank
+gloo group, that the sharded model's fused loss equals the plain model's logits + loss.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class Strategy:
         if self.kind == "single":
             return "distributed: one process"
         return (f"distributed: {self.kind.upper()} over {self.ctx.world_size} ranks ({self.ctx.backend}); the objective "
-                "calls the model through the wrapper's forward (no fused head + loss)")
+                "calls the model through the wrapper's forward (the fused head + loss, where dispatched, runs inside it)")
 
     def wrap(self, model: nn.Module, device: torch.device, compiled: bool = False) -> tuple[nn.Module, nn.Module]:
         """(module to run forward through, module whose parameters the optimizer owns).

@@ -8,24 +8,26 @@ that layers append to ``ForwardContext.aux_losses`` (MoE load balancing) are add
 weight ``aux_weight``. Logits are scored in float32 whatever the compute dtype.
 
 When the kernel dispatch runs ``linear_cross_entropy`` on Triton (CUDA) and the model can
-hand over its head's input (``TransformerModel.features``; a head without bias), the head
-and the loss are fused: the logits are never materialised (``kernels.linear_cross_entropy``,
-chunked; same loss and gradients). Otherwise the model's logits are scored as above — also
-for a model sharded by FSDP2: ``features`` would skip the ``fully_shard`` hooks of the
-model's forward that gather its sharded weights (DDP's wrapper has no ``features``, so a
-DDP run takes this path too; the trainer says so in its log).
+fuse its head with the loss (a ``TransformerModel``, also inside DDP's wrapper or
+torch.compile's; a head without bias), the objective asks the model's *forward* for the
+loss (``model(inputs, ctx, targets=…)``): the logits are never materialised
+(``kernels.linear_cross_entropy``, chunked; same loss and gradients), and the call still
+goes through the wrapper's forward — DDP's reducer and FSDP2's ``fully_shard`` hooks,
+which gather the sharded weights, run as for any forward. Otherwise the model's logits
+are scored as above.
 """
 
 from __future__ import annotations
 
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.distributed.fsdp import FSDPModule
+from torch._dynamo.eval_frame import OptimizedModule
+from torch.nn.parallel import DistributedDataParallel
 
 from caramba.engine.model.context import ForwardContext
+from caramba.engine.model.systems.transformer import TransformerModel
 from caramba.engine.train.objective import ObjectiveResult
 from caramba.kernels.dispatch import uses_triton
-from caramba.kernels.linear_cross_entropy import linear_cross_entropy
 
 
 class NextTokenObjective:
@@ -38,13 +40,8 @@ class NextTokenObjective:
         """Forward ``inputs`` and score the logits (B, T, V) against ``targets`` (B, T)."""
         ctx = ForwardContext()
         targets = batch["targets"]
-        fusable = hasattr(model, "features") and not isinstance(model, FSDPModule)
-        if fusable and uses_triton("linear_cross_entropy", batch["inputs"]):
-            hidden, head = model.features(batch["inputs"], ctx)
-            if head.bias is not None:
-                raise ValueError("the fused head + cross-entropy supports a head without bias; set the head's bias: false")
-            ce = linear_cross_entropy(hidden.reshape(-1, hidden.shape[-1]), head.weight, targets.reshape(-1),
-                                      ignore_index=self.ignore_index)
+        if fuses_head(model) and uses_triton("linear_cross_entropy", batch["inputs"]):
+            ce = model(batch["inputs"], ctx, targets=targets, ignore_index=self.ignore_index)
         else:
             logits = model(batch["inputs"], ctx)
             ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1),
@@ -56,3 +53,12 @@ class NextTokenObjective:
             loss = loss + self.aux_weight * aux
             metrics["aux_loss"] = aux.detach()
         return ObjectiveResult(loss=loss, metrics=metrics, count=targets.numel())
+
+
+def fuses_head(model: nn.Module) -> bool:
+    """Whether ``model`` — under any DDP (``.module``) or torch.compile (``._orig_mod``)
+    wrappers — is a ``TransformerModel``, whose forward takes ``targets`` and returns the
+    fused loss (an FSDP2-sharded one is still one: ``fully_shard`` subclasses it)."""
+    while isinstance(model, (DistributedDataParallel, OptimizedModule)):
+        model = model.module if isinstance(model, DistributedDataParallel) else model._orig_mod
+    return isinstance(model, TransformerModel)
