@@ -14,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from caramba.cli.common import console, err_console, fail
+from caramba.cli.common import console, fail
+from caramba.cli.sessions import parse_price, report_result, setup_errors
 
 
 def brainstorm(
@@ -34,17 +35,15 @@ def brainstorm(
     workspace: Annotated[Path, typer.Option("--workspace", "-w", help="workspace folder (default: the current directory)")] = Path("."),
 ) -> None:
     """Run a moderated brainstorm among personas; proposals become validated, dry-run manifests."""
-    from caramba.agents.errors import AgentSetupError
-    from caramba.engine.compiler.errors import ManifestInvalid
     from caramba.processes import ProcessOptions
     from caramba.processes.brainstorm import BrainstormConfig, replay_config, run_brainstorm
 
     if not workspace.is_dir():
         fail(f"workspace {workspace} is not a folder", "pass --workspace <existing folder>")
     options = ProcessOptions(workspace=workspace.resolve(), output_dir=Path(), model=model, api_base=api_base,
-                             api_key_env=api_key_env, price_per_mtok=_price(price_per_mtok), budget_usd=budget,
+                             api_key_env=api_key_env, price_per_mtok=parse_price(price_per_mtok), budget_usd=budget,
                              budget_tokens=budget_tokens, replay=replay, mcp_url=mcp_url, console=console)
-    try:
+    with setup_errors("a persona or script file is invalid", "fix the reported keys (docs/agents.md describes both formats)"):
         if replay is not None:
             if topic is not None or personas is not None or model is not None:
                 fail("--replay takes the topic, team and models from the recording",
@@ -58,39 +57,9 @@ def brainstorm(
         options.output_dir = (output or workspace / "brainstorms" / config.slug()).resolve()
         console.print(f"session folder: {options.output_dir}")
         result = run_brainstorm(config, options)
-    except ManifestInvalid as exc:
-        for error in exc.errors:
-            err_console.print(f"[bold red]✘[/] {_escape(error.render())}")
-        fail("a persona or script file is invalid", "fix the reported keys (docs/agents.md describes both formats)")
-    except AgentSetupError as exc:
-        fail(exc.message, exc.hint)
-    if result.status == "failed":
-        err_console.print(f"[bold red]error:[/] {_escape(result.message)}")
-    else:
-        console.print(f"[{'green' if result.status == 'completed' else 'yellow'}]{_escape(result.message)}[/]")
-    console.print(f"outputs: {result.output_dir} ({', '.join(result.outputs)})")
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    report_result(result)
 
 
-def _price(text: str | None) -> tuple[float, float] | None:
-    """``IN,OUT`` → (in, out) USD per million tokens."""
-    if text is None:
-        return None
-    parts = text.split(",")
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        values = ()
-    if len(values) != 2 or min(values) < 0:
-        fail(f"--price-per-mtok {text!r} is not IN,OUT", "e.g. --price-per-mtok 0.15,0.60 (USD per million tokens)")
-    return values  # type: ignore[return-value]
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from caramba.cli.common import console, err_console, fail
+from caramba.cli.common import console, fail
+from caramba.cli.sessions import parse_price, report_result, setup_errors
 
 
 def develop(
@@ -47,19 +48,16 @@ def develop(
     workspace: Annotated[Path, typer.Option("--workspace", "-w", help="workspace folder (default: the current directory)")] = Path("."),
 ) -> None:
     """Develop a manifest: personas propose variants, each validated, piloted, run with seeds and analysed."""
-    from caramba.agents.errors import AgentSetupError
-    from caramba.engine.compiler.errors import ManifestInvalid
     from caramba.processes import ProcessOptions
     from caramba.processes.development import DevelopmentConfig, load_start, replay_config, run_development
-    from caramba.cli.brainstorm import _escape, _price
 
     if not workspace.is_dir():
         fail(f"workspace {workspace} is not a folder", "pass --workspace <existing folder>")
     workspace = workspace.resolve()
     options = ProcessOptions(workspace=workspace, output_dir=Path(), model=model, api_base=api_base,
-                             api_key_env=api_key_env, price_per_mtok=_price(price_per_mtok), budget_usd=budget,
+                             api_key_env=api_key_env, price_per_mtok=parse_price(price_per_mtok), budget_usd=budget,
                              budget_tokens=budget_tokens, mcp_url=mcp_url, console=console)
-    try:
+    with setup_errors("the starting manifest (or a persona or script file) is invalid", "fix the reported fields and run again"):
         if replay is not None or resume is not None:
             if goal is not None or start is not None or model is not None and replay is not None:
                 fail("--replay/--resume take the goal, start and settings from the session folder",
@@ -90,19 +88,7 @@ def develop(
             options.output_dir = (out or workspace / "developments" / config.slug()).resolve()
         console.print(f"session folder: {options.output_dir}")
         result = run_development(config, options)
-    except ManifestInvalid as exc:
-        for error in exc.errors:
-            err_console.print(f"[bold red]✘[/] {_escape(error.render())}")
-        fail("the starting manifest (or a persona or script file) is invalid", "fix the reported fields and run again")
-    except AgentSetupError as exc:
-        fail(exc.message, exc.hint)
-    if result.status == "failed":
-        err_console.print(f"[bold red]error:[/] {_escape(result.message)}")
-    else:
-        console.print(f"[green]{_escape(result.message)}[/]")
-    console.print(f"outputs: {result.output_dir} ({', '.join(result.outputs)})")
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    report_result(result)
 
 
 def register(app: typer.Typer) -> None:

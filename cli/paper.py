@@ -18,7 +18,8 @@ from typing import Annotated
 
 import typer
 
-from caramba.cli.common import console, err_console, fail
+from caramba.cli.common import console, fail
+from caramba.cli.sessions import report_result, setup_errors
 
 
 def paper(
@@ -40,8 +41,6 @@ def paper(
     workspace: Annotated[Path, typer.Option("--workspace", "-w", help="workspace folder (default: the current directory)")] = Path("."),
 ) -> None:
     """Write a LaTeX paper from runs: numbers only by reference, claims checked, reviewed and revised."""
-    from caramba.agents.errors import AgentSetupError
-    from caramba.engine.compiler.errors import ManifestInvalid
     from caramba.processes import ProcessOptions
     from caramba.processes.paper_write import PaperConfig, replay_config, run_paper
 
@@ -50,7 +49,7 @@ def paper(
     options = ProcessOptions(workspace=workspace.resolve(), output_dir=Path(), model=model, api_base=api_base,
                              api_key_env=api_key_env, budget_usd=budget, budget_tokens=budget_tokens, replay=replay,
                              mcp_url=mcp_url, console=console)
-    try:
+    with setup_errors("a persona or script file is invalid", "fix the reported keys (docs/agents.md describes both formats)"):
         if replay is not None:
             if session or runs or manifest or model:
                 fail("--replay takes the source and the models from the recording",
@@ -64,25 +63,8 @@ def paper(
         options.output_dir = (out or workspace / "papers" / config.slug()).resolve()
         console.print(f"paper folder: {options.output_dir}")
         result = run_paper(config, options)
-    except ManifestInvalid as exc:
-        for error in exc.errors:
-            err_console.print(f"[bold red]✘[/] {_escape(error.render())}")
-        fail("a persona or script file is invalid", "fix the reported keys (docs/agents.md describes both formats)")
-    except AgentSetupError as exc:
-        fail(exc.message, exc.hint)
-    if result.status == "failed":
-        err_console.print(f"[bold red]error:[/] {_escape(result.message)}")
-    else:
-        console.print(f"[{'green' if result.status == 'completed' else 'yellow'}]{_escape(result.message)}[/]")
-    console.print(f"outputs: {result.output_dir} ({', '.join(result.outputs)})")
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    report_result(result)
 
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +41,21 @@ class SessionOptions:
     mcp_token: str | None = None
     console: Console | None = None
     observers: list[Any] = field(default_factory=list)
+
+    def filled_from(self, process: Any) -> "SessionOptions":
+        """These options with what they leave open filled from a manifest's process settings.
+
+        ``process`` is a process target's settings (``BrainstormProcess``, ``DevelopmentProcess``,
+        ``PaperWriteProcess``: each has ``model``, ``api_base``, ``api_key_env``,
+        ``price_per_mtok``, ``budget_usd`` and ``budget_tokens``). A value given here (by the
+        command line or the MCP call) wins; the manifest fills the rest.
+        """
+        return replace(
+            self, model=self.model or process.model, api_base=self.api_base or process.api_base,
+            api_key_env=self.api_key_env or process.api_key_env,
+            price_per_mtok=self.price_per_mtok or process.price_per_mtok,
+            budget_usd=self.budget_usd if self.budget_usd is not None else process.budget_usd,
+            budget_tokens=self.budget_tokens if self.budget_tokens is not None else process.budget_tokens)
 
 
 @dataclass

@@ -8,7 +8,6 @@ the process tools, ``proposals.py`` makes proposals into saved, runnable manifes
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
 from caramba.agents.runtime import AgentSession, SessionOptions, SessionResult, SessionSpec
 from caramba.agents.runtime.team import replay_options
@@ -40,10 +39,5 @@ def run_target(target: ProcessTarget, options: SessionOptions) -> SessionResult:
     process = target.process
     if not isinstance(process, BrainstormProcess):
         raise TypeError(f"run_target got a {process.type} process")
-    options = dataclasses.replace(
-        options, model=options.model or process.model, api_base=options.api_base or process.api_base,
-        api_key_env=options.api_key_env or process.api_key_env,
-        price_per_mtok=options.price_per_mtok or process.price_per_mtok,
-        budget_usd=options.budget_usd if options.budget_usd is not None else process.budget_usd,
-        budget_tokens=options.budget_tokens if options.budget_tokens is not None else process.budget_tokens)
+    options = options.filled_from(process)
     return run_brainstorm(BrainstormConfig.from_target(target), options)

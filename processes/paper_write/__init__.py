@@ -14,7 +14,6 @@ it on a NeurIPS-style form for ``rounds`` rounds, each answered by a revision. F
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,11 +57,6 @@ def run_target(target: ProcessTarget, options: SessionOptions) -> SessionResult:
     process = target.process
     if not isinstance(process, PaperWriteProcess):
         raise TypeError(f"run_target got a {process.type} process")
-    options = dataclasses.replace(
-        options, model=options.model or process.model, api_base=options.api_base or process.api_base,
-        api_key_env=options.api_key_env or process.api_key_env,
-        price_per_mtok=options.price_per_mtok or process.price_per_mtok,
-        budget_usd=options.budget_usd if options.budget_usd is not None else process.budget_usd,
-        budget_tokens=options.budget_tokens if options.budget_tokens is not None else process.budget_tokens)
+    options = options.filled_from(process)
     config = PaperConfig.from_target(target, Path(options.workspace))
     return run_paper(config, options)
