@@ -8,12 +8,17 @@ asks ``uses_triton(op, tensor)``: the Triton path runs only for CUDA tensors, so
 model still runs on the CPU or the meta device (the dry run) through PyTorch — the plan's
 lines say so, nothing is decided silently per call.
 
-Inside a ``torch.compile`` region (the trainer compiles model + objective on CUDA) every op
-takes PyTorch's path, which Inductor fuses: the kernels' autograd Functions split the
-compiled graph, and GPT-2 124M trained at 0.62× the compiled nanoGPT loop's tokens/s with
-them inside (296k vs 480k tokens/s on an H200, docs/measurements.md). The kernels serve
-eager code — inference, decode, uncompiled models. ``KERNELS_INSIDE_COMPILE`` is the
-switch the end-to-end benchmark flips to re-measure that choice; the path lines say it.
+Inside a ``torch.compile`` region (the trainer compiles model + objective on CUDA) an op
+takes its Triton kernel only when it is in ``KERNELS_INSIDE_COMPILE``; the others take
+PyTorch's path, which Inductor fuses with its neighbours. Every kernel is a
+``torch.library`` custom op with a fake implementation and an autograd rule, so a kernel
+inside the compiled step is one node of the graph — it no longer splits it, as the
+autograd Functions of the first version did (GPT-2 124M at 0.53× nanoGPT's tokens/s with
+them). Whether an op belongs in the set is decided by measurement, end to end
+(``benchmarks/gpt2_h100.py --compare-kernels``, docs/measurements.md): a custom op is
+opaque to Inductor, so it only pays where the kernel beats what Inductor generates plus
+the fusions it prevents. The benchmark reassigns the set to measure each choice; the path
+lines say what holds.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ import torch
 
 from caramba.kernels.registry import OPS, lookup
 
-KERNELS_INSIDE_COMPILE = False  # see the module docstring: measured slower end to end
+# Ops whose Triton kernel also runs inside torch.compile regions (module docstring).
+KERNELS_INSIDE_COMPILE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,8 @@ class KernelPlan:
         """One line: the path ``op`` takes and why."""
         record = lookup(op)
         if op in self.triton:
-            where = "" if KERNELS_INSIDE_COMPILE else "; inside torch.compile regions Inductor fuses PyTorch's path"
+            where = ("; inside torch.compile regions too (a custom op in the graph)" if op in KERNELS_INSIDE_COMPILE
+                     else "; inside torch.compile regions Inductor fuses PyTorch's path")
             return ("Triton kernel (fixed configs, no autotuning)" + (f" for {record.scope}" if record.scope else "")
                     + where)
         return f"PyTorch ({self.reasons[op]})"
@@ -91,8 +98,8 @@ def plan() -> KernelPlan:
 def uses_triton(op: str, tensor: torch.Tensor) -> bool:
     """Whether this call of ``op`` on ``tensor`` runs the Triton kernel (``plan().uses_triton``).
 
-    Never inside a ``torch.compile`` region unless ``KERNELS_INSIDE_COMPILE`` (module docstring).
+    Inside a ``torch.compile`` region only for the ops in ``KERNELS_INSIDE_COMPILE`` (module docstring).
     """
-    if torch.compiler.is_compiling() and not KERNELS_INSIDE_COMPILE:
+    if torch.compiler.is_compiling() and op not in KERNELS_INSIDE_COMPILE:
         return False
     return plan().uses_triton(op, tensor)

@@ -25,7 +25,7 @@ def glu(gate: Tensor, up: Tensor, activation: str) -> Tensor:
     if activation not in ACTIVATIONS:
         raise ValueError(f"glu: no fused activation {activation!r}; valid: {', '.join(ACTIVATIONS)}")
     if uses_triton("glu", gate):
-        from caramba.kernels.glu.kernel import GLUFunction
+        from caramba.kernels.glu.kernel import glu_triton
 
-        return GLUFunction.apply(gate, up, activation)
+        return glu_triton(gate, up, activation)
     return glu_torch(gate, up, activation)

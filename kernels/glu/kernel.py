@@ -10,7 +10,9 @@ Math (Shazeer, 2020, "GLU Variants Improve Transformer"), element-wise in float3
 
 The forward reads two tensors and writes one; the backward recomputes a(gate) instead of
 saving it, reading three and writing two. Flat 1-D blocks of ``BLOCK`` elements (16-byte
-accesses per thread in bf16 at 4 warps per 1024 elements).
+accesses per thread in bf16 at 4 warps per 1024 elements). Both passes are ``torch.library``
+custom ops (``caramba::glu``, ``caramba::glu_backward``) with fake implementations and an
+autograd rule, so ``torch.compile`` holds each as one graph node.
 """
 
 from __future__ import annotations
@@ -56,29 +58,60 @@ def _glu_backward_kernel(DY, G, U, DG, DU, n, ACT: tl.constexpr, BLOCK: tl.const
     tl.store(DU + offs, (dy * a).to(DU.dtype.element_ty), mask=mask)
 
 
-class GLUFunction(torch.autograd.Function):
-    """Autograd wrapper: ``apply(gate, up, activation)`` → act(gate) ⊙ up (same shape and dtype)."""
+@torch.library.custom_op("caramba::glu", mutates_args=())
+def glu_forward(gate: Tensor, up: Tensor, activation: str) -> Tensor:
+    """act(gate) ⊙ up (same shape and dtype as gate; see the module docstring)."""
+    if gate.shape != up.shape or gate.dtype != up.dtype:
+        raise ValueError(f"glu: gate {tuple(gate.shape)} {gate.dtype} and up {tuple(up.shape)} {up.dtype} "
+                         "must have the same shape and dtype")
+    gate, up = gate.contiguous(), up.contiguous()
+    y = torch.empty_like(gate)
+    n = gate.numel()
+    _glu_forward_kernel[(triton.cdiv(n, BLOCK),)](gate, up, y, n, ACT=ACTIVATIONS[activation], BLOCK=BLOCK,
+                                                  num_warps=WARPS)
+    return y
 
-    @staticmethod
-    def forward(ctx, gate: Tensor, up: Tensor, activation: str) -> Tensor:
-        if gate.shape != up.shape or gate.dtype != up.dtype:
-            raise ValueError(f"glu: gate {tuple(gate.shape)} {gate.dtype} and up {tuple(up.shape)} {up.dtype} "
-                             "must have the same shape and dtype")
-        gate, up = gate.contiguous(), up.contiguous()
-        y = torch.empty_like(gate)
-        n = gate.numel()
-        _glu_forward_kernel[(triton.cdiv(n, BLOCK),)](gate, up, y, n, ACT=ACTIVATIONS[activation], BLOCK=BLOCK,
-                                                      num_warps=WARPS)
-        ctx.save_for_backward(gate, up)
-        ctx.act = ACTIVATIONS[activation]
-        return y
 
-    @staticmethod
-    def backward(ctx, dy: Tensor) -> tuple[Tensor, Tensor, None]:
-        gate, up = ctx.saved_tensors
-        dy = dy.contiguous()
-        dgate, dup = torch.empty_like(gate), torch.empty_like(up)
-        n = gate.numel()
-        _glu_backward_kernel[(triton.cdiv(n, BLOCK),)](dy, gate, up, dgate, dup, n, ACT=ctx.act, BLOCK=BLOCK,
-                                                       num_warps=WARPS)
-        return dgate, dup, None
+@glu_forward.register_fake
+def _(gate: Tensor, up: Tensor, activation: str) -> Tensor:
+    if gate.shape != up.shape or gate.dtype != up.dtype:
+        raise ValueError(f"glu: gate {tuple(gate.shape)} {gate.dtype} and up {tuple(up.shape)} {up.dtype} "
+                         "must have the same shape and dtype")
+    return torch.empty_like(gate, memory_format=torch.contiguous_format)
+
+
+@torch.library.custom_op("caramba::glu_backward", mutates_args=())
+def glu_backward(dy: Tensor, gate: Tensor, up: Tensor, activation: str) -> tuple[Tensor, Tensor]:
+    """(dgate, dup), recomputing act(gate) instead of reading a saved copy."""
+    dy, gate, up = dy.contiguous(), gate.contiguous(), up.contiguous()
+    dgate, dup = torch.empty_like(gate), torch.empty_like(up)
+    n = gate.numel()
+    _glu_backward_kernel[(triton.cdiv(n, BLOCK),)](dy, gate, up, dgate, dup, n, ACT=ACTIVATIONS[activation],
+                                                   BLOCK=BLOCK, num_warps=WARPS)
+    return dgate, dup
+
+
+@glu_backward.register_fake
+def _(dy: Tensor, gate: Tensor, up: Tensor, activation: str) -> tuple[Tensor, Tensor]:
+    return (torch.empty_like(gate, memory_format=torch.contiguous_format),
+            torch.empty_like(up, memory_format=torch.contiguous_format))
+
+
+def _setup(ctx, inputs: tuple, output: Tensor) -> None:
+    gate, up, activation = inputs
+    ctx.save_for_backward(gate, up)
+    ctx.activation = activation
+
+
+def _backward(ctx, dy: Tensor) -> tuple[Tensor, Tensor, None]:
+    gate, up = ctx.saved_tensors
+    dgate, dup = torch.ops.caramba.glu_backward(dy, gate, up, ctx.activation)
+    return dgate, dup, None
+
+
+glu_forward.register_autograd(_backward, setup_context=_setup)
+
+
+def glu_triton(gate: Tensor, up: Tensor, activation: str) -> Tensor:
+    """act(gate) ⊙ up through the custom op ``torch.ops.caramba.glu`` (one node in a compiled graph)."""
+    return torch.ops.caramba.glu(gate, up, activation)

@@ -26,7 +26,7 @@ def layer_norm(x: Tensor, weight: Tensor, bias: Tensor | None, eps: float,
                residual: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
     """LayerNorm of ``x`` (+ ``residual``) over the last dimension; returns (y, x + residual or None)."""
     if uses_triton("layer_norm", x):
-        from caramba.kernels.layer_norm.kernel import LayerNormFunction
+        from caramba.kernels.layer_norm.kernel import layer_norm_triton
 
-        return LayerNormFunction.apply(x, weight, bias, eps, residual)
+        return layer_norm_triton(x, weight, bias, eps, residual)
     return layer_norm_torch(x, weight, bias, eps, residual)

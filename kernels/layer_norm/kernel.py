@@ -13,7 +13,9 @@ Backward, with ĥ = (h − μ) · rstd and u = dy ⊙ g:
 
 Same launch shape as ``rms_norm``: one row per program forward; a fixed number of programs
 per multiprocessor backward, each writing float32 partials of dg and db
-(``kernels/norm_backward.py``, shared with ``rms_norm``).
+(``kernels/norm_backward.py``, shared with ``rms_norm``). Both passes are ``torch.library``
+custom ops (``caramba::layer_norm``, ``caramba::layer_norm_backward``) with fake
+implementations and an autograd rule, so ``torch.compile`` holds each as one graph node.
 """
 
 from __future__ import annotations
@@ -76,48 +78,91 @@ def _layer_norm_backward_kernel(DY, DH, H, W, MEAN, RSTD, DX, DW, DB, stride_dy,
     store_partial(DB, pid, N, cols, db, mask)
 
 
-class LayerNormFunction(torch.autograd.Function):
-    """Autograd wrapper: ``apply(x, weight, bias, eps, residual)`` → (y, h); h is None without residual."""
+@torch.library.custom_op("caramba::layer_norm", mutates_args=())
+def layer_norm_forward(x: Tensor, weight: Tensor, bias: Tensor | None, residual: Tensor | None,
+                       eps: float) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(y, h, mean, rstd): y, h in x's shape and dtype; mean, rstd (M,) float32; h empty without ``residual``.
 
-    @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, eps: float,
-                residual: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        shape, n = x.shape, x.shape[-1]
-        block, warps = row_config(n, "layer_norm")
-        x2 = rows(x)
-        m = x2.shape[0]
-        y = torch.empty((m, n), dtype=x.dtype, device=x.device)
-        mean = torch.empty(m, dtype=torch.float32, device=x.device)
-        rstd = torch.empty(m, dtype=torch.float32, device=x.device)
-        if residual is not None:
-            r2 = rows(residual)
-            h = torch.empty((m, n), dtype=x.dtype, device=x.device)
-        else:
-            r2, h = x2, x2
-        _layer_norm_forward_kernel[(m,)](x2, r2, h, y, weight, bias if bias is not None else weight, mean, rstd,
-                                         x2.stride(0), r2.stride(0), h.stride(0), y.stride(0), n, eps,
-                                         HAS_RESIDUAL=residual is not None, HAS_BIAS=bias is not None,
-                                         BLOCK=block, num_warps=warps)
-        ctx.save_for_backward(h, weight, mean, rstd)
-        ctx.has_residual, ctx.has_bias, ctx.shape = residual is not None, bias is not None, shape
-        ctx.bias_dtype = bias.dtype if bias is not None else None
-        if residual is None:
-            return y.view(shape), None
-        return y.view(shape), h.view(shape)
+    A custom op never returns an alias of its input, so without a residual h (which is x)
+    is not returned: the autograd rule saves x itself.
+    """
+    shape, n = x.shape, x.shape[-1]
+    block, warps = row_config(n, "layer_norm")
+    x2 = rows(x)
+    m = x2.shape[0]
+    y = torch.empty((m, n), dtype=x.dtype, device=x.device)
+    mean = torch.empty(m, dtype=torch.float32, device=x.device)
+    rstd = torch.empty(m, dtype=torch.float32, device=x.device)
+    r2 = rows(residual) if residual is not None else x2
+    h = torch.empty((m, n) if residual is not None else (0,), dtype=x.dtype, device=x.device)
+    _layer_norm_forward_kernel[(m,)](x2, r2, h if residual is not None else x2, y, weight,
+                                     bias if bias is not None else weight, mean, rstd,
+                                     x2.stride(0), r2.stride(0), n, y.stride(0), n, eps,
+                                     HAS_RESIDUAL=residual is not None, HAS_BIAS=bias is not None,
+                                     BLOCK=block, num_warps=warps)  # h's row stride is n (unused without residual)
+    return y.view(shape), (h.view(shape) if residual is not None else h), mean, rstd
 
-    @staticmethod
-    def backward(ctx, dy: Tensor, dh_out: Tensor | None) -> tuple[Tensor | None, ...]:
-        h, weight, mean, rstd = ctx.saved_tensors
-        m, n = h.shape
-        block, warps = row_config(n, "layer_norm backward")
-        dy2 = rows(dy)
-        dh2 = rows(dh_out) if dh_out is not None else dy2
-        dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-        partials = WeightPartials.make(h, 2)
-        _layer_norm_backward_kernel[(partials.programs,)](dy2, dh2, h, weight, mean, rstd, dx, *partials.buffers,
-                                                          dy2.stride(0), dh2.stride(0), h.stride(0), dx.stride(0),
-                                                          m, n, partials.rows_per_program, HAS_DH=dh_out is not None,
-                                                          BLOCK=block, num_warps=warps)
-        dx = dx.view(ctx.shape)
-        dweight, dbias = partials.sums(weight.dtype, ctx.bias_dtype if ctx.has_bias else None)
-        return dx, dweight, dbias, None, (dx if ctx.has_residual else None)
+
+@layer_norm_forward.register_fake
+def _(x: Tensor, weight: Tensor, bias: Tensor | None, residual: Tensor | None,
+      eps: float) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    rows_ = x.numel() // x.shape[-1]
+    h = torch.empty_like(x, memory_format=torch.contiguous_format) if residual is not None else x.new_empty(0)
+    stats = x.new_empty(rows_, dtype=torch.float32)
+    return torch.empty_like(x, memory_format=torch.contiguous_format), h, stats, torch.empty_like(stats)
+
+
+@torch.library.custom_op("caramba::layer_norm_backward", mutates_args=())
+def layer_norm_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
+                        bias_dtype: torch.dtype | None) -> tuple[Tensor, Tensor, Tensor]:
+    """(dx, dweight, dbias) from the gradients at y and (optionally) at h; dbias is empty without a bias."""
+    h2 = rows(h)
+    m, n = h2.shape
+    block, warps = row_config(n, "layer_norm backward")
+    dy2 = rows(dy)
+    dh2 = rows(dh) if dh is not None else dy2
+    dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
+    partials = WeightPartials.make(h2, 2)
+    _layer_norm_backward_kernel[(partials.programs,)](dy2, dh2, h2, weight, mean, rstd, dx, *partials.buffers,
+                                                      dy2.stride(0), dh2.stride(0), h2.stride(0), dx.stride(0),
+                                                      m, n, partials.rows_per_program, HAS_DH=dh is not None,
+                                                      BLOCK=block, num_warps=warps)
+    dweight, dbias = partials.sums(weight.dtype, bias_dtype)
+    return dx.view(h.shape), dweight, (dbias if dbias is not None else weight.new_empty(0))
+
+
+@layer_norm_backward.register_fake
+def _(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
+      bias_dtype: torch.dtype | None) -> tuple[Tensor, Tensor, Tensor]:
+    dbias = weight.new_empty(weight.shape, dtype=bias_dtype) if bias_dtype is not None else weight.new_empty(0)
+    return torch.empty_like(h, memory_format=torch.contiguous_format), torch.empty_like(weight), dbias
+
+
+def _setup(ctx, inputs: tuple, output: tuple) -> None:
+    x, weight, bias, residual, _ = inputs
+    _, h, mean, rstd = output
+    ctx.save_for_backward(h if residual is not None else x, weight, mean, rstd)
+    ctx.has_residual = residual is not None
+    ctx.bias_dtype = bias.dtype if bias is not None else None
+
+
+def _backward(ctx, dy: Tensor, dh: Tensor | None, _dmean: Tensor | None,
+              _drstd: Tensor | None) -> tuple[Tensor | None, ...]:
+    h, weight, mean, rstd = ctx.saved_tensors
+    dx, dweight, dbias = torch.ops.caramba.layer_norm_backward(dy, dh if ctx.has_residual else None, h, weight,
+                                                               mean, rstd, ctx.bias_dtype)
+    return dx, dweight, (dbias if ctx.bias_dtype is not None else None), (dx if ctx.has_residual else None), None
+
+
+layer_norm_forward.register_autograd(_backward, setup_context=_setup)
+
+
+def layer_norm_triton(x: Tensor, weight: Tensor, bias: Tensor | None, eps: float,
+                      residual: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+    """LayerNorm of x (+ residual) through the Triton kernels; returns (y, h) with h None without residual.
+
+    Dispatched as the custom op ``torch.ops.caramba.layer_norm`` (autograd:
+    ``layer_norm_backward``), so a ``torch.compile`` graph holds it as one node.
+    """
+    y, h, _, _ = torch.ops.caramba.layer_norm(x, weight, bias, residual, eps)
+    return y, (h if residual is not None else None)

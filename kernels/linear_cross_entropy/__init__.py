@@ -43,10 +43,12 @@ def linear_cross_entropy(h: Tensor, weight: Tensor, targets: Tensor, ignore_inde
     return linear_cross_entropy_torch(h, weight, targets, ignore_index, label_smoothing, z_loss)
 
 
-@torch.compiler.disable
 def _fused(h: Tensor, weight: Tensor, targets: Tensor, ignore_index: int, label_smoothing: float, z_loss: float,
            chunk: int | None) -> Tensor:
-    """The Triton path, kept out of torch.compile's graph: its chunk loop is itself the fusion."""
-    from caramba.kernels.linear_cross_entropy.kernel import LinearCrossEntropyFunction
+    """The Triton path: the custom op, in autocast's dtype when autocast is on (as the head's Linear would be)."""
+    from caramba.kernels.linear_cross_entropy.kernel import linear_cross_entropy_triton
 
-    return LinearCrossEntropyFunction.apply(h, weight, targets, ignore_index, label_smoothing, z_loss, chunk)
+    if torch.is_autocast_enabled(h.device.type):
+        dtype = torch.get_autocast_dtype(h.device.type)
+        h, weight = h.to(dtype), weight.to(dtype)
+    return linear_cross_entropy_triton(h, weight, targets, ignore_index, label_smoothing, z_loss, chunk)

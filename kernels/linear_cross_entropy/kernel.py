@@ -17,6 +17,11 @@ scales it by the incoming gradient, and peak extra memory is one chunk of logits
 ∂loss/∂W (accumulated in W's dtype when it equals h's — as Liger-Kernel's fused linear
 cross-entropy does — else in float32). Ignored rows contribute nothing; when every row is
 ignored the loss is 0.
+
+The whole computation is the ``torch.library`` custom op ``caramba::linear_cross_entropy``
+(a fake implementation gives its output shapes; its autograd rule scales the gradients it
+already computed), so ``torch.compile`` holds it as one graph node: inside the trainer's
+compiled step the logits are never materialised either.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from caramba.kernels.launch import next_power_of_2
 
 BLOCK_V = 4096  # vocabulary entries per loop step (fewer for a smaller vocabulary)
 SPLITS = 8  # programs per row at most: each reduces, then differentiates, one slice of the vocabulary
+CHUNK_ROWS: int | None = None  # rows per chunk when set (benchmarks/gpt2_h100.py measures sizes); None: default_chunk
 
 
 @triton.jit
@@ -149,28 +155,50 @@ def fused_forward(h: Tensor, weight: Tensor, targets: Tensor, ignore_index: int,
     return losses.sum(), grad_h, grad_w.to(weight.dtype)
 
 
-class LinearCrossEntropyFunction(torch.autograd.Function):
-    """Autograd wrapper: ``apply(h, weight, targets, ignore_index, smoothing, z_loss, chunk)`` → scalar loss."""
+@torch.library.custom_op("caramba::linear_cross_entropy", mutates_args=())
+def linear_cross_entropy_forward(h: Tensor, weight: Tensor, targets: Tensor, ignore_index: int, smoothing: float,
+                                 z_loss: float, chunk: int) -> tuple[Tensor, Tensor, Tensor]:
+    """(loss, ∂loss/∂h, ∂loss/∂W) of ``fused_forward``; ``chunk`` 0 takes ``default_chunk``'s rows."""
+    check_shapes(h, weight, targets)
+    rows = chunk or default_chunk(h.shape[0], weight.shape[0], weight.shape[1])
+    return fused_forward(h.contiguous(), weight, targets.contiguous(), ignore_index, smoothing, z_loss, rows)
 
-    @staticmethod
-    def forward(ctx, h: Tensor, weight: Tensor, targets: Tensor, ignore_index: int, smoothing: float, z_loss: float,
-                chunk: int | None) -> Tensor:
-        if h.dim() != 2 or weight.dim() != 2 or h.shape[1] != weight.shape[1] or targets.shape != h.shape[:1]:
-            raise ValueError(f"linear_cross_entropy: expected h (N, D), weight (V, D), targets (N,); got "
-                             f"{tuple(h.shape)}, {tuple(weight.shape)}, {tuple(targets.shape)}")
-        h = h.contiguous()
-        rows = chunk or default_chunk(h.shape[0], weight.shape[0], weight.shape[1])
-        loss, grad_h, grad_w = fused_forward(h, weight, targets.contiguous(), ignore_index, smoothing, z_loss, rows)
-        ctx.save_for_backward(grad_h, grad_w)
-        ctx.used = False
-        return loss
 
-    @staticmethod
-    def backward(ctx, grad_loss: Tensor) -> tuple[Tensor | None, ...]:
-        if ctx.used:
-            raise RuntimeError("linear_cross_entropy: backward ran twice; the fused gradient is scaled in place "
-                               "once (do not use retain_graph through this loss)")
-        ctx.used = True
-        grad_h, grad_w = ctx.saved_tensors
-        return (grad_h.mul_(grad_loss.to(grad_h.dtype)), grad_w.mul_(grad_loss.to(grad_w.dtype)),
-                None, None, None, None, None)
+@linear_cross_entropy_forward.register_fake
+def _(h: Tensor, weight: Tensor, targets: Tensor, ignore_index: int, smoothing: float, z_loss: float,
+      chunk: int) -> tuple[Tensor, Tensor, Tensor]:
+    check_shapes(h, weight, targets)
+    return (h.new_empty((), dtype=torch.float32), torch.empty_like(h, memory_format=torch.contiguous_format),
+            torch.empty_like(weight, memory_format=torch.contiguous_format))
+
+
+def check_shapes(h: Tensor, weight: Tensor, targets: Tensor) -> None:
+    """Raise ValueError naming the shapes unless h (N, D), weight (V, D), targets (N,)."""
+    if h.dim() != 2 or weight.dim() != 2 or h.shape[1] != weight.shape[1] or targets.shape != h.shape[:1]:
+        raise ValueError(f"linear_cross_entropy: expected h (N, D), weight (V, D), targets (N,); got "
+                         f"{tuple(h.shape)}, {tuple(weight.shape)}, {tuple(targets.shape)}")
+
+
+def _setup(ctx, inputs: tuple, output: tuple) -> None:
+    _, grad_h, grad_w = output
+    ctx.mark_non_differentiable(grad_h, grad_w)
+    ctx.save_for_backward(grad_h, grad_w)
+
+
+def _backward(ctx, grad_loss: Tensor, _gh: Tensor | None, _gw: Tensor | None) -> tuple[Tensor | None, ...]:
+    grad_h, grad_w = ctx.saved_tensors
+    return (grad_h * grad_loss.to(grad_h.dtype), grad_w * grad_loss.to(grad_w.dtype), None, None, None, None, None)
+
+
+linear_cross_entropy_forward.register_autograd(_backward, setup_context=_setup)
+
+
+def linear_cross_entropy_triton(h: Tensor, weight: Tensor, targets: Tensor, ignore_index: int = -100,
+                                smoothing: float = 0.0, z_loss: float = 0.0, chunk: int | None = None) -> Tensor:
+    """The scalar loss through the custom op ``torch.ops.caramba.linear_cross_entropy`` (one graph node).
+
+    ``chunk`` rows per chunk; None takes ``CHUNK_ROWS`` when a benchmark set it, else ``default_chunk``.
+    """
+    loss, _, _ = torch.ops.caramba.linear_cross_entropy(h, weight, targets, ignore_index, smoothing, z_loss,
+                                                        chunk or CHUNK_ROWS or 0)
+    return loss

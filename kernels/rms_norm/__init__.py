@@ -25,7 +25,7 @@ def rms_norm_torch(x: Tensor, weight: Tensor, eps: float, residual: Tensor | Non
 def rms_norm(x: Tensor, weight: Tensor, eps: float, residual: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
     """RMSNorm of ``x`` (+ ``residual``) over the last dimension; returns (y, x + residual or None)."""
     if uses_triton("rms_norm", x):
-        from caramba.kernels.rms_norm.kernel import RMSNormFunction
+        from caramba.kernels.rms_norm.kernel import rms_norm_triton
 
-        return RMSNormFunction.apply(x, weight, eps, residual)
+        return rms_norm_triton(x, weight, eps, residual)
     return rms_norm_torch(x, weight, eps, residual)

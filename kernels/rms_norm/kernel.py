@@ -17,6 +17,10 @@ PyTorch sums (``kernels/norm_backward.py``, shared with ``layer_norm``).
 Two alternatives were measured slower on an H200 at 16384 × 4096 and dropped: stepping
 through 4-row tiles (0.425 ms fwd+bwd against this version's 0.31–0.33), and a row-parallel
 dx kernel plus a separate column reduction for dg (0.35–0.43 ms; see docs/measurements.md).
+
+Both passes are ``torch.library`` custom ops (``caramba::rms_norm``, ``caramba::rms_norm_backward``)
+with fake (shape-only) implementations and an autograd rule, so ``torch.compile`` holds
+each as one node of its graph instead of splitting the graph around an autograd Function.
 """
 
 from __future__ import annotations
@@ -72,43 +76,79 @@ def _rms_norm_backward_kernel(DY, DH, H, W, RSTD, DX, DW, stride_dy, stride_dh, 
     store_partial(DW, pid, N, cols, dw, mask)
 
 
-class RMSNormFunction(torch.autograd.Function):
-    """Autograd wrapper: ``apply(x, weight, eps, residual)`` → (y, h); h is None without residual."""
+@torch.library.custom_op("caramba::rms_norm", mutates_args=())
+def rms_norm_forward(x: Tensor, weight: Tensor, residual: Tensor | None, eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """(y, h, rstd): y and h in x's shape and dtype, rstd (M,) float32; h is empty without ``residual``.
 
-    @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor, eps: float, residual: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        shape, n = x.shape, x.shape[-1]
-        block, warps = row_config(n, "rms_norm")
-        x2 = rows(x)
-        m = x2.shape[0]
-        y = torch.empty((m, n), dtype=x.dtype, device=x.device)
-        rstd = torch.empty(m, dtype=torch.float32, device=x.device)
-        if residual is not None:
-            r2 = rows(residual)
-            h = torch.empty((m, n), dtype=x.dtype, device=x.device)
-        else:
-            r2, h = x2, x2
-        _rms_norm_forward_kernel[(m,)](x2, r2, h, y, weight, rstd, x2.stride(0), r2.stride(0), h.stride(0), y.stride(0),
-                                       n, eps, HAS_RESIDUAL=residual is not None, BLOCK=block, num_warps=warps)
-        ctx.save_for_backward(h, weight, rstd)
-        ctx.has_residual, ctx.shape = residual is not None, shape
-        if residual is None:
-            return y.view(shape), None
-        return y.view(shape), h.view(shape)
+    A custom op never returns an alias of its input, so without a residual h (which is x)
+    is not returned: the autograd rule saves x itself.
+    """
+    shape, n = x.shape, x.shape[-1]
+    block, warps = row_config(n, "rms_norm")
+    x2 = rows(x)
+    m = x2.shape[0]
+    y = torch.empty((m, n), dtype=x.dtype, device=x.device)
+    rstd = torch.empty(m, dtype=torch.float32, device=x.device)
+    r2 = rows(residual) if residual is not None else x2
+    h = torch.empty((m, n) if residual is not None else (0,), dtype=x.dtype, device=x.device)
+    _rms_norm_forward_kernel[(m,)](x2, r2, h if residual is not None else x2, y, weight, rstd, x2.stride(0),
+                                   r2.stride(0), n, y.stride(0), n, eps, HAS_RESIDUAL=residual is not None,
+                                   BLOCK=block, num_warps=warps)  # h's row stride is n (unused without residual)
+    return y.view(shape), (h.view(shape) if residual is not None else h), rstd
 
-    @staticmethod
-    def backward(ctx, dy: Tensor, dh_out: Tensor | None) -> tuple[Tensor | None, ...]:
-        h, weight, rstd = ctx.saved_tensors
-        m, n = h.shape
-        block, warps = row_config(n, "rms_norm backward")
-        dy2 = rows(dy)
-        dh2 = rows(dh_out) if dh_out is not None else dy2
-        dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-        partials = WeightPartials.make(h, 1)
-        _rms_norm_backward_kernel[(partials.programs,)](dy2, dh2, h, weight, rstd, dx, *partials.buffers,
-                                                        dy2.stride(0), dh2.stride(0), h.stride(0), dx.stride(0), m, n,
-                                                        partials.rows_per_program, HAS_DH=dh_out is not None,
-                                                        BLOCK=block, num_warps=warps)
-        dx = dx.view(ctx.shape)
-        (dweight,) = partials.sums(weight.dtype)
-        return dx, dweight, None, (dx if ctx.has_residual else None)
+
+@rms_norm_forward.register_fake
+def _(x: Tensor, weight: Tensor, residual: Tensor | None, eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    rows_ = x.numel() // x.shape[-1]
+    h = torch.empty_like(x, memory_format=torch.contiguous_format) if residual is not None else x.new_empty(0)
+    return (torch.empty_like(x, memory_format=torch.contiguous_format), h,
+            x.new_empty(rows_, dtype=torch.float32))
+
+
+@torch.library.custom_op("caramba::rms_norm_backward", mutates_args=())
+def rms_norm_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, rstd: Tensor) -> tuple[Tensor, Tensor]:
+    """(dx, dweight) from the gradients at y and (optionally) at the returned h; dx in h's shape."""
+    h2 = rows(h)
+    m, n = h2.shape
+    block, warps = row_config(n, "rms_norm backward")
+    dy2 = rows(dy)
+    dh2 = rows(dh) if dh is not None else dy2
+    dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
+    partials = WeightPartials.make(h2, 1)
+    _rms_norm_backward_kernel[(partials.programs,)](dy2, dh2, h2, weight, rstd, dx, *partials.buffers,
+                                                    dy2.stride(0), dh2.stride(0), h2.stride(0), dx.stride(0), m, n,
+                                                    partials.rows_per_program, HAS_DH=dh is not None,
+                                                    BLOCK=block, num_warps=warps)
+    (dweight,) = partials.sums(weight.dtype)
+    return dx.view(h.shape), dweight
+
+
+@rms_norm_backward.register_fake
+def _(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, rstd: Tensor) -> tuple[Tensor, Tensor]:
+    return torch.empty_like(h, memory_format=torch.contiguous_format), torch.empty_like(weight)
+
+
+def _setup(ctx, inputs: tuple, output: tuple) -> None:
+    x, weight, residual, _ = inputs
+    _, h, rstd = output
+    ctx.save_for_backward(h if residual is not None else x, weight, rstd)
+    ctx.has_residual = residual is not None
+
+
+def _backward(ctx, dy: Tensor, dh: Tensor | None, _drstd: Tensor | None) -> tuple[Tensor | None, ...]:
+    h, weight, rstd = ctx.saved_tensors
+    dx, dweight = torch.ops.caramba.rms_norm_backward(dy, dh if ctx.has_residual else None, h, weight, rstd)
+    return dx, dweight, (dx if ctx.has_residual else None), None
+
+
+rms_norm_forward.register_autograd(_backward, setup_context=_setup)
+
+
+def rms_norm_triton(x: Tensor, weight: Tensor, eps: float, residual: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+    """RMSNorm of x (+ residual) through the Triton kernels; returns (y, h) with h None without residual.
+
+    Dispatched as the custom op ``torch.ops.caramba.rms_norm`` (autograd: ``rms_norm_backward``),
+    so a ``torch.compile`` graph holds it as one node without breaking.
+    """
+    y, h, _ = torch.ops.caramba.rms_norm(x, weight, residual, eps)
+    return y, (h if residual is not None else None)

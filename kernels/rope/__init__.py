@@ -2,9 +2,10 @@
 
     q, k = rope(q, k, cos, sin)   # q (B, H, T, D), k (B, H_kv, T, D); cos/sin (T, D/2) float32
 
-On CUDA when dispatched, the Triton kernel rotates q and k **in place** (they must not be
-needed unrotated afterwards; the layers' projections are not) and returns them; the
-PyTorch path returns new tensors. Both compute the rotation in float32 (see ``kernel.py``).
+On CUDA when dispatched, the Triton kernel rotates q and k **in place** for eager
+inference (they must not be needed unrotated afterwards; the layers' projections are
+not) and returns them; with autograd or inside ``torch.compile`` it returns new tensors
+(the custom op ``caramba::rope``), as the PyTorch path does. Both compute the rotation in float32 (see ``kernel.py``).
 ``tables(inv_freq, start, length)`` builds cos/sin for positions start … start+length−1.
 """
 
@@ -44,12 +45,11 @@ def rope(q: Tensor, k: Tensor, cos: Tensor, sin: Tensor) -> tuple[Tensor, Tensor
 
 
 def rope_one(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """Rotate one (B, H, T, D) tensor: in place on the Triton path, a new tensor on PyTorch's."""
+    """Rotate one (B, H, T, D) tensor: in place for eager inference on the Triton path, else a new tensor."""
     if uses_triton("rope", x):
-        from caramba.kernels.rope.kernel import RopeFunction, rotate
+        from caramba.kernels.rope.kernel import rope_triton, rotate
 
-        cos, sin = cos.float().contiguous(), sin.float().contiguous()
-        if not (torch.is_grad_enabled() and x.requires_grad):
-            return rotate(x, x, cos, sin)
-        return RopeFunction.apply(x, cos, sin)
+        if not torch.compiler.is_compiling() and not (torch.is_grad_enabled() and x.requires_grad):
+            return rotate(x, x, cos.float().contiguous(), sin.float().contiguous())
+        return rope_triton(x, cos, sin)
     return rope_torch(x, cos, sin)

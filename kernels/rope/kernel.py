@@ -9,9 +9,11 @@ The rotation is orthogonal, so the backward rotates the incoming gradient by −
 same kernel with sin negated). θᵢ carries any frequency scaling (linear, llama3): the
 kernel reads the (T, D/2) cos/sin tables the caller builds from its inverse frequencies.
 
-Inputs are (B, H, T, D) with any strides (the transposed views attention layers make);
-the forward writes back into q and k (no new activation memory) and marks them dirty
-for autograd. One program rotates every head of one (batch, position): it reads that
+Inputs are (B, H, T, D) with any strides (the transposed views attention layers make).
+Eager inference rotates q and k in place (``rotate(x, x, …)``, no new activation memory);
+with autograd, and inside ``torch.compile``, the rotation is the out-of-place
+``torch.library`` custom op ``caramba::rope`` (a custom op with an autograd rule may not
+mutate its input), whose backward is the same op with the angle negated. One program rotates every head of one (batch, position): it reads that
 position's cos/sin once, and in the layers' (B, T, H, D) storage its H·D values are
 contiguous.
 """
@@ -59,22 +61,35 @@ def rotate(x: Tensor, out: Tensor, cos: Tensor, sin: Tensor, backward: bool = Fa
     return out
 
 
-class RopeFunction(torch.autograd.Function):
-    """Autograd wrapper: ``apply(x, cos, sin)`` rotates x in place and returns it.
+@torch.library.custom_op("caramba::rope", mutates_args=())
+def rope_forward(x: Tensor, cos: Tensor, sin: Tensor, inverse: bool) -> Tensor:
+    """x (B, H, T, D) rotated by +p·θᵢ (by −p·θᵢ when ``inverse``) into a new tensor with x's strides."""
+    return rotate(x, torch.empty_like(x), cos, sin, backward=inverse)
 
-    One tensor per call: autograd allows a Function that modifies a view (q and k are
-    transposed views) in place to return only that tensor.
+
+@rope_forward.register_fake
+def _(x: Tensor, cos: Tensor, sin: Tensor, inverse: bool) -> Tensor:
+    return torch.empty_like(x)
+
+
+def _setup(ctx, inputs: tuple, output: Tensor) -> None:
+    _, cos, sin, inverse = inputs
+    ctx.save_for_backward(cos, sin)
+    ctx.inverse = inverse
+
+
+def _backward(ctx, dy: Tensor) -> tuple[Tensor, None, None, None]:
+    cos, sin = ctx.saved_tensors
+    return torch.ops.caramba.rope(dy, cos, sin, not ctx.inverse), None, None, None
+
+
+rope_forward.register_autograd(_backward, setup_context=_setup)
+
+
+def rope_triton(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """Rotate x (B, H, T, D) out of place through the custom op ``torch.ops.caramba.rope``.
+
+    The path with autograd and inside ``torch.compile`` (one graph node, forward and
+    backward); eager inference rotates in place with ``rotate(x, x, cos, sin)`` instead.
     """
-
-    @staticmethod
-    def forward(ctx, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-        cos, sin = cos.float().contiguous(), sin.float().contiguous()
-        rotate(x, x, cos, sin)
-        ctx.mark_dirty(x)
-        ctx.save_for_backward(cos, sin)
-        return x
-
-    @staticmethod
-    def backward(ctx, dy: Tensor) -> tuple[Tensor, None, None]:
-        cos, sin = ctx.saved_tensors
-        return rotate(dy, torch.empty_like(dy), cos, sin, backward=True), None, None
+    return torch.ops.caramba.rope(x, cos.float().contiguous(), sin.float().contiguous(), False)

@@ -137,7 +137,7 @@ def test_no_kernel_autotunes() -> None:
 
 
 def test_compiled_regions_take_the_pytorch_path(monkeypatch) -> None:
-    """Inside torch.compile Inductor fuses PyTorch's path; eager code still gets the kernel."""
+    """Inside torch.compile only the ops in KERNELS_INSIDE_COMPILE take their kernel; eager code always does."""
     monkeypatch.setattr(dispatch, "plan", lambda: Everywhere("cuda", frozenset(OPS)))
     x = torch.zeros(3)
 
@@ -147,7 +147,10 @@ def test_compiled_regions_take_the_pytorch_path(monkeypatch) -> None:
     assert probe(x).tolist() == [1.0, 1.0, 1.0]
     torch._dynamo.reset()
     assert torch.compile(probe, backend="eager")(x).tolist() == [2.0, 2.0, 2.0]
-    monkeypatch.setattr(dispatch, "KERNELS_INSIDE_COMPILE", True)
+    monkeypatch.setattr(dispatch, "KERNELS_INSIDE_COMPILE", frozenset({"glu"}))
+    torch._dynamo.reset()
+    assert torch.compile(probe, backend="eager")(x).tolist() == [2.0, 2.0, 2.0]
+    monkeypatch.setattr(dispatch, "KERNELS_INSIDE_COMPILE", frozenset({"rms_norm"}))
     torch._dynamo.reset()
     assert torch.compile(probe, backend="eager")(x).tolist() == [1.0, 1.0, 1.0]
     torch._dynamo.reset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from caramba.kernels.linear_cross_entropy.kernel import LinearCrossEntropyFunction
+from caramba.kernels.linear_cross_entropy.kernel import linear_cross_entropy_triton
 from tests.kernels.conftest import DEVICE, assert_close, randn
 
 
@@ -35,7 +35,7 @@ def test_linear_cross_entropy_matches_float64_reference(n, d, v, chunk, smoothin
     targets = torch.randint(0, v, (n,), generator=generator).to(DEVICE)
     if n > 2:
         targets[::5] = -100  # ignored rows
-    loss = LinearCrossEntropyFunction.apply(h, w, targets, -100, smoothing, z_loss, chunk)
+    loss = linear_cross_entropy_triton(h, w, targets, -100, smoothing, z_loss, chunk)
     (loss * 2.5).backward()
 
     h64, w64 = h.detach().double().requires_grad_(), w.detach().double().requires_grad_()
@@ -51,7 +51,7 @@ def test_linear_cross_entropy_matches_float64_reference(n, d, v, chunk, smoothin
 def test_every_row_ignored_gives_zero_loss_and_gradient(generator) -> None:
     h = randn(generator, 6, 8, dtype=torch.float32).requires_grad_()
     w = randn(generator, 50, 8, dtype=torch.float32).requires_grad_()
-    loss = LinearCrossEntropyFunction.apply(h, w, torch.full((6,), -100, device=DEVICE), -100, 0.0, 0.0, 4)
+    loss = linear_cross_entropy_triton(h, w, torch.full((6,), -100, device=DEVICE), -100, 0.0, 0.0, 4)
     loss.backward()
     assert loss.item() == 0.0 and not h.grad.any() and not w.grad.any()
 
@@ -59,4 +59,4 @@ def test_every_row_ignored_gives_zero_loss_and_gradient(generator) -> None:
 def test_linear_cross_entropy_rejects_mismatched_shapes(generator) -> None:
     h = randn(generator, 6, 8, dtype=torch.float32)
     with pytest.raises(ValueError, match=r"expected h \(N, D\), weight \(V, D\)"):
-        LinearCrossEntropyFunction.apply(h, h, torch.zeros(5, dtype=torch.long, device=DEVICE), -100, 0.0, 0.0, None)
+        linear_cross_entropy_triton(h, h, torch.zeros(5, dtype=torch.long, device=DEVICE), -100, 0.0, 0.0, None)

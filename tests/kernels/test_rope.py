@@ -1,4 +1,4 @@
-"""``rope``: the in-place Triton RoPE (forward, dq, dk) against a float64 reference, llama3 scaling included."""
+"""``rope``: the Triton RoPE (custom op forward, dq, dk; in-place inference) against a float64 reference, llama3 scaling included."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 
 from caramba.engine.model.layers.rope import inverse_frequencies
 from caramba.kernels.rope import tables
-from caramba.kernels.rope.kernel import RopeFunction
+from caramba.kernels.rope.kernel import rope_triton, rotate
 from tests.kernels.conftest import DEVICE, assert_close, randn
 
 LLAMA3 = {"type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
@@ -36,7 +36,7 @@ def test_rope_matches_float64_reference(b, h, h_kv, t, d, start, scaling, dtype,
     q_leaf = randn(generator, b, t, h, d, dtype=dtype).requires_grad_()
     k_leaf = randn(generator, b, t, h_kv, d, dtype=dtype).requires_grad_()
     q, k = q_leaf * 1, k_leaf * 1
-    q_rot, k_rot = RopeFunction.apply(q.transpose(1, 2), cos, sin), RopeFunction.apply(k.transpose(1, 2), cos, sin)
+    q_rot, k_rot = rope_triton(q.transpose(1, 2), cos, sin), rope_triton(k.transpose(1, 2), cos, sin)
     dq, dk = randn(generator, b, h, t, d, dtype=dtype), randn(generator, b, h_kv, t, d, dtype=dtype)
     ((q_rot.float() * dq.float()).sum() + (k_rot.float() * dk.float()).sum()).backward()
 
@@ -44,15 +44,20 @@ def test_rope_matches_float64_reference(b, h, h_kv, t, d, start, scaling, dtype,
     q64_rot, k64_rot = reference(q64.transpose(1, 2), start, inv_freq), reference(k64.transpose(1, 2), start, inv_freq)
     ((q64_rot * dq.double()).sum() + (k64_rot * dk.double()).sum()).backward()
 
-    assert q_rot.data_ptr() == q.data_ptr(), "the forward must rotate q in place"
+    assert q_rot.stride() == q.transpose(1, 2).stride(), "the op keeps the input's layout"
     assert_close("q", q_rot, q64_rot, dtype)
     assert_close("k", k_rot, k64_rot, dtype)
     assert_close("dq", q_leaf.grad, q64.grad, dtype)
     assert_close("dk", k_leaf.grad, k64.grad, dtype)
+    with torch.no_grad():  # eager inference: the kernel rotates in place
+        q_view = q_leaf.detach().clone().transpose(1, 2)
+        rotated = rotate(q_view, q_view, cos.float().contiguous(), sin.float().contiguous())
+    assert rotated.data_ptr() == q_view.data_ptr()
+    assert_close("q in place", rotated, q64_rot, dtype)
 
 
 def test_rope_rejects_wrong_tables(generator) -> None:
     q = randn(generator, 1, 2, 5, 8, dtype=torch.float32)
     cos, sin = tables(inverse_frequencies(8, 10000.0), 0, 4, torch.device(DEVICE))
     with pytest.raises(ValueError, match=r"must be \(5, 4\)"):
-        RopeFunction.apply(q, cos, sin)
+        rope_triton(q, cos, sin)
