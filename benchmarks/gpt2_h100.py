@@ -14,25 +14,36 @@ Tokens/s are steady-state (after ``--warmup`` steps, which include compilation);
 achieved model FLOPs (PaLM estimate 6N + 12·L·d·T per token, ``engine/train/metrics/flops.py``)
 over the dense bf16 peak of the device (989 TFLOP/s on an H100 SXM).
 
-With ``--compare-kernels`` caramba's trainer runs twice: as shipped (the compiled training
-step takes PyTorch's path for every kernel op and Inductor fuses it; ``caramba.kernels``
-dispatch docstring) and with ``KERNELS_INSIDE_COMPILE`` set, so the Triton kernels (norms,
-fused linear + cross-entropy) run inside the compiled step: the end-to-end effect of the
-kernels on a training step, measured in the same process. (The second run trains one step
-more, so the run store does not recognise it as identical work.)
+With ``--compare-kernels`` caramba's trainer also runs in *variants*, each a ``+``-joined
+set of levers applied to the same manifest in this process (``--variants``; the default
+list is ``shipped,lce,norms+lce,cudnn,lce+cudnn``):
 
-    python benchmarks/gpt2_h100.py [--steps 60] [--warmup 20] [--batch 16] [--compare-kernels] [--out results.json]
+* ``shipped`` — caramba as on main (``kernels.dispatch.KERNELS_INSIDE_COMPILE`` as it ships);
+* ``lce`` — the fused linear + cross-entropy custom op inside the compiled step (the
+  logits are never materialised); ``chunk=N`` fixes its rows per chunk;
+* ``norms`` — the LayerNorm/RMSNorm custom ops inside the compiled step;
+* ``cudnn`` — SDPA prefers its cuDNN backend (``sdpa_kernel(..., set_priority=True)``),
+  for caramba's attention only; nanoGPT keeps SDPA's default choice.
+
+Every variant compiles afresh (``torch._dynamo.reset()``); rows are printed as they finish
+and, with ``--out``, the JSON is rewritten after each, so a run cut short keeps what it
+measured. nanoGPT runs first: the reference every ratio is taken against.
+
+    python benchmarks/gpt2_h100.py [--steps 60] [--warmup 20] [--batch 16] [--compare-kernels]
+                                   [--variants shipped,lce+cudnn] [--out results.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import math
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -141,8 +152,9 @@ def nanogpt_rate(tokens: np.ndarray, batch: int, steps: int, warmup: int) -> flo
     return (steps - warmup) * batch * BLOCK / (time.perf_counter() - start)
 
 
-def caramba_rate(data: Path, workspace: Path, batch: int, steps: int, warmup: int) -> tuple[float, float]:
-    """Steady-state tokens/s of caramba's trainer on the GPT-2 manifest, and its FLOPs per token."""
+def caramba_rate(data: Path, workspace: Path, batch: int, steps: int,
+                 warmup: int) -> tuple[float, float, dict[int, float]]:
+    """Steady-state tokens/s of caramba's trainer on the GPT-2 manifest, its FLOPs per token, its losses by step."""
     from rich.console import Console
 
     from caramba.engine.compiler import compile_manifest
@@ -157,68 +169,119 @@ def caramba_rate(data: Path, workspace: Path, batch: int, steps: int, warmup: in
     [record] = execute(compiled, None, workspace, Console(stderr=True))
     if record.status != "succeeded":
         raise RuntimeError(f"caramba run failed: {record.reasons}")
-    steps_per_s = steady_rate(Path(record.dir) / "metrics.jsonl", warmup)[0]
-    return steps_per_s * batch * BLOCK, flops
+    metrics = Path(record.dir) / "metrics.jsonl"
+    steps_per_s = steady_rate(metrics, warmup)[0]
+    return steps_per_s * batch * BLOCK, flops, train_losses(metrics)
 
 
-def kernels_inside_compile() -> None:
-    """Let the Triton kernels run inside the compiled training step too (see the module docstring)."""
+def train_losses(metrics: Path) -> dict[int, float]:
+    """Step → training loss of a run's metrics (variants share seed and data, so equal steps compare)."""
+    rows = (json.loads(line) for line in metrics.read_text().splitlines())
+    return {r["step"]: r["loss"] for r in rows if r["kind"] == "train"}
+
+
+COMPARE_STEP = 10  # the manifest's last warm-up step: every variant's learning rate agrees up to here
+VARIANTS = "shipped,lce,norms+lce,cudnn,lce+cudnn"
+LEVERS = {"shipped": "caramba as shipped", "lce": "fused linear+CE in graph", "norms": "norm kernels in graph",
+          "cudnn": "cuDNN SDPA", "chunk": "LCE chunk"}
+
+
+@contextlib.contextmanager
+def levers(variant: str) -> Iterator[None]:
+    """Apply a variant's levers (module docstring) for the duration of one caramba run, then restore."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
     from caramba.kernels import dispatch
+    from caramba.kernels.linear_cross_entropy import kernel as lce
 
-    dispatch.KERNELS_INSIDE_COMPILE = True
+    names = variant.split("+")
+    unknown = [n for n in names if n.split("=")[0] not in LEVERS]
+    if unknown:
+        raise SystemExit(f"unknown lever(s) {unknown} in variant {variant!r}; valid: {', '.join(LEVERS)} (chunk=N)")
+    inside, chunk = set(dispatch.KERNELS_INSIDE_COMPILE), lce.CHUNK_ROWS
+    saved = dispatch.KERNELS_INSIDE_COMPILE
+    if "lce" in names:
+        inside.add("linear_cross_entropy")
+    if "norms" in names:
+        inside |= {"layer_norm", "rms_norm"}
+    for name in names:
+        if name.startswith("chunk="):
+            lce.CHUNK_ROWS = int(name.split("=")[1])
+    dispatch.KERNELS_INSIDE_COMPILE = frozenset(inside)
+    order = [SDPBackend.CUDNN_ATTENTION, SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
+    try:
+        with sdpa_kernel(order, set_priority=True) if "cudnn" in names else contextlib.nullcontext():
+            yield
+    finally:
+        dispatch.KERNELS_INSIDE_COMPILE, lce.CHUNK_ROWS = saved, chunk
+
+
+def fresh() -> None:
+    """Free the previous loop's memory and compiled graphs, so the next loop compiles and allocates afresh."""
+    gc.collect()
+    torch.cuda.empty_cache()
+    torch._dynamo.reset()
 
 
 def main() -> None:
-    """Run both loops and print a table of tokens/s and MFU."""
+    """Run nanoGPT, then each caramba variant, and print a table of tokens/s, MFU and the ratio to nanoGPT."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=60, help="optimiser steps per loop (warm-up included)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed steps (compilation, allocator warm-up)")
     parser.add_argument("--batch", type=int, default=16, help="sequences of 1024 tokens per step")
     parser.add_argument("--compare-kernels", action="store_true",
-                        help="also run caramba with its Triton kernels inside the compiled step")
-    parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
+                        help=f"run caramba in several variants (default {VARIANTS})")
+    parser.add_argument("--variants", default=None, help="comma-separated variants, each +-joined levers: "
+                        + ", ".join(f"{k} ({v})" for k, v in LEVERS.items()))
+    parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON (after each loop)")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         sys.exit("this benchmark needs a CUDA GPU (for the CPU overhead benchmark see benchmarks/train_overhead.py)")
     from caramba.engine.train.metrics import device_peak
 
+    variants = (args.variants or (VARIANTS if args.compare_kernels else "shipped")).split(",")
     device = torch.device("cuda")
     peak = device_peak(device, torch.bfloat16)
+    name = torch.cuda.get_device_name(device)
+    rows: list[tuple[str, float, float]] = []
+    result: dict[str, object] = {"device": name, "torch": torch.__version__, "batch": args.batch, "block": BLOCK,
+                                 "peak": peak, "command": "python benchmarks/gpt2_h100.py " + " ".join(sys.argv[1:])}
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "gpt2_tokens.npy"
         np.save(data, np.random.default_rng(0).integers(0, 50257, 20_000_000, dtype=np.uint16))
         # a throughput benchmark: no end-of-run memory writes (as benchmarks/gpt2_ddp.py)
         (Path(tmp) / "caramba.yml").write_text(f"memory: {{record_runs: false}}\ndata_roots: [{tmp}]\n")
-        ours, flops = caramba_rate(data, Path(tmp), args.batch, args.steps, args.warmup)
-        rows = [("caramba trainer.standard", ours)]
-        if args.compare_kernels:
-            gc.collect()
-            torch.cuda.empty_cache()
-            torch._dynamo.reset()
-            kernels_inside_compile()
-            rows.append(("caramba, kernels inside compile", caramba_rate(data, Path(tmp), args.batch,
-                                                                          args.steps + 1, args.warmup)[0]))
-        gc.collect()
-        torch.cuda.empty_cache()
-        torch._dynamo.reset()
+        began = time.perf_counter()
         reference = nanogpt_rate(np.load(data, mmap_mode="r"), args.batch, args.steps, args.warmup)
-    rows.append(("nanoGPT loop (torch.compile)", reference))
-    name = torch.cuda.get_device_name(device)
+        rows.append(("nanoGPT loop (torch.compile)", reference, time.perf_counter() - began))
+        print(f"nanoGPT: {reference:,.0f} tokens/s ({rows[-1][2]:.0f} s with compilation)", flush=True)
+        flops = math.nan
+        for index, variant in enumerate(variants):
+            fresh()
+            began = time.perf_counter()
+            try:
+                with levers(variant):  # each run trains one more step, so the run store never reuses an earlier one
+                    rate, flops, losses = caramba_rate(data, Path(tmp), args.batch, args.steps + index, args.warmup)
+            except Exception as exc:  # one variant failing must not hide the others' numbers
+                print(f"caramba {variant}: FAILED: {type(exc).__name__}: {str(exc)[:300]}", flush=True)
+                continue
+            rows.append((f"caramba {variant}", rate, time.perf_counter() - began))
+            loss = losses.get(COMPARE_STEP, math.nan)
+            result.setdefault("caramba_loss_at_step", {})[variant] = loss  # type: ignore[union-attr]
+            print(f"caramba {variant}: {rate:,.0f} tokens/s = {rate / reference:.3f}× nanoGPT "
+                  f"({rows[-1][2]:.0f} s with compilation); loss at step {COMPARE_STEP} {loss:.4f}", flush=True)
+            result.update(flops_per_token=flops, nanogpt_tokens_per_s=reference,
+                          rows={label: {"tokens_per_s": r, "vs_nanogpt": r / reference, "wall_s": w}
+                                for label, r, w in rows})
+            if args.out is not None:
+                args.out.write_text(json.dumps(result, indent=2))
     print(f"\nGPT-2 124M, batch {args.batch}×{BLOCK}, bf16 autocast, {name}, torch {torch.__version__}; "
           f"{flops / 1e9:.3f} GFLOP/token, peak {peak / 1e12 if peak else math.nan:.0f} TFLOP/s")
-    print(f"| {'loop':30} | {'tokens/s':>10} | {'MFU':>6} |")
-    print(f"|{'-' * 32}|{'-' * 12}|{'-' * 8}|")
-    for label, rate in rows:
+    print(f"| {'loop':36} | {'tokens/s':>10} | {'MFU':>6} | {'× nanoGPT':>9} | {'wall s':>6} |")
+    print(f"|{'-' * 38}|{'-' * 12}|{'-' * 8}|{'-' * 11}|{'-' * 8}|")
+    for label, rate, wall in rows:
         mfu = f"{100 * rate * flops / peak:5.1f}%" if peak else "  n/a"
-        print(f"| {label:30} | {rate:10,.0f} | {mfu:>6} |")
-    print(f"caramba / nanoGPT: {ours / reference:.3f}")
-    if args.compare_kernels:
-        print(f"caramba as shipped / with kernels inside compile: {ours / rows[1][1]:.3f}")
-    if args.out is not None:
-        args.out.write_text(json.dumps({"device": name, "torch": torch.__version__, "batch": args.batch, "block": BLOCK,
-                                        "flops_per_token": flops, "peak": peak, "caramba_tokens_per_s": ours,
-                                        "nanogpt_tokens_per_s": reference, "rows": dict(rows),
-                                        "command": "python benchmarks/gpt2_h100.py " + " ".join(sys.argv[1:])}, indent=2))
+        print(f"| {label:36} | {rate:10,.0f} | {mfu:>6} | {rate / reference:9.3f} | {wall:6.0f} |")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ class Capabilities:
 
         kernels = plan().category_paths()
         if self.device == "cuda":
-            attention = "PyTorch SDPA (flash / memory-efficient kernels)"
+            attention = "PyTorch SDPA (its own choice of cuDNN / flash / memory-efficient kernels)"
             compiled = "torch.compile (Inductor/Triton fused)" if self.compile else "PyTorch eager"
             icon = FAST if self.compile else COMPROMISED
             kernel_rows = {category: (FAST if on_triton else icon, text) for category, (on_triton, text) in kernels.items()}

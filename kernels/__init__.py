@@ -2,7 +2,7 @@
 
 Every op has one name across four places (Liger-Kernel's convention):
 
-| op | kernel + autograd Function | entry the layers call | test | benchmark table |
+| op | kernel + custom op | entry the layers call | test | benchmark table |
 |---|---|---|---|---|
 | ``rms_norm`` | ``kernels/rms_norm/kernel.py`` | ``kernels.rms_norm.rms_norm`` | ``tests/kernels/test_rms_norm.py`` | ``rms_norm`` |
 | ``layer_norm`` | ``kernels/layer_norm/kernel.py`` | ``kernels.layer_norm.layer_norm`` | ``tests/kernels/test_layer_norm.py`` | ``layer_norm`` |
@@ -21,9 +21,13 @@ standard/GQA and DBA attention over a q8/q4 ``ModelCache`` → ``kv_decode``. Th
 backward kernels share their weight-gradient partials (``kernels/norm_backward.py``). The
 norms' fused residual add is available to callers but no topology passes a residual yet.
 
-Inside a ``torch.compile`` region (the trainer's compiled step) every op takes PyTorch's
-path, which Inductor fuses: measured on GPT-2 124M, the kernels inside the compiled step
-halved its tokens/s (``kernels.dispatch`` docstring). ``dba_attention`` is correct but
+The training ops (norms, GLU, RoPE, linear + cross-entropy) are ``torch.library`` custom
+ops with fake implementations and autograd rules (``torch.ops.caramba.*``), so inside a
+``torch.compile`` region a kernel is one node of the graph, never a graph break
+(``tests/kernels/test_compile.py``). Which ops run their kernel inside the trainer's
+compiled step is ``dispatch.KERNELS_INSIDE_COMPILE``, decided by the end-to-end
+measurement: on GPT-2 124M none does yet (Inductor's fusion of PyTorch's path was as fast
+or faster, ``kernels.dispatch`` docstring). ``dba_attention`` is correct but
 measured slower than DBA's SDPA path, so the dispatch holds it back (``held_back`` in the
 registry) and says so in the log.
 

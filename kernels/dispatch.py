@@ -18,12 +18,14 @@ them). Whether an op belongs in the set is decided by measurement, end to end
 (``benchmarks/gpt2_h100.py --compare-kernels``, docs/measurements.md): a custom op is
 opaque to Inductor, so it only pays where the kernel beats what Inductor generates plus
 the fusions it prevents. The benchmark reassigns the set to measure each choice; the path
-lines say what holds.
+lines say what holds. Measured on an H200 (torch 2.11): the fused linear + cross-entropy
+inside GPT-2 124M's compiled step ran at 0.968× nanoGPT against 1.000× for PyTorch's path
+(Inductor's compiled linear + CE: 8.2 ms fwd+bwd at that shape, the kernel 8.5 ms at
+4096-row chunks; it holds 0.48 instead of 1.63 GiB), so the set ships empty.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 from dataclasses import dataclass, field
 
@@ -86,9 +88,23 @@ def choose(device: str, capability: tuple[int, int] | None, triton: bool) -> Ker
     return KernelPlan(device, frozenset(chosen), reasons)
 
 
-@functools.lru_cache(maxsize=1)
+_PLAN: list[KernelPlan] = []  # the process's plan once detected (a plain global: see ``plan``)
+
+
 def plan() -> KernelPlan:
-    """The plan of this process, detected on first use and then fixed."""
+    """The plan of this process, detected on first use and then fixed.
+
+    Kept in a module global rather than behind ``functools.lru_cache``: Dynamo ignores
+    that cache and would trace the detection (device queries, ``find_spec``) inside the
+    compiled step; a global it reads as a constant.
+    """
+    if not _PLAN:
+        _PLAN.append(detect())
+    return _PLAN[0]
+
+
+def detect() -> KernelPlan:
+    """Detect the machine and ``choose`` every op's path (``plan`` calls it once per process)."""
     if torch.cuda.is_available():
         capability = torch.cuda.get_device_capability(torch.cuda.current_device())
         return choose("cuda", capability, importlib.util.find_spec("triton") is not None)

@@ -1,6 +1,6 @@
 """The kernel registry: one record per op, validated when it is made.
 
-A record names the op (the name shared by its kernel, autograd Function, entry, test and
+A record names the op (the name shared by its kernel, custom op / autograd rule, entry, test and
 benchmark), the operation category it belongs to in the start-up log and the dry run's
 kernel-path column, what it computes, the module holding its Triton kernel and the
 lowest CUDA compute capability its configurations assume (bf16 loads and the block
@@ -36,7 +36,7 @@ class KernelOp:
             raise ValueError(f"kernel op {self.name!r}: its kernel must live under caramba.kernels, got {self.kernel_module!r}")
 
     def load(self) -> ModuleType:
-        """Import the module holding the Triton kernel and its autograd Function."""
+        """Import the module holding the Triton kernel and its custom op (or autograd Function)."""
         return importlib.import_module(self.kernel_module)
 
 

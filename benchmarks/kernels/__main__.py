@@ -5,7 +5,9 @@ this process on the same inputs, bf16, at the shapes of issue 20:
 
 * ``rms_norm`` / ``layer_norm``: 16384 × 4096;  ``glu`` (SwiGLU): 8192 × 11008;
 * ``rope``: q (4, 32, 4096, 128), k (4, 8, 4096, 128) (Llama-3-8B heads, 4 × 4096 tokens);
-* ``linear_cross_entropy``: 8192 tokens × 2048 → 128,256 vocab;
+* ``linear_cross_entropy``: 8192 tokens × 2048 → 128,256 vocab, and GPT-2 124M's 16384 × 768 → 50,304;
+* ``sdpa``: causal attention through each SDPA backend (cuDNN, flash, efficient) at GPT-2's
+  heads (16 × 12 × 1024 × 64) and at d=128 (``sdpa.py``);
 * ``dba_attention``: DBA's attention op (Triton kernel vs its SDPA path vs cuDNN/flash SDPA of a
   standard attention of the same heads and q/k width vs the GQA baseline's) and one DBA vs one
   GQA attention layer, at 2k–16k (``dba_attention.py``);
@@ -21,7 +23,8 @@ write once (norms: x, y forward; dy, x, dx backward — the 5·M·N convention o
 benchmarks); ``linear_cross_entropy`` reports TFLOP/s at 6·N·D·V. Peak is the extra
 device memory of one fwd+bwd over what its inputs already hold. The device's copy
 bandwidth (read + write) and bf16 matmul rate are measured first as ceilings.
-Liger-Kernel is optional (installed for the benchmark only): absent, its rows say so.
+Liger-Kernel is optional (installed for the benchmark only): the first line says whether it
+was imported (and its version); absent, that line and its rows say so.
 
 One module per op beside the shared ``runner.py`` (timing, peak memory, graph replay,
 ceilings, tables); this file is the command line:
@@ -53,24 +56,26 @@ import layer_norm  # noqa: E402
 import linear_cross_entropy  # noqa: E402
 import rms_norm  # noqa: E402
 import rope  # noqa: E402
-from runner import ceilings, table  # noqa: E402
+import sdpa  # noqa: E402
+from runner import ceilings, liger_status, table  # noqa: E402
 
-OPS = ("rms_norm", "layer_norm", "glu", "rope", "linear_cross_entropy", "dba_attention", "kv_decode")
+OPS = ("rms_norm", "layer_norm", "glu", "rope", "linear_cross_entropy", "sdpa", "dba_attention", "kv_decode")
 TITLES = {
     "linear_cross_entropy": " (TB/s columns are TFLOP/s; fwd is part of fwd+bwd)",
+    "sdpa": " (causal; TB/s columns are TFLOP/s: 2·B·H·T²·D forward, 3.5× that fwd+bwd; × ref: SDPA's default)",
     "dba_attention": " (batch 1, 16 heads, 4 KV heads; × ref: the first SDPA standard-attention row over the row's)",
     "dba_layer": " (one attention layer, batch 1; × ref: GQA's time over the row's)",
     "kv_decode": " (fwd = launched, fwd+bwd = CUDA-graph replay; ref = fp16 SDPA over a dense cache)",
     "kv_decode_dba": " (DBA, batch 1, 16 heads / 4 KV heads; fwd = launched, fwd+bwd = graph replay)",
 }
-REFERENCE = {"dba_attention": "standard attn", "dba_layer": "GQA", "kv_decode": "eager", "kv_decode_dba": "eager"}
+REFERENCE = {"sdpa": "default", "dba_attention": "standard attn", "dba_layer": "GQA", "kv_decode": "eager", "kv_decode_dba": "eager"}
 
 
 def run(op: str, args: argparse.Namespace) -> list[dict[str, object]]:
     """The rows of one op's table(s)."""
     listed = lambda text: [x for x in text.split(",") if x]  # noqa: E731
-    if op in ("rms_norm", "layer_norm", "glu", "rope"):
-        return {"rms_norm": rms_norm, "layer_norm": layer_norm, "glu": glu, "rope": rope}[op].rows()
+    if op in ("rms_norm", "layer_norm", "glu", "rope", "sdpa"):
+        return {"rms_norm": rms_norm, "layer_norm": layer_norm, "glu": glu, "rope": rope, "sdpa": sdpa}[op].rows()
     if op == "linear_cross_entropy":
         return linear_cross_entropy.rows([int(c) for c in listed(args.chunks)])
     if op == "dba_attention":
@@ -103,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     copy, flops = ceilings()
     print(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}, triton {triton.__version__}; "
           f"measured ceilings: copy {copy:.2f} TB/s (read + write), bf16 matmul {flops:.0f} TFLOP/s", flush=True)
+    print(liger_status(), flush=True)
     rows: list[dict[str, object]] = []
     for op in args.ops.split(","):
         result = run(op, args)

@@ -39,12 +39,12 @@ def norm_inputs(bias: bool) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
 
 def rows() -> list[dict[str, object]]:
     """The rms_norm table's rows."""
-    from caramba.kernels.rms_norm.kernel import RMSNormFunction
+    from caramba.kernels.rms_norm.kernel import rms_norm_triton
 
     inputs, dy = norm_inputs(bias=False)
     eager = lambda x, w: F.rms_norm(x.float(), (N,), w.float(), 1e-6).to(x.dtype)  # noqa: E731  the layer's path
     lg = liger("liger_kernel.ops.rms_norm:LigerRMSNormFunction")
     theirs = (lambda x, w: lg.apply(x, w, 1e-6)) if not isinstance(lg, str) else lg  # noqa: E731
-    impls = {"caramba": lambda x, w: RMSNormFunction.apply(x, w, 1e-6, None)[0], "eager": eager,
+    impls = {"caramba": lambda x, w: rms_norm_triton(x, w, 1e-6)[0], "eager": eager,
              "torch.compile": torch.compile(eager), "liger": theirs}
     return norm_rows("rms_norm", impls, inputs, dy)

@@ -69,6 +69,17 @@ def liger(name: str) -> object | str:
         return f"unavailable ({type(exc).__name__}: {str(exc)[:60]})"
 
 
+def liger_status() -> str:
+    """One line: the Liger-Kernel version the liger rows measure, or that it is absent and why."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return f"Liger-Kernel {version('liger-kernel')}: its rows are measured in this run"
+    except PackageNotFoundError:
+        return ("Liger-Kernel is NOT installed: every liger row below is 'unavailable' "
+                "(pip install liger-kernel --no-deps for the comparison)")
+
+
 def table(title: str, rows: list[dict[str, object]], reference: str = "eager") -> None:
     """Print one op's table; "× ref" is the reference row's fwd+bwd time over the row's.
 

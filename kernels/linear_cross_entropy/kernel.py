@@ -30,6 +30,7 @@ import torch
 import triton
 import triton.language as tl
 from torch import Tensor
+from torch._subclasses.fake_tensor import is_fake
 
 from caramba.kernels.launch import next_power_of_2
 
@@ -186,8 +187,15 @@ def _setup(ctx, inputs: tuple, output: tuple) -> None:
 
 
 def _backward(ctx, grad_loss: Tensor, _gh: Tensor | None, _gw: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Scale the gradients computed in the forward: in place when eager (a copy of ∂loss/∂W would
+    double the peak), out of place in a traced backward (AOTAutograd's partitioner refuses a
+    mutated saved tensor as an output; there the graph's own memory planning applies)."""
     grad_h, grad_w = ctx.saved_tensors
-    return (grad_h * grad_loss.to(grad_h.dtype), grad_w * grad_loss.to(grad_w.dtype), None, None, None, None, None)
+    rest = (None, None, None, None, None)
+    if torch.compiler.is_compiling() or is_fake(grad_w):  # traced (Dynamo, or AOTAutograd on fake tensors)
+        return (grad_h * grad_loss.to(grad_h.dtype), grad_w * grad_loss.to(grad_w.dtype), *rest)
+    # a second backward through the same graph (retain_graph) is refused by autograd's version check
+    return (grad_h.mul_(grad_loss.to(grad_h.dtype)), grad_w.mul_(grad_loss.to(grad_w.dtype)), *rest)
 
 
 linear_cross_entropy_forward.register_autograd(_backward, setup_context=_setup)

@@ -60,3 +60,14 @@ def test_linear_cross_entropy_rejects_mismatched_shapes(generator) -> None:
     h = randn(generator, 6, 8, dtype=torch.float32)
     with pytest.raises(ValueError, match=r"expected h \(N, D\), weight \(V, D\)"):
         linear_cross_entropy_triton(h, h, torch.zeros(5, dtype=torch.long, device=DEVICE), -100, 0.0, 0.0, None)
+
+
+def test_eager_backward_scales_in_place_once(generator) -> None:
+    """Eager, the gradients computed in the forward are scaled in place (no second ∂loss/∂W): a second
+    backward through the same graph would scale them again, so it is refused with a message."""
+    h = randn(generator, 6, 8, dtype=torch.float32).requires_grad_()
+    w = randn(generator, 50, 8, dtype=torch.float32).requires_grad_()
+    loss = linear_cross_entropy_triton(h, w, torch.randint(0, 50, (6,), generator=generator).to(DEVICE))
+    loss.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
