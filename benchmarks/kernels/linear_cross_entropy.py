@@ -44,7 +44,7 @@ def shape_rows(op: str, n: int, d: int, v: int, chunks: list[int]) -> list[dict[
             continue
         try:
             both = lambda: torch.autograd.grad(fn(h, w), (h, w))  # noqa: E731
-            loss = float(fn(h, w))
+            loss = float(fn(h, w).detach())
             t = ms(both)
             rows.append({"op": op, "impl": impl, "fwd ms": float("nan"), "fwd TB/s": float("nan"),
                          "fwd+bwd ms": t, "fwd+bwd TB/s": flops / t / 1e9, "peak GiB": peak(both), "loss": loss})
