@@ -6,6 +6,12 @@ host), DDP replicates a model that fits one device, FSDP2 (``fully_shard``) shar
 that does not. The section is optional: a manifest without it still runs correctly under
 any ``torchrun`` (DDP with these defaults).
 
+The teacher of a run (``trainer.upcycle``'s ``teacher``, or ``train.teacher_ckpt`` for the
+verify gates) is placed by ``teacher``: ``replicated`` keeps a whole copy on every rank (the
+default under ddp), ``sharded`` shards it with FSDP2 ``fully_shard`` (frozen, eval mode, no
+gradients; the default under fsdp); either way every rank runs the teacher on its own share
+of each batch (``engine/train/distributed/teacher.py``).
+
 The global batch never changes meaning: ``train.batch_size × gradient_accumulation_steps``
 sequences per optimiser step, whatever the number of ranks (see
 ``engine/train/distributed/sharding.py`` for how they are split).
@@ -42,8 +48,17 @@ class DistributedConfig(StrictModel):
     gradient_as_bucket_view: bool | None = Field(default=None, description="ddp: gradients are views of the buckets "
                                                  "(saves one gradient-sized copy; default true)")
     static_graph: bool | None = Field(default=None, description="ddp: the graph is the same every step (default false)")
+    teacher: Literal["replicated", "sharded"] | None = Field(default=None, description="where the teacher (trainer.upcycle's "
+                                                            "teacher, train.teacher_ckpt) lives: replicated (a whole copy on every rank; "
+                                                            "default under ddp) or sharded (FSDP2 fully_shard, frozen, eval mode; "
+                                                            "default under fsdp)")
     device_memory_gib: float | None = Field(default=None, gt=0, description="memory of each device (GiB); the dry run "
                                             "refuses a plan whose per-rank memory exceeds it (default: the detected CUDA device's)")
+
+    @property
+    def teacher_placement(self) -> str:
+        """``replicated`` or ``sharded``: the manifest's ``teacher``, else the strategy's default."""
+        return self.teacher or ("sharded" if self.strategy == "fsdp" else "replicated")
 
     @model_validator(mode="after")
     def _options_match_strategy(self) -> "DistributedConfig":

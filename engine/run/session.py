@@ -120,7 +120,7 @@ class RunSession:
             dataset = build.build_dataset(self.target, self.run, self.compiled.manifest.defaults, base_dir)
             objective = build.build_component("objective", self.target.objective)
             trainer = build.build_component("trainer", self.target.trainer)
-            teacher = self._teacher() if self.target.trainer.ref == "trainer.upcycle" else None
+            teacher = self._teacher(device) if self.target.trainer.ref == "trainer.upcycle" else None
             if self.main:
                 write_json(self.dir / "environment.json", environment(device, []))
                 if getattr(dataset, "heldout", None) is not None:  # the evaluation protocol (engine/data/heldout.py)
@@ -133,20 +133,24 @@ class RunSession:
                        self.strategy, teacher)
         try:
             result: TrainResult = trainer.fit(job)
+            record.step = result.step
+            finished = result.stopped != "cancelled" and result.diverged is None
+            verified: list[str] = []
+            if finished:
+                self.announce(f"training finished at step {result.step} ({result.stopped}); "
+                              + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
+                verified = self._verify(model, objective, dataset, device)  # every rank: its share of the batches
+            bench_teacher = self._bench_teacher(device) if finished else None  # gathered on rank 0 when sharded
             model = self._whole(model, device)
-            if not self.main:  # verify and benchmarks run once, on rank 0
-                record.step = result.step
+            if not self.main:  # benchmarks run once, on rank 0
                 return self._finish("cancelled" if result.stopped == "cancelled" else "succeeded", [])
             write_json(self.dir / "environment.json", environment(device, result.notes))
-            record.step = result.step
             record.artifacts = result.artifacts
             if result.stopped == "cancelled":
                 return self._finish("cancelled", [f"cancelled at step {result.step}; run again to resume"])
             if result.diverged is not None:
                 return self._finish("failed", [result.diverged])
-            self.announce(f"training finished at step {result.step} ({result.stopped}); "
-                          + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
-            reasons = self._verify(model, objective, dataset, device) + self._benchmark(model, dataset, device)
+            reasons = verified + self._benchmark(model, dataset, device, bench_teacher)
         except Cancelled as exc:  # SIGTERM during verification or benchmarks (polled once per batch)
             return self._finish("cancelled", [f"{exc} after training to step {record.step}; run again to finish it"])
         except KeyboardInterrupt:
@@ -187,13 +191,21 @@ class RunSession:
         run_ended(record)
         return record
 
-    def _teacher(self) -> Any:
-        """The run's teacher (``train.teacher_ckpt`` or ``trainer.upcycle``'s), loaded once; None without one."""
+    def _teacher(self, device: torch.device) -> Any:
+        """The run's teacher (``train.teacher_ckpt`` or ``trainer.upcycle``'s), loaded once and placed on
+        ``device`` — replicated on each rank or sharded, as ``runtime.distributed.teacher`` says; None without one."""
         if not hasattr(self, "_loaded_teacher"):
+            from caramba.engine.train.distributed.teacher import place_teacher, placement
             from caramba.engine.upcycle.teacher import load_teacher
 
-            self._loaded_teacher = load_teacher(self.compiled, self.target, self.run, self.workspace,
-                                                build.data_base_dir(self.compiled, self.workspace))
+            teacher = load_teacher(self.compiled, self.target, self.run, self.workspace,
+                                   build.data_base_dir(self.compiled, self.workspace))
+            if teacher is not None:
+                teacher.model, line = place_teacher(teacher.model, self.strategy, device,
+                                                    Precision(self.run.train, device).param_dtype)
+                teacher.sharded = placement(self.strategy) == "sharded"
+                self.announce(line)
+            self._loaded_teacher = teacher
         return self._loaded_teacher
 
     def _init_from(self, model: torch.nn.Module, announce: bool = False) -> None:
@@ -211,28 +223,48 @@ class RunSession:
             self.announce(f"init_from {source.description}: {report.summary()}")
 
     def _verify(self, model: torch.nn.Module, objective: Any, dataset: Any, device: torch.device) -> list[str]:
-        """Run the run's verification; returns the failed gates' reasons."""
+        """Run the run's verification on every rank (each scores its share of the batches, the sums are
+        reduced: the numbers of one process); rank 0 writes ``verify.json``. Returns the failed gates' reasons."""
         config = self.run.verify
         if config is None:
             return []
-        teacher = self._teacher()
+        teacher = self._teacher(device)
         if teacher is not None:
             reference, kind = teacher.model, "teacher"
         else:
             reference, kind = build.build_model(self.target, self.run), "initialisation"
             self._init_from(reference)
         precision = Precision(self.run.train, device)
-        reference = reference.to(device=device, dtype=precision.param_dtype)
+        if teacher is None:
+            reference = reference.to(device=device, dtype=precision.param_dtype)
         ctx = VerifyContext(model, reference, kind, objective, dataset, self.run.train.batch_size, self.run.train.block_size,
-                            device, precision.autocast, self.compiled.base_dir)
+                            device, precision.autocast, self.compiled.base_dir, self.strategy.ctx)
         verdict: Verdict = run_verify(config, ctx)
-        write_json(self.dir / "artifacts" / "verify.json", verdict.to_json())
+        if self.main:
+            write_json(self.dir / "artifacts" / "verify.json", verdict.to_json())
         mark = "[green]passed[/]" if verdict.passed else "[red]failed[/]"
         self.announce(f"verify {config.type}: {mark} " + ", ".join(f"{g.name}={g.value:.4g}" for g in verdict.gates))
         return verdict.reasons
 
-    def _benchmark(self, model: torch.nn.Module, dataset: Any, device: torch.device) -> list[str]:
-        """Run the target's benchmarks; returns one reason per failed benchmark."""
+    def _bench_teacher(self, device: torch.device) -> torch.nn.Module | None:
+        """The whole teacher for rank 0's benchmarks (a sharded one is all-gathered: a collective), or None."""
+        teacher = self._teacher(device) if self.target.benchmarks else None
+        if teacher is None or not teacher.sharded:
+            return None if teacher is None else teacher.model
+        from caramba.engine.hf import build_model
+        from caramba.engine.train.distributed.teacher import whole_state
+
+        state = whole_state(teacher.model)
+        if not self.main:
+            return None
+        with torch.random.fork_rng(devices=[]):
+            whole = build_model(teacher.config)
+        whole.load_state_dict(state)
+        return whole.to(device=device, dtype=Precision(self.run.train, device).param_dtype).eval()
+
+    def _benchmark(self, model: torch.nn.Module, dataset: Any, device: torch.device,
+                   teacher: torch.nn.Module | None) -> list[str]:
+        """Run the target's benchmarks (``teacher``: the whole teacher, when the run has one); one reason per failure."""
         if not self.target.benchmarks:
             return []
         try:
@@ -242,8 +274,7 @@ class RunSession:
                 raise
             return [f"benchmarks requested but caramba.engine.bench is unavailable ({exc})"]
         models = {"student": model}
-        teacher = self._teacher()
         if teacher is not None:
-            models["teacher"] = teacher.model.to(device)
+            models["teacher"] = teacher
         failed = run_benchmarks(self.target, models, dataset, self.dir, self.record.id, self.compiled.digest, device)
         return [f"benchmark {name} failed (see artifacts)" for name in failed]

@@ -7,6 +7,11 @@ the residual stream after both, its *attention output* the attention sublayer's 
 (before it is added to the stream). :class:`Blocks` runs the embedder, single blocks and
 the head separately, so a forward can stop after block i (the truncated forward of the
 blockwise phase) and every block's activations can be collected in one pass.
+
+A model inside DDP (``DistributedDataParallel``) or sharded by FSDP2 (``fully_shard``) must
+be called through its root forward — DDP's reducer and FSDP2's all-gathers run there — so
+for those :class:`Blocks` runs the whole forward with forward hooks that collect the same
+block outputs and attention outputs (no truncation: every block runs).
 :func:`layout` reads the same facts from a model config dict, for validation.
 """
 
@@ -16,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from torch import Tensor, nn
+from torch.distributed.fsdp import FSDPModule
+from torch.nn.parallel import DistributedDataParallel
 
 from caramba.engine.model.context import ForwardContext
 
@@ -54,6 +61,10 @@ class Blocks:
     """Run a Llama-shaped ``TransformerModel`` piece by piece (see the module docstring)."""
 
     def __init__(self, model: nn.Module) -> None:
+        self.root = model  # what a whole forward calls (the DDP wrapper, or the FSDP2 root)
+        self.wrapped = isinstance(model, (DistributedDataParallel, FSDPModule))
+        if isinstance(model, DistributedDataParallel):
+            model = model.module
         stack = model.topology.layers  # type: ignore[union-attr]
         self.model, self.residuals, self.tail = model, list(stack[0].layers), list(stack[1:])
         if len(self.residuals) % 2:
@@ -83,10 +94,30 @@ class Blocks:
             h = layer(h, ctx)
         return h
 
+    def hooked(self, ids: Tensor) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+        """(logits, block outputs, attention outputs) of one whole root forward, collected by forward hooks."""
+        outs: list[Tensor] = [ids] * self.count
+        atts: list[Tensor] = [ids] * self.count
+        hooks = []
+        for index in range(self.count):
+            hooks.append(self.residuals[2 * index + 1].register_forward_hook(
+                lambda _m, _i, out, k=index: outs.__setitem__(k, out)))
+            hooks.append(self.residuals[2 * index].layers[-1].register_forward_hook(  # type: ignore[index]
+                lambda _m, _i, out, k=index: atts.__setitem__(k, out)))
+        try:
+            logits = self.root(ids, ForwardContext())
+        finally:
+            for hook in hooks:
+                hook.remove()
+        return logits, outs, atts
+
     def trace(self, ids: Tensor, upto: int | None = None) -> tuple[list[Tensor], list[Tensor]]:
         """Block outputs and attention outputs of blocks ``0 … upto`` (all by default), one pass."""
-        ctx = ForwardContext()
         last = self.count - 1 if upto is None else upto
+        if self.wrapped:
+            _, outs, atts = self.hooked(ids)
+            return outs[: last + 1], atts[: last + 1]
+        ctx = ForwardContext()
         h, outs, atts = self.embed(ids, ctx), [], []
         for index in range(last + 1):
             h, a = self.block(index, h, ctx)
@@ -96,5 +127,8 @@ class Blocks:
 
     def logits_and_outputs(self, ids: Tensor) -> tuple[Tensor, list[Tensor]]:
         """Logits and every block's output, in one full forward."""
+        if self.wrapped:
+            logits, outs, _ = self.hooked(ids)
+            return logits, outs
         outs, _ = self.trace(ids)
         return self.head(outs[-1], ForwardContext()), outs

@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from caramba.engine.train.distributed.context import DistContext
+from caramba.engine.train.distributed.shares import batch_shares, reduce_values
 from caramba.engine.train.evaluate import to_device
 from caramba.engine.upcycle.blocks import Blocks
 from caramba.engine.upcycle.distill.losses import kl_per_token
@@ -44,30 +46,33 @@ def kv_values(model: nn.Module) -> int:
 
 @torch.no_grad()
 def fidelity(student: nn.Module, teacher: nn.Module, dataset: Any, batches: int, batch_size: int,
-             device: torch.device) -> dict[str, Any]:
-    """The report's numbers (see the module docstring)."""
+             device: torch.device, ranks: DistContext | None = None) -> dict[str, Any]:
+    """The report's numbers (see the module docstring); on several ranks (``ranks``) each scores its
+    share of the batches and the sums are added (``engine/train/distributed/shares.py``)."""
     split = "val" if dataset.split_size("val") > 0 else "train"
     modes = (student.training, teacher.training)
     student.eval(), teacher.eval()
     s_blocks, t_blocks = Blocks(student), Blocks(teacher)
-    kl = agree = s_nll = t_nll = 0.0
-    tokens = 0
-    layer = [0.0] * s_blocks.count
-    for index in range(batches):
+    sums = [0.0] * (5 + s_blocks.count)  # kl, agreement, student NLL, teacher NLL, tokens, per-block MSE
+    for index, counted in batch_shares(batches, ranks):
         batch = to_device(dataset.batch(split, index, batch_size), device)
         ids, targets = batch["inputs"], batch["targets"]
         s_logits, s_outs = s_blocks.logits_and_outputs(ids)
         t_logits, t_outs = t_blocks.logits_and_outputs(ids)
+        if not counted:  # padding: the forwards ran for the other ranks' collectives
+            continue
         n = targets.numel()
-        kl += float(kl_per_token(s_logits, t_logits).sum())
-        agree += float((s_logits.argmax(-1) == t_logits.argmax(-1)).sum())
         flat = targets.reshape(-1)
-        s_nll += float(F.cross_entropy(s_logits.reshape(n, -1).float(), flat, reduction="sum"))
-        t_nll += float(F.cross_entropy(t_logits.reshape(n, -1).float(), flat, reduction="sum"))
+        sums[0] += float(kl_per_token(s_logits, t_logits).sum())
+        sums[1] += float((s_logits.argmax(-1) == t_logits.argmax(-1)).sum())
+        sums[2] += float(F.cross_entropy(s_logits.reshape(n, -1).float(), flat, reduction="sum"))
+        sums[3] += float(F.cross_entropy(t_logits.reshape(n, -1).float(), flat, reduction="sum"))
+        sums[4] += n
         for i, (s, t) in enumerate(zip(s_outs, t_outs)):
-            layer[i] += float(F.mse_loss(s.float(), t.float())) / batches
-        tokens += n
+            sums[5 + i] += float(F.mse_loss(s.float(), t.float())) / batches
     student.train(modes[0]), teacher.train(modes[1])
+    kl, agree, s_nll, t_nll, total, *layer = reduce_values(ranks, sums)
+    tokens = int(total)
     return {"split": split, "batches": batches, "tokens": tokens, "kl": kl / tokens, "top1_agreement": agree / tokens,
             "layer_mse": layer, "student_nll": s_nll / tokens, "teacher_nll": t_nll / tokens,
             "nll_ratio": (s_nll / t_nll) if t_nll else float("nan"), "kv_ratio": kv_values(student) / max(kv_values(teacher), 1)}

@@ -31,6 +31,7 @@ class Teacher:
     model: nn.Module
     config: dict[str, Any]
     description: str
+    sharded: bool = False  # FSDP2-sharded over the ranks (engine/train/distributed/teacher.py): forwards are collectives
 
 
 def upcycle_settings(target: ExperimentTarget) -> Any:

@@ -5,7 +5,8 @@ of both models; attention layers are paired in order, so a student whose attenti
 is a different kind (e.g. DBA replacing standard attention) compares with the layer it
 replaced. Over ``batches`` validation batches: mean and max |teacher − student| of the
 attention outputs (over all layers) and of the logits. Gates: ``attention`` and
-``logits`` ``max_mean_l1`` / ``max_max_l1``.
+``logits`` ``max_mean_l1`` / ``max_max_l1``. On several ranks each scores its share of the
+batches and the sums and maxima are reduced (``context.py``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ class _L1:
         self.count += diff.numel()
         self.max = max(self.max, float(diff.max()))
 
+    def merge(self, ctx: VerifyContext) -> None:
+        """Totals and maximum of every rank (one process: unchanged)."""
+        self.total, self.count = ctx.total([self.total, float(self.count)])
+        [self.max] = ctx.total([self.max], "max")
+
     @property
     def mean(self) -> float:
         return self.total / max(self.count, 1)
@@ -69,16 +75,19 @@ def verify_compare(config: CompareVerify, ctx: VerifyContext, gates: Gates) -> N
     attention, logits = _L1(), _L1()
     modes = (ctx.student.training, teacher.training)
     ctx.student.eval(), teacher.eval()
-    for index in range(config.batches):
+    for index, counted in ctx.shares(config.batches):  # this rank's batches (all of them in one process)
         cancel.check(f"verify compare (batch {index} of {config.batches})")
         ids = to_device(ctx.dataset.batch(split, index, ctx.batch_size), ctx.device)["inputs"]
         with ctx.autocast():
             s_logits, s_att = _capture(ctx.student, ids)
             t_logits, t_att = _capture(teacher, ids)
+        if not counted:  # a padding batch: the forwards ran for the other ranks' collectives
+            continue
         logits.add(t_logits, s_logits)
         for t, s in zip(t_att, s_att):
             attention.add(t, s)
     ctx.student.train(modes[0]), teacher.train(modes[1])
+    attention.merge(ctx), logits.merge(ctx)
     gates.verdict.measurements.update(split=split, reference=ctx.reference_kind, attention_layers=n_student,
                                       attention_mean_l1=attention.mean, attention_max_l1=attention.max,
                                       logits_mean_l1=logits.mean, logits_max_l1=logits.max)

@@ -5,6 +5,11 @@ is the same model at its initialisation — the weights before step 1, rebuilt f
 run's seed — and ``reference_kind`` says which (``teacher`` or ``initialisation``). So
 without a teacher, fidelity's ΔNLL = trained − initial NLL (negative is good) and the
 gate asks "did training help, by at least this much?".
+
+On several ranks (``ranks``: the run's ``DistContext``) every rank verifies its share of the
+batches (:meth:`VerifyContext.shares`) and the partial sums are added across ranks
+(:meth:`VerifyContext.total`; ``engine/train/distributed/shares.py``) — the numbers of one
+process, to float rounding.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from caramba.engine.data.base import Dataset, Split
+from caramba.engine.train.distributed.shares import batch_shares, reduce_values
 from caramba.engine.train.objective import Objective
 
 
@@ -35,6 +42,20 @@ class VerifyContext:
     device: torch.device
     autocast: Callable[[], AbstractContextManager[object]]
     base_dir: Path
+    ranks: Any = None  # the run's DistContext (engine/train/distributed); None: one process
+
+    @property
+    def world(self) -> int:
+        """How many ranks verify together."""
+        return self.ranks.world_size if self.ranks is not None and self.ranks.distributed else 1
+
+    def shares(self, batches: int) -> list[tuple[int, bool]]:
+        """(batch index, counted) pairs this rank scores (``engine/train/distributed/shares.py``)."""
+        return batch_shares(batches, self.ranks)
+
+    def total(self, values: list[float], op: str = "sum") -> list[float]:
+        """``values`` added (or, with ``op`` max, maximised) across the ranks."""
+        return reduce_values(self.ranks, values, op)
 
     def split(self, requested: str) -> Split:
         """``auto`` → ``val`` when it has examples, else ``train``."""

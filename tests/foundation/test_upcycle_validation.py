@@ -76,3 +76,24 @@ def test_validate_exits_2_without_a_traceback(tmp_path: Path, monkeypatch: pytes
 def test_the_teacher_cache_key_in_train_points_to_the_trainer() -> None:
     found = errors(f"{STUDENT}.runs[0].train.cache_teacher_outputs=true")
     assert "trainer.config.cache_teacher_outputs" in found[f"{STUDENT}.runs[0].train.cache_teacher_outputs"][1]
+
+
+def test_the_teacher_placement_is_validated_at_its_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``runtime.distributed.teacher``: replicated or sharded, and only in a manifest whose runs have a teacher."""
+    assert check(PRESET, ["defaults.runtime.distributed={strategy: ddp, teacher: sharded}"]).ok
+    found = errors("defaults.runtime.distributed={strategy: fsdp, teacher: everywhere}")
+    assert "defaults.runtime.distributed.teacher" in found, found
+    import yaml
+
+    from tests.train.manifests import tiny
+
+    data = yaml.safe_load(tiny(steps=2))
+    data["defaults"]["runtime"] = {"distributed": {"strategy": "ddp", "teacher": "sharded"}}
+    (tmp_path / "m.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["validate", "m.yml"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    said = " ".join(result.output.split())
+    line = next(i for i, l in enumerate((tmp_path / "m.yml").read_text().splitlines(), 1) if "teacher: sharded" in l)
+    assert "defaults.runtime.distributed.teacher" in said and "no run of this manifest has one" in said, said
+    assert f"m.yml:{line}" in said, said

@@ -4,12 +4,15 @@
   each run after the first starts from the one before (``init_from``) — otherwise it would
   start over from the surgery (or a fresh init);
 * the teacher exists: ``teacher.run`` names a run of another experiment target (not
-  ``previous``); ``train.teacher_ckpt`` is not used beside it; one process only;
+  ``previous``); ``train.teacher_ckpt`` is not used beside it;
 * teacher and student are Llama-shaped (``engine/upcycle/blocks.py``: the block outputs and
   attention outputs ``distill_target`` names exist) with the same block count, width and
   vocabulary; ``intermediate_blocks`` are blocks that exist;
 * with ``surgery: true`` the student's system is exactly the surgery's DBA student of the
   teacher (its semantic/geometric/value widths read from the student), field by field.
+
+``defaults.runtime.distributed.teacher`` (replicated or sharded) is refused in a manifest
+none of whose runs has a teacher: it would place nothing.
 
 A Hugging Face teacher's config is read in the ``files`` stage (:func:`hf_teacher_issues`),
 once its path is resolved; a run teacher's comes from its target's system here.
@@ -39,14 +42,17 @@ def check_upcycle(manifest: Manifest) -> list[Issue]:
     for t_index, target in enumerate(manifest.targets):
         if isinstance(target, ExperimentTarget) and target.trainer.ref == "trainer.upcycle":
             issues += _target(manifest, ("targets", t_index), target)
+    distributed = manifest.defaults.runtime.distributed
+    if distributed is not None and distributed.teacher is not None and not any(
+            t.trainer.ref == "trainer.upcycle" or any(r.train.teacher_ckpt for r in t.runs) for t in manifest.experiments()):
+        issues.append(Issue(("defaults", "runtime", "distributed", "teacher"), f"teacher: {distributed.teacher} places a "
+                            "teacher, but no run of this manifest has one (trainer.upcycle's teacher, or train.teacher_ckpt)",
+                            "remove defaults.runtime.distributed.teacher"))
     return issues
 
 
 def _target(manifest: Manifest, base: tuple[object, ...], target: ExperimentTarget) -> list[Issue]:
     issues = _phases(base, target)
-    if manifest.defaults.runtime.distributed is not None:
-        issues.append(Issue(("defaults", "runtime", "distributed"), "trainer.upcycle runs in one process",
-                            "remove defaults.runtime.distributed for this manifest"))
     config = target.trainer.config
     teacher = config.teacher
     teacher_model: dict[str, Any] | None = None

@@ -2,12 +2,13 @@
 
 * :class:`BlockwiseObjective` — block ``index`` only: the student runs a truncated forward
   (embedder and blocks ``0 … index−1`` without gradients — they are frozen — then block
-  ``index``) and stops there; the loss is ``distance(student, teacher)`` of that block's
+  ``index``: :class:`BlockUnit`, which DDP wraps on several ranks) and stops there; the loss is ``distance(student, teacher)`` of that block's
   output or attention output. The teacher's activation comes from the
   :class:`TeacherCache` when the batch carries a ``batch_key``, otherwise from a truncated
   teacher forward that also stops at block ``index``.
 * :class:`GlobalObjective` — the KD loss on the logits (``losses.kd_loss``), plus
-  ``intermediate_weight`` × the mean MSE of the chosen blocks' outputs.
+  ``intermediate_weight`` × the mean MSE of the chosen blocks' outputs. The student is called
+  through its root forward (DDP's or FSDP2's: ``Blocks`` collects block outputs by hooks there).
 
 Both read ``inputs`` / ``targets`` like ``objective.next_token_ce`` and are used with
 eager PyTorch (``compilable = False``): the cache lookup is host-side Python.
@@ -17,12 +18,14 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
 
 from caramba.engine.model.context import ForwardContext
 from caramba.engine.train.objective import ObjectiveResult
 from caramba.engine.upcycle.blocks import Blocks
 from caramba.engine.upcycle.distill.cache import TeacherCache
 from caramba.engine.upcycle.distill.losses import distance, kd_loss
+from caramba.engine.upcycle.distill.unit import BlockUnit
 
 
 class BlockwiseObjective:
@@ -44,14 +47,11 @@ class BlockwiseObjective:
         return (outs if self.target == "block" else atts)[self.index]
 
     def __call__(self, model: nn.Module, batch: dict[str, Tensor]) -> ObjectiveResult:
-        """The block's distance to the teacher on ``batch``."""
-        student, ctx, ids = Blocks(model), ForwardContext(), batch["inputs"]
-        with torch.no_grad():
-            h = student.embed(ids, ctx)
-            for j in range(self.index):
-                h, _ = student.block(j, h, ctx)
-        out, att = student.block(self.index, h, ctx)
-        loss = distance(self.loss, out if self.target == "block" else att, self.teacher_activation(batch))
+        """The block's distance to the teacher on ``batch``; ``model`` is the block's :class:`BlockUnit`
+        (inside DDP on several ranks: what the trainer steps) or the whole student (evaluations)."""
+        ids = batch["inputs"]
+        unit = model if isinstance(model, (BlockUnit, DistributedDataParallel)) else BlockUnit(model, self.index, self.target)
+        loss = distance(self.loss, unit(ids), self.teacher_activation(batch))
         return ObjectiveResult(loss=loss, metrics={"distance": loss.detach()}, count=ids.numel())
 
 

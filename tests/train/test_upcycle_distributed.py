@@ -1,0 +1,184 @@
+"""``trainer.upcycle`` on two gloo ranks (``caramba run --nproc 2``): the one-process numbers.
+
+The ``upcycle_dba`` preset shrunk to seconds, on Python's stdlib sources: a GQA teacher is
+trained once (one process), then its DBA student's two phases — blockwise (with a
+``compare`` gate against the teacher) and global KD (with a ``fidelity`` gate) — run
+
+* in one process, without ``runtime.distributed`` (the reference);
+* on 2 ranks with DDP, the teacher replicated on each rank (ddp's default);
+* on 2 ranks with FSDP2, the teacher sharded by ``fully_shard`` (fsdp's default): the global
+  phase's student is sharded too, the blockwise phase's is replicated with block i under DDP.
+
+Global batch 8 on every side (each rank 4 rows of each batch). Checked: every logged
+training loss of both phases, the final weights of both phases, the teacher-vs-student
+reports and both gates' measurements equal the one-process run's (float tolerance); one
+run-store entry per phase. Independently of caramba's code, the global phase's first logged
+loss equals Hinton's KD loss written out here (α·τ²·KL(p_T‖p_S) + (1−α)·CE at τ = 2) on the
+first global batch, scored with the blockwise student and the teacher.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from rich.console import Console
+
+from caramba.engine.compiler import compile_manifest
+from caramba.engine.run import build, execute
+from caramba.engine.train.checkpoint import files
+from tests.conftest import PRESETS
+from tests.train.gpt_reference import stdlib_bytes
+
+ALPHA, TAU = 0.5, 2.0
+VARS = {"teacher_steps": 30, "blockwise_steps": 8, "global_steps": 6, "sem_dim": 16, "geo_dim": 16, "v_dim": 64,
+        "student_rope_base": 10.0, "block_size": 32}
+
+
+def manifest(strategy: str | None) -> str:
+    """The shrunk preset; ``strategy`` None: no distributed section (the one-process reference)."""
+    data = yaml.safe_load((PRESETS / "upcycle_dba.yml").read_text())
+    data["vars"].update(VARS)
+    data["defaults"]["logging"].update(eval_iters=3)
+    data["defaults"]["runtime"] = {"save_every": 2, **({"distributed": {"strategy": strategy}} if strategy else {})}
+    student = data["targets"][1]
+    student.pop("benchmarks")
+    student["trainer"]["config"].update(report_batches=3, cache_batches=4)
+    blockwise, global_ = student["runs"]
+    blockwise["train"].update(deterministic=True)
+    blockwise["verify"] = {"type": "compare", "batches": 3}
+    global_["train"].update(deterministic=True, schedule={"kind": "linear", "warmup_steps": 2})
+    global_["verify"] = {"type": "fidelity", "batches": 3}
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def phases(workspace: Path) -> dict[str, Path]:
+    """The student's run directories by phase (one each, however many ranks wrote them)."""
+    runs = workspace / ".caramba" / "runs"
+    return {phase: only for phase in ("blockwise", "global") for [only] in [list(runs.glob(f"student-{phase}-*"))]}
+
+
+def outcome(run_dir: Path, model: torch.nn.Module) -> dict:
+    """Losses, final weights, report and verify measurements of one phase's run."""
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    folder = sorted((run_dir / "checkpoints").glob("step_*"))[-1]
+    files.read_weights(folder, model, torch.device("cpu"))
+    return {"losses": [r["loss"] for r in rows if r["kind"] == "train"],
+            "steps": [r["step"] for r in rows if r["kind"] == "train"],
+            "weights": {k: v.clone() for k, v in model.state_dict().items()},
+            "report": json.loads((run_dir / "artifacts" / "upcycle_report.json").read_text()),
+            "verify": json.loads((run_dir / "artifacts" / "verify.json").read_text())["measurements"],
+            "status": json.loads((run_dir / "status.json").read_text())["status"]}
+
+
+def student_model() -> torch.nn.Module:
+    target = compile_manifest(manifest(None)).manifest.targets[1]
+    return build.build_model(target, target.runs[0])
+
+
+@pytest.fixture(scope="module")
+def teacher_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with the data and the trained teacher (one process), copied by every test."""
+    workspace = tmp_path_factory.mktemp("teacher")
+    np.save(workspace / "data.npy", stdlib_bytes(60_000))
+    (workspace / "caramba.yml").write_text("memory: {record_runs: false}\n")
+    cwd = os.getcwd()
+    os.chdir(workspace)
+    try:
+        [record] = execute(compile_manifest(manifest(None), workspace=workspace), "teacher", workspace, Console(file=io.StringIO()))
+    finally:
+        os.chdir(cwd)
+    assert record.status == "succeeded", record.reasons
+    return workspace
+
+
+def copy_of(store: Path, to: Path) -> Path:
+    shutil.copytree(store, to)
+    return to
+
+
+@pytest.fixture(scope="module")
+def reference(teacher_store: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """The student's phases in one process, without a distributed section."""
+    workspace = copy_of(teacher_store, tmp_path_factory.mktemp("single") / "w")
+    cwd = os.getcwd()
+    os.chdir(workspace)
+    try:
+        records = execute(compile_manifest(manifest(None), workspace=workspace), "student", workspace, Console(file=io.StringIO()))
+    finally:
+        os.chdir(cwd)
+    assert [r.status for r in records] == ["succeeded", "succeeded"], [r.reasons for r in records]
+    return {phase: outcome(folder, student_model()) for phase, folder in phases(workspace).items()}
+
+
+def two_ranks(workspace: Path, strategy: str) -> tuple[dict[str, dict], str]:
+    (workspace / "m.yml").write_text(manifest(strategy))
+    proc = subprocess.run([sys.executable, "-m", "caramba", "run", "m.yml", "--target", "student", "--nproc", "2"], cwd=workspace,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    return {phase: outcome(folder, student_model()) for phase, folder in phases(workspace).items()}, out
+
+
+def assert_same(two: dict[str, dict], one: dict[str, dict]) -> None:
+    for phase in ("blockwise", "global"):
+        a, b = two[phase], one[phase]
+        assert a["status"] == b["status"] == "succeeded"
+        assert a["steps"] == b["steps"], phase  # each step once: rank 0 alone writes
+        assert a["losses"] == pytest.approx(b["losses"], rel=2e-5), phase
+        assert a["weights"].keys() == b["weights"].keys()
+        for key in a["weights"]:
+            torch.testing.assert_close(a["weights"][key], b["weights"][key], rtol=1e-4, atol=2e-5, msg=f"{phase} {key}")
+        for when in ("before", "after"):
+            for name in ("kl", "top1_agreement", "student_nll", "teacher_nll", "tokens"):
+                assert a["report"][when][name] == pytest.approx(b["report"][when][name], rel=1e-4, abs=1e-7), (phase, when, name)
+            assert a["report"][when]["layer_mse"] == pytest.approx(b["report"][when]["layer_mse"], rel=1e-4, abs=1e-8)
+        numbers = {k: v for k, v in b["verify"].items() if isinstance(v, float)}
+        assert numbers and {k: a["verify"][k] for k in numbers} == pytest.approx(numbers, rel=1e-4, abs=1e-7), phase
+
+
+def test_upcycle_on_two_ranks_with_the_teacher_replicated(teacher_store: Path, tmp_path: Path, reference) -> None:
+    """DDP, teacher replicated: both phases and both gates give the one-process numbers."""
+    two, out = two_ranks(copy_of(teacher_store, tmp_path / "w"), "ddp")
+    assert "teacher: replicated on each rank" in out and "block 1 under DDP over 2 ranks" in out
+    assert_same(two, reference)
+    hand = hinton_first_step(tmp_path / "w")
+    assert two["global"]["losses"][0] == pytest.approx(hand, rel=1e-5)
+
+
+def test_upcycle_on_two_ranks_with_the_teacher_sharded(teacher_store: Path, tmp_path: Path, reference) -> None:
+    """FSDP2, teacher sharded by fully_shard: both phases and both gates give the one-process numbers."""
+    two, out = two_ranks(copy_of(teacher_store, tmp_path / "w"), "fsdp")
+    assert "teacher: sharded over 2 ranks (FSDP2 fully_shard" in out and "FSDP over 2 ranks" in out
+    assert_same(two, reference)
+
+
+def hinton_first_step(workspace: Path) -> float:
+    """α·τ²·KL(p_T ‖ p_S) + (1−α)·CE on the global phase's first batch, written out with torch primitives."""
+    compiled = compile_manifest(manifest(None), workspace=workspace)
+    teacher_target, student_target = compiled.manifest.targets[0], compiled.manifest.targets[1]
+    teacher = build.build_model(teacher_target, teacher_target.runs[0])
+    [teacher_dir] = (workspace / ".caramba" / "runs").glob("teacher-*")
+    files.read_weights(sorted((teacher_dir / "checkpoints").glob("step_*"))[-1], teacher, torch.device("cpu"))
+    student = student_model()
+    files.read_weights(sorted((phases(workspace)["blockwise"] / "checkpoints").glob("step_*"))[-1], student, torch.device("cpu"))
+    run = student_target.runs[1]
+    dataset = build.build_dataset(student_target, run, compiled.manifest.defaults, workspace)
+    batch = dataset.batch("train", 0, run.train.batch_size)
+    with torch.no_grad():
+        z_s, z_t = student(batch["inputs"]).double(), teacher(batch["inputs"]).double()
+    p = torch.exp(z_t / TAU) / torch.exp(z_t / TAU).sum(-1, keepdim=True)
+    log_q = z_s / TAU - torch.log(torch.exp(z_s / TAU).sum(-1, keepdim=True))
+    kl = (p * (torch.log(p) - log_q)).sum(-1).mean()
+    log_probs = z_s - torch.log(torch.exp(z_s).sum(-1, keepdim=True))
+    ce = -log_probs.gather(-1, batch["targets"].unsqueeze(-1)).mean()
+    return float(ALPHA * TAU ** 2 * kl + (1 - ALPHA) * ce)
