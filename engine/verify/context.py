@@ -14,7 +14,7 @@ process, to float rounding.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +49,7 @@ class VerifyContext:
         """How many ranks verify together."""
         return self.ranks.world_size if self.ranks is not None and self.ranks.distributed else 1
 
-    def shares(self, batches: int) -> list[tuple[int, bool]]:
+    def shares(self, batches: int) -> Iterator[tuple[int, bool]]:
         """(batch index, counted) pairs this rank scores (``engine/train/distributed/shares.py``)."""
         return batch_shares(batches, self.ranks)
 

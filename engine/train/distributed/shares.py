@@ -10,17 +10,21 @@ control group, so the result is the one process's to float rounding.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 import torch.distributed as dist
 
 from caramba.engine.train.distributed.context import DistContext
 
 
-def batch_shares(batches: int, ctx: DistContext | None) -> list[tuple[int, bool]]:
-    """(batch index, counted) pairs rank ``ctx.rank`` scores (all batches, all counted, in one process)."""
+def batch_shares(batches: int, ctx: DistContext | None) -> Iterator[tuple[int, bool]]:
+    """(batch index, counted) pairs rank ``ctx.rank`` scores (all batches, all counted, in one process),
+    generated lazily: ``batches`` may be huge and the loop cancelled long before its end."""
     world = ctx.world_size if ctx is not None and ctx.distributed else 1
     rank = ctx.rank if world > 1 and ctx is not None else 0
-    return [(min(k * world + rank, batches - 1), k * world + rank < batches) for k in range(-(-batches // world))]
+    for k in range(-(-batches // world)):
+        yield min(k * world + rank, batches - 1), k * world + rank < batches
 
 
 def reduce_values(ctx: DistContext | None, values: list[float], op: str = "sum") -> list[float]:
