@@ -1,4 +1,10 @@
-"""The DBA backward kernels (math in ``kernel.py``'s docstring): dk_sem, dk_geo, dv per key block, dq per query block."""
+"""The DBA backward kernels (math in ``kernel.py``'s docstring): dk_sem, dk_geo, dv per key block, dq per query block.
+
+Both kernels walk one side of the (query block × key block) grid and recompute the same
+tile, P and dS, from the saved lse (``_tile``); they differ only in what they accumulate.
+Each walk runs in two spans: the tiles that need the length/causal masks
+(the diagonal block when causal, every block otherwise) and the unmasked rest.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,20 @@ import triton
 import triton.language as tl
 
 from caramba.kernels.dba_attention.tiles import LOG2E, dot, load, scores
+
+
+@triton.jit
+def _tile(qs, qg, ks, kg, v, do, lse2, delta, rows, cols, T, a2, b2, MASK: tl.constexpr, CAUSAL: tl.constexpr,
+          IEEE: tl.constexpr):
+    """P (float32) and dS = P ⊙ (dO Vᵀ − D) (in the inputs' dtype) of one query block × key block tile."""
+    p = tl.exp2(scores(qs, qg, ks, kg, a2, b2, IEEE) - lse2[:, None])
+    if MASK:
+        keep = (rows < T)[:, None] & (cols < T)[None, :]
+        if CAUSAL:
+            keep = keep & (cols[None, :] <= rows[:, None])
+        p = tl.where(keep, p, 0.0)
+    return p, (p * (dot(do, tl.trans(v), IEEE) - delta[:, None])).to(qs.dtype)
+
 
 @triton.jit
 def _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat, qs_t, qg_t, do_t, cols,
@@ -18,14 +38,8 @@ def _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, s
     do = load(DO, d_o, rows, do_t, T, tl.arange(0, BV), DV)
     lse2 = tl.load(LSE + stat + rows, mask=rows < T, other=0.0) * LOG2E
     delta = tl.load(DELTA + stat + rows, mask=rows < T, other=0.0)
-    p = tl.exp2(scores(qs, qg, ks, kg, a2, b2, IEEE) - lse2[:, None])
-    if MASK:
-        keep = (rows < T)[:, None] & (cols < T)[None, :]
-        if CAUSAL:
-            keep = keep & (cols[None, :] <= rows[:, None])
-        p = tl.where(keep, p, 0.0)
+    p, ds = _tile(qs, qg, ks, kg, v, do, lse2, delta, rows, cols, T, a2, b2, MASK, CAUSAL, IEEE)
     dv += dot(tl.trans(p.to(do.dtype)), do, IEEE)
-    ds = (p * (dot(do, tl.trans(v), IEEE) - delta[:, None])).to(qs.dtype)
     dks += dot(tl.trans(ds), qs, IEEE)
     dkg += dot(tl.trans(ds), qg, IEEE)
     return dks, dkg, dv
@@ -39,7 +53,7 @@ def dkdv_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DKS, DKG, DV_,
                  BLOCK_N: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
     """One program per (key block, batch · KV head), summing over the G query heads sharing it; or,
     PER_HEAD, per (key block, batch · head), its per-head gradients summed over the group afterwards.
-    Causal: the diagonal query blocks masked (BLOCK_N is a multiple of BLOCK_M), the rest unmasked."""
+    Causal: the diagonal query blocks masked (BLOCK_N is a multiple of BLOCK_M), the later ones unmasked."""
     start_n = tl.program_id(0) * BLOCK_N
     unit = tl.program_id(1)
     if PER_HEAD:
@@ -56,24 +70,22 @@ def dkdv_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DKS, DKG, DV_,
     dks = tl.zeros([BLOCK_N, BS], tl.float32)
     dkg = tl.zeros([BLOCK_N, BG], tl.float32)
     dv = tl.zeros([BLOCK_N, BV], tl.float32)
+    if CAUSAL:  # the query blocks that see this key block: the diagonal ones (masked), then every later one
+        lo, hi = start_n, tl.minimum(T, start_n + BLOCK_N)
+    else:
+        lo, hi = 0, T
     for g in range(0, heads):
         head = head0 + g
         q_s, q_g, d_o = batch * qs_b + head * qs_h, batch * qg_b + head * qg_h, batch * do_b + head * do_h
         stat = (batch * H + head) * T
-        if CAUSAL:
-            for start_m in range(start_n, tl.minimum(T, start_n + BLOCK_N), BLOCK_M):
-                dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat,
-                                          qs_t, qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, True, True,
-                                          IEEE, BLOCK_M, BS, BG, BV)
-            for start_m in range(start_n + BLOCK_N, T, BLOCK_M):
-                dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat,
-                                          qs_t, qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, True, False,
-                                          IEEE, BLOCK_M, BS, BG, BV)
-        else:
-            for start_m in range(0, T, BLOCK_M):
-                dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat,
-                                          qs_t, qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, True, False,
-                                          IEEE, BLOCK_M, BS, BG, BV)
+        for start_m in range(lo, hi, BLOCK_M):
+            dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat, qs_t,
+                                      qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, True, CAUSAL, IEEE, BLOCK_M,
+                                      BS, BG, BV)
+        for start_m in range(hi, T, BLOCK_M):  # empty unless causal
+            dks, dkg, dv = _dkdv_step(ks, kg, v, dks, dkg, dv, QS, QG, DO, LSE, DELTA, q_s, q_g, d_o, stat, qs_t,
+                                      qg_t, do_t, cols, start_m, T, DS, DG, DV, a2, b2, False, CAUSAL, IEEE, BLOCK_M,
+                                      BS, BG, BV)
     base = unit.to(tl.int64) * T
     mask = (cols < T)[:, None]
     tl.store(DKS + (base + cols)[:, None] * DS + cs[None, :], (dks * a).to(DKS.dtype.element_ty),
@@ -93,13 +105,7 @@ def _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, 
     ks = load(KS, k_s, cols, ks_t, T, tl.arange(0, BS), DS)
     kg = load(KG, k_g, cols, kg_t, T, tl.arange(0, BG), DG)
     v = load(V, k_v, cols, v_t, T, tl.arange(0, BV), DV)
-    p = tl.exp2(scores(qs, qg, ks, kg, a2, b2, IEEE) - lse2[:, None])
-    if MASK:
-        keep = (rows < T)[:, None] & (cols < T)[None, :]
-        if CAUSAL:
-            keep = keep & (cols[None, :] <= rows[:, None])
-        p = tl.where(keep, p, 0.0)
-    ds = (p * (dot(do, tl.trans(v), IEEE) - delta[:, None])).to(ks.dtype)
+    _, ds = _tile(qs, qg, ks, kg, v, do, lse2, delta, rows, cols, T, a2, b2, MASK, CAUSAL, IEEE)
     dqs += dot(ds, ks, IEEE)
     dqg += dot(ds, kg, IEEE)
     return dqs, dqg
@@ -111,7 +117,8 @@ def dq_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DQS, DQG,
                do_b, do_h, do_t, T, H, G, DS, DG, DV, a, b, a2, b2,
                CAUSAL: tl.constexpr, PER_HEAD: tl.constexpr, IEEE: tl.constexpr, BLOCK_M: tl.constexpr,
                BLOCK_N: tl.constexpr, BS: tl.constexpr, BG: tl.constexpr, BV: tl.constexpr):
-    """One program per (query block, batch · head): dq_sem, dq_geo over the key blocks it sees."""
+    """One program per (query block, batch · head): dq_sem, dq_geo over the key blocks it sees.
+    Causal: the key blocks left of the diagonal unmasked (BLOCK_M is a multiple of BLOCK_N), the diagonal masked."""
     start_m = tl.program_id(0) * BLOCK_M
     bh = tl.program_id(1)
     batch, head = (bh // H).to(tl.int64), (bh % H).to(tl.int64)
@@ -126,17 +133,16 @@ def dq_kernel(QS, QG, KS, KG, V, DO, LSE, DELTA, DQS, DQG,
     dqs = tl.zeros([BLOCK_M, BS], tl.float32)
     dqg = tl.zeros([BLOCK_M, BG], tl.float32)
     k_s, k_g, k_v = batch * ks_b + kv * ks_h, batch * kg_b + kv * kg_h, batch * v_b + kv * v_h
-    if CAUSAL:
-        for start_n in range(0, start_m, BLOCK_N):
-            dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
-                                start_n, T, DS, DG, DV, a2, b2, False, True, IEEE, BLOCK_N, BS, BG, BV)
-        for start_n in range(start_m, tl.minimum(T, start_m + BLOCK_M), BLOCK_N):
-            dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
-                                start_n, T, DS, DG, DV, a2, b2, True, True, IEEE, BLOCK_N, BS, BG, BV)
+    if CAUSAL:  # the key blocks this query block sees: every earlier one (unmasked), then the diagonal ones
+        lo, hi = start_m, tl.minimum(T, start_m + BLOCK_M)
     else:
-        for start_n in range(0, T, BLOCK_N):
-            dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
-                                start_n, T, DS, DG, DV, a2, b2, True, False, IEEE, BLOCK_N, BS, BG, BV)
+        lo, hi = 0, T
+    for start_n in range(0, lo, BLOCK_N):  # empty unless causal
+        dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
+                            start_n, T, DS, DG, DV, a2, b2, False, CAUSAL, IEEE, BLOCK_N, BS, BG, BV)
+    for start_n in range(lo, hi, BLOCK_N):
+        dqs, dqg = _dq_step(qs, qg, do, lse2, delta, dqs, dqg, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows,
+                            start_n, T, DS, DG, DV, a2, b2, True, CAUSAL, IEEE, BLOCK_N, BS, BG, BV)
     base = bh.to(tl.int64) * T
     mask = (rows < T)[:, None]
     tl.store(DQS + (base + rows)[:, None] * DS + cs[None, :], (dqs * a).to(DQS.dtype.element_ty),

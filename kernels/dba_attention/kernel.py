@@ -80,17 +80,16 @@ def _forward_kernel(QS, QG, KS, KG, V, O, LSE,
     l = tl.zeros([BLOCK_M], tl.float32)
     acc = tl.zeros([BLOCK_M, BV], tl.float32)
     k_s, k_g, k_v = batch * ks_b + kv * ks_h, batch * kg_b + kv * kg_h, batch * v_b + kv * v_h
-    if CAUSAL:
-        for start_n in range(0, start_m, BLOCK_N):
-            m, l, acc = _forward_step(qs, qg, m, l, acc, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows, start_n,
-                                      T, DS, DG, DV, a2, b2, False, True, IEEE, BLOCK_N, BS, BG, BV)
-        for start_n in range(start_m, tl.minimum(T, start_m + BLOCK_M), BLOCK_N):
-            m, l, acc = _forward_step(qs, qg, m, l, acc, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows, start_n,
-                                      T, DS, DG, DV, a2, b2, True, True, IEEE, BLOCK_N, BS, BG, BV)
+    if CAUSAL:  # the key blocks left of the diagonal (unmasked), then the diagonal ones
+        lo, hi = start_m, tl.minimum(T, start_m + BLOCK_M)
     else:
-        for start_n in range(0, T, BLOCK_N):
-            m, l, acc = _forward_step(qs, qg, m, l, acc, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows, start_n,
-                                      T, DS, DG, DV, a2, b2, True, False, IEEE, BLOCK_N, BS, BG, BV)
+        lo, hi = 0, T
+    for start_n in range(0, lo, BLOCK_N):  # empty unless causal
+        m, l, acc = _forward_step(qs, qg, m, l, acc, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows, start_n,
+                                  T, DS, DG, DV, a2, b2, False, CAUSAL, IEEE, BLOCK_N, BS, BG, BV)
+    for start_n in range(lo, hi, BLOCK_N):
+        m, l, acc = _forward_step(qs, qg, m, l, acc, KS, KG, V, k_s, k_g, k_v, ks_t, kg_t, v_t, rows, start_n,
+                                  T, DS, DG, DV, a2, b2, True, CAUSAL, IEEE, BLOCK_N, BS, BG, BV)
     out = acc / l[:, None]
     o_mask = (rows < T)[:, None] & (cv < DV)[None, :]
     tl.store(O + batch * o_b + head * o_h + rows[:, None] * o_t + cv[None, :], out.to(O.dtype.element_ty),
