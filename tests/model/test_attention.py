@@ -85,7 +85,8 @@ def dba_reference(layer: torch.nn.Module, x: torch.Tensor, kv: int) -> torch.Ten
     g = H // kv
     ds, dg = layer.sem_head, layer.geo_head
     qs, qg = heads(layer.q_sem(x), H), rope_complex(heads(layer.q_geo(x), H), 0)
-    ks, kg = heads(layer.k_sem(x), kv), rope_complex(heads(layer.k_geo(x), kv), 0)
+    k_sem, k_geo = (layer.q_sem, layer.q_geo) if layer.tie_qk else (layer.k_sem, layer.k_geo)
+    ks, kg = heads(k_sem(x), kv), rope_complex(heads(k_geo(x), kv), 0)
     v = heads(layer.v_proj(x), kv)
     out = torch.zeros(B, H, T, layer.v_head, dtype=x.dtype)
     for h in range(H):
@@ -115,6 +116,16 @@ def test_dba_matches_two_term_formula(kv: int, null: bool, gate: bool) -> None:
     if null:
         torch.nn.init.normal_(layer.null_v)
     assert_grads_reach(layer, layer(x).square().sum())
+
+
+def test_dba_tied_and_biased_matches_two_term_formula() -> None:
+    """tie_qk (keys from the query projections, unscaled) and biases go through the one stacked projection."""
+    layer = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "mode": "decoupled", "sem_dim": 16,
+                   "geo_dim": 8, "tie_qk": True, "bias": True, "gate": True})
+    for p in layer.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    assert_close(layer(x), dba_reference(layer, x, H), what="tied, biased dba")
 
 
 def test_dba_gate_is_identity_at_init_and_tie_qk() -> None:

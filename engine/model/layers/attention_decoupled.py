@@ -9,9 +9,14 @@ with one value path (``v_dim`` features, default ``d_model``):
 
     score(i, j) = q_sem,i·k_sem,j / √d_sem_head + q_geo,i·k_geo,j / √d_geo_head
 
-computed as ONE attention call: each query is the concatenation [q_sem/√d_sem_head,
-q_geo/√d_geo_head] and each key [k_sem, k_geo], so the dot product is exactly the sum
-above and SDPA runs with ``scale=1``. Because sem_dim + geo_dim can be much smaller than
+computed as ONE attention call: each query is the concatenation [q_sem, q_geo] and each
+key [k_sem, k_geo], so one dot product is exactly the sum above. The layer never builds
+that concatenation by copying: ONE matrix multiply (``_joint``: the projections' weights
+stacked per head, the gate's too) writes every head's [sem | geo] query and key side by
+side, RoPE rotates the geometric slices of that output in place, and q, k, v are views of
+it. The two scales become one: the semantic query rows are multiplied by
+√(d_geo_head/d_sem_head) in the stacked weight and SDPA runs with scale 1/√d_geo_head.
+Because sem_dim + geo_dim can be much smaller than
 2·d_model, the KV cache (k_sem, k_geo, v, kept separately) holds
 (sem_dim + geo_dim + v_dim)·n_kv_heads/n_heads values per token instead of 2·d_model.
 
@@ -25,9 +30,11 @@ Kernel path: prefill and training without attention dropout (queries as long as 
 flash-style Triton kernel, GQA and the null key included, no concatenated q/k written. Decode
 steps over a q8/q4 cache run ``kernels.kv_decode`` through ``ModelCache.attend`` (both score
 terms and the null key in one pass over the codes); other decode steps, chunks after cached
-history and dropout take the SDPA path below.
+history and dropout take the SDPA path below (the dispatch holds the Triton kernel back: it
+measured slower than this path, which is itself within reach of a standard attention of the
+same heads and q/k width; ``kernels/registry.py`` carries the numbers).
 
-Shapes: x (B, T, d_model) → q_sem (B, H, T, ds), q_geo (B, H, T, dg), v (B, H_kv, T, dv)
+Shapes: x (B, T, d_model) → q (B, H, T, ds+dg), k (B, H_kv, T, ds+dg), v (B, H_kv, T, dv)
 → out (B, T, d_model).
 """
 
@@ -62,6 +69,8 @@ class DecoupledAttention(nn.Module):
             raise ValueError("tie_qk needs n_kv_heads == n_heads (keys reuse the query projection)")
         self.sem_head, self.geo_head, self.v_head = sem_dim // n_heads, geo_dim // n_heads, v_dim // n_heads
         self.causal, self.dropout, self.tie_qk = causal, dropout, tie_qk
+        self.scale = self.geo_head ** -0.5                           # SDPA's one scale (module docstring)
+        self.ratio = math.sqrt(self.geo_head / self.sem_head)        # folded into the semantic query rows
         kv = self.n_kv_heads
         self.q_sem = nn.Linear(d_model, sem_dim, bias=bias)
         self.q_geo = nn.Linear(d_model, geo_dim, bias=bias)
@@ -87,78 +96,116 @@ class DecoupledAttention(nn.Module):
         null = [self.null_k, self.null_v] if self.null_k is not None and self.null_v is not None else []
         return gate + null
 
-    def _heads(self, x: Tensor, n: int) -> Tensor:
-        b, t, _ = x.shape
-        return x.view(b, t, n, -1).transpose(1, 2)
+    def _joint(self) -> tuple[Tensor, Tensor | None]:
+        """Every projection of x stacked into one weight (and bias): rows [q][k][v][gate].
+
+        q and k rows go head by head, [sem_h | geo_h], so the product's q (k) part viewed as
+        (H, d_sem_head + d_geo_head) is the concatenated query (key) with no copy; the semantic
+        query rows carry √(d_geo_head/d_sem_head) (module docstring). A tied k (``tie_qk``)
+        is the query projection again, unscaled. Rebuilt each call (a copy of the small
+        weights), so the parameters and their state-dict names stay the separate Linears.
+        """
+        ks, kg = (self.q_sem, self.q_geo) if self.tie_qk else (self.k_sem, self.k_geo)
+        pairs = [(self.q_sem, self.q_geo, self.n_heads, self.ratio), (ks, kg, self.n_kv_heads, 1.0)]
+        plain = [self.v_proj] + ([self.gate_proj] if self.gate_proj is not None else [])
+
+        def stacked(part: str) -> Tensor:
+            def of(module: nn.Module, scale: float = 1.0) -> Tensor:
+                value = getattr(module, part)
+                value = value if value is not None else module.weight.new_zeros(module.out_features)
+                return value * scale if scale != 1.0 else value
+            rows = [torch.cat([of(sem, scale).unflatten(0, (n, -1)), of(geo).unflatten(0, (n, -1))], 1).flatten(0, 1)
+                    for sem, geo, n, scale in pairs]
+            return torch.cat(rows + [of(m) for m in plain])
+
+        biased = any(m.bias is not None for sem, geo, _, _ in pairs for m in (sem, geo)) or any(
+            m.bias is not None for m in plain)
+        return stacked("weight"), (stacked("bias") if biased else None)
+
+    def _qkv(self, x: Tensor, start: int) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """q (B, H, T, ds+dg) with the semantic part scaled, k (B, H_kv, T, ds+dg), v (B, H_kv, T, dv) and
+        the gate's logits (B, T, H) or None: views of one product, RoPE applied in place to the geo slices."""
+        n, kv, ds, dq = self.n_heads, self.n_kv_heads, self.sem_head, self.sem_head + self.geo_head
+        y = nn.functional.linear(x, *self._joint())
+        if self.rope is not None:  # in place on slices of y (split()'s views may not be written), then split
+            geo = (y[..., :n * dq].unflatten(-1, (n, dq))[..., ds:].transpose(1, 2),
+                   y[..., n * dq:(n + kv) * dq].unflatten(-1, (kv, dq))[..., ds:].transpose(1, 2))
+            for view, rotated in zip(geo, self.rope.pair(*geo, start), strict=True):
+                if rotated is not view:  # PyTorch's rope path returns new tensors; the Triton path rotated in place
+                    view.copy_(rotated)
+        gates = n if self.gate_proj is not None else 0
+        q, k, v, gate = y.split([n * dq, kv * dq, kv * self.v_head, gates], -1)  # backward: one concatenation
+        heads = [part.unflatten(-1, (count, -1)).transpose(1, 2) for part, count in ((q, n), (k, kv), (v, kv))]
+        return heads[0], heads[1], heads[2], (gate if gates else None)
 
     def project(self, x: Tensor, start: int) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-        """q_sem, q_geo (B, H, T, ·) and k_sem, k_geo, v (B, H_kv, T, ·), RoPE applied to the geo path."""
-        q_sem, q_geo = self._heads(self.q_sem(x), self.n_heads), self._heads(self.q_geo(x), self.n_heads)
-        if self.tie_qk:
-            k_sem, k_geo = q_sem, q_geo
-        else:
-            k_sem = self._heads(self.k_sem(x), self.n_kv_heads)  # type: ignore[misc]
-            k_geo = self._heads(self.k_geo(x), self.n_kv_heads)  # type: ignore[misc]
-        v = self._heads(self.v_proj(x), self.n_kv_heads)
-        if self.rope is not None:
-            q_geo, k_geo = self.rope.pair(q_geo, k_geo, start)
-        return q_sem, q_geo, k_sem, k_geo, v
+        """q_sem, q_geo (B, H, T, ·) and k_sem, k_geo, v (B, H_kv, T, ·), RoPE applied to the geo path (unscaled)."""
+        q, k, v, _ = self._qkv(x, start)
+        ds = self.sem_head
+        return q[..., :ds] / self.ratio, q[..., ds:], k[..., :ds], k[..., ds:], v
 
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(B, T, d_model) → (B, T, d_model); k_sem, k_geo and v go through ``ctx.cache``."""
-        t = x.shape[1]
-        start = ctx.start_pos if ctx is not None else 0
-        q_sem, q_geo, k_sem, k_geo, v = self.project(x, start)
+        t, ds = x.shape[1], self.sem_head
+        q, k, v, gate = self._qkv(x, ctx.start_pos if ctx is not None else 0)
         if ctx is not None and ctx.cache is not None:
+            parts = {"k_sem": k[..., :ds], "k_geo": k[..., ds:], "v": v}
             attend = getattr(ctx.cache, "attend", None)  # ModelCache: q8/q4 decode through kernels.kv_decode
             if attend is not None:
                 null = None if self.null_k is None or self.null_v is None else (
-                    self.null_k[..., :self.sem_head], self.null_k[..., self.sem_head:], self.null_v)
-                fused = attend(self, q_sem, {"k_sem": k_sem, "k_geo": k_geo, "v": v}, self.sem_head ** -0.5,
-                               q_geo, self.geo_head ** -0.5, null)
+                    self.null_k[..., :ds], self.null_k[..., ds:], self.null_v)
+                fused = attend(self, q[..., :ds], parts, self.scale, q[..., ds:], self.scale, null)
                 if fused is not None:
-                    return self._output(x, fused)
-            k_sem, k_geo, v = ctx.cache.update(self, {"k_sem": k_sem, "k_geo": k_geo, "v": v})
+                    return self._output(x, fused, gate)
+            k_sem, k_geo, v = ctx.cache.update(self, parts)
+            k = torch.cat([k_sem, k_geo], dim=-1)
         dropout = self.dropout if self.training else 0.0
-        if dropout == 0.0 and k_sem.shape[-2] == t and uses_triton("dba_attention", q_sem):
-            out = dba_attention(q_sem, q_geo, k_sem, k_geo, v, self.sem_head ** -0.5, self.geo_head ** -0.5,
+        if dropout == 0.0 and k.shape[-2] == t and uses_triton("dba_attention", q):
+            out = dba_attention(q[..., :ds], q[..., ds:], k[..., :ds], k[..., ds:], v, self.scale, self.scale,
                                 self.causal, self.null_k, self.null_v)
-            return self._output(x, out)
-        q = torch.cat([q_sem / math.sqrt(self.sem_head), q_geo / math.sqrt(self.geo_head)], dim=-1)
-        k = torch.cat([k_sem, k_geo], dim=-1)
-        if self.null_k is None:
-            out = causal_sdpa(q, k, v, self.causal, dropout, scale=1.0)
+        elif self.null_k is None:
+            out = causal_sdpa(q, k, v, self.causal, dropout, scale=self.scale)
         else:
             out = self._with_null(q, k, v, dropout)
-        return self._output(x, out)
+        return self._output(x, out, gate)
 
-    def _output(self, x: Tensor, out: Tensor) -> Tensor:
-        """The per-head gate (when present) and the output projection of attention's (B, H, T, d_v) result."""
+    def _output(self, x: Tensor, out: Tensor, gate: Tensor | None) -> Tensor:
+        """The per-head gate 2·σ(logits) (when present) and the output projection of attention's (B, H, T, d_v) result.
+
+        Worked on (B, T, H, d_v): SDPA's fused kernels write that layout for the layer's
+        queries, so the gate's product comes out contiguous and the reshape is free.
+        """
         b, t, _ = x.shape
-        if self.gate_proj is not None:
-            out = out * (2 * torch.sigmoid(self.gate_proj(x))).transpose(1, 2).unsqueeze(-1)
-        return self.o_proj(out.transpose(1, 2).reshape(b, t, -1))
+        out = out.transpose(1, 2)
+        if gate is not None:
+            out = out * (2 * torch.sigmoid(gate)).unsqueeze(-1)
+        return self.o_proj(out.reshape(b, t, -1))
 
     def _with_null(self, q: Tensor, k: Tensor, v: Tensor, dropout: float) -> Tensor:
         """Prepend the learned null key/value (visible to every query) and attend once.
 
         Prefill (causal, as many queries as keys) also prepends a zero query row: SDPA's
-        square causal mask (``is_causal``, which its flash / memory-efficient kernels apply
-        block-wise) then shows each query exactly the null key and its causal prefix, and
-        the extra row's output is dropped — no (T, T+1) mask is built or read. Decode (one
-        query) needs no mask; a chunk after cached history takes an explicit mask.
+        square causal mask (``is_causal``, which its flash / cuDNN kernels apply block-wise)
+        then shows each query exactly the null key and its causal prefix, and the extra
+        row's output is dropped — no (T, T+1) mask is built or read. The prepended tensors
+        are built in (B, T+1, H, D) storage, the layout the fused kernels read and write.
+        Decode (one query) needs no mask; a chunk after cached history takes an explicit mask.
         """
-        b, t_q, t_k = q.shape[0], q.shape[-2], k.shape[-2]
         assert self.null_k is not None and self.null_v is not None
-        k = torch.cat([self.null_k.to(k.dtype).expand(b, -1, -1, -1), k], dim=-2)
-        v = torch.cat([self.null_v.to(v.dtype).expand(b, -1, -1, -1), v], dim=-2)
+        b, t_q, t_k = q.shape[0], q.shape[-2], k.shape[-2]
+
+        def prepend(first: Tensor, rest: Tensor) -> Tensor:  # (B, n, 1, D) + (B, n, T, D) → (B, n, T+1, D)
+            return torch.cat([first.transpose(1, 2), rest.transpose(1, 2)], dim=1).transpose(1, 2)
+
+        k = prepend(self.null_k.to(k.dtype).expand(b, -1, -1, -1), k)
+        v = prepend(self.null_v.to(v.dtype).expand(b, -1, -1, -1), v)
         gqa = q.shape[1] != k.shape[1]
         sdpa = nn.functional.scaled_dot_product_attention
         if not self.causal or t_q == 1:
-            return sdpa(q, k, v, dropout_p=dropout, scale=1.0, enable_gqa=gqa)
+            return sdpa(q, k, v, dropout_p=dropout, scale=self.scale, enable_gqa=gqa)
         if t_q == t_k:
-            q = torch.cat([q.new_zeros(b, q.shape[1], 1, q.shape[-1]), q], dim=-2)
-            return sdpa(q, k, v, is_causal=True, dropout_p=dropout, scale=1.0, enable_gqa=gqa)[..., 1:, :]
+            q = prepend(q.new_zeros(b, q.shape[1], 1, q.shape[-1]), q)
+            return sdpa(q, k, v, is_causal=True, dropout_p=dropout, scale=self.scale, enable_gqa=gqa)[..., 1:, :]
         mask = torch.ones(t_q, t_k + 1, dtype=torch.bool, device=q.device)
         mask[:, 1:] = torch.ones(t_q, t_k, dtype=torch.bool, device=q.device).tril(diagonal=t_k - t_q)
-        return sdpa(q, k, v, attn_mask=mask, dropout_p=dropout, scale=1.0, enable_gqa=gqa)
+        return sdpa(q, k, v, attn_mask=mask, dropout_p=dropout, scale=self.scale, enable_gqa=gqa)
