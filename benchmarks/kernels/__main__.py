@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="extra kv_decode configs BLOCK_N:tokens per program:warps:stages,…")
     parser.add_argument("--chunks", default="0,512", help="linear_cross_entropy rows per chunk (0: default)")
     parser.add_argument("--csv", type=Path, default=None, help="also write every row here")
+    parser.add_argument("--dba-profile", type=Path, default=None,
+                        help="also write torch.profiler tables of the DBA and GQA layers' prefill here")
     args = parser.parse_args(argv)
     unknown = [op for op in args.ops.split(",") if op not in OPS]
     if unknown:
@@ -118,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         rows += result
         torch.cuda.empty_cache()
+    if args.dba_profile:
+        contexts = [int(c) for c in args.contexts.split(",") if c]
+        dba_attention.profile(max(contexts), min(contexts), str(args.dba_profile))
     if args.csv:
         keys = sorted({k for r in rows for k in r})
         with args.csv.open("w", newline="") as fh:
