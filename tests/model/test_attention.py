@@ -128,6 +128,21 @@ def test_dba_tied_and_biased_matches_two_term_formula() -> None:
     assert_close(layer(x), dba_reference(layer, x, H), what="tied, biased dba")
 
 
+def test_dba_inference_keeps_its_stacked_projection_until_a_parameter_changes() -> None:
+    """Without gradients the one stacked projection is built once; an in-place update rebuilds it."""
+    layer = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "mode": "decoupled", "sem_dim": 8,
+                   "geo_dim": 16, "n_kv_heads": 2, "gate": True})
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    with torch.no_grad():
+        layer(x)
+        stacked = layer._stacked
+        assert_close(layer(x), dba_reference(layer, x, 2), what="dba, stack reused")
+        assert layer._stacked is stacked
+        layer.k_geo.weight.mul_(-2.0)
+        torch.nn.init.normal_(layer.gate_proj.weight)
+        assert_close(layer(x), dba_reference(layer, x, 2), what="dba after an in-place update")
+
+
 def test_dba_gate_is_identity_at_init_and_tie_qk() -> None:
     cfg = {"type": "AttentionLayer", "d_model": D, "n_heads": H, "mode": "decoupled", "sem_dim": 8, "geo_dim": 8}
     plain, gated = built(cfg), built({**cfg, "gate": True})

@@ -51,6 +51,7 @@ from caramba.engine.model.layers.attention import causal_sdpa
 from caramba.engine.model.layers.rope import Rope
 from caramba.kernels.dba_attention import dba_attention
 from caramba.kernels.dispatch import uses_triton
+from caramba.kernels.rope import rope_one, tables
 
 
 class DecoupledAttention(nn.Module):
@@ -69,6 +70,7 @@ class DecoupledAttention(nn.Module):
             raise ValueError("tie_qk needs n_kv_heads == n_heads (keys reuse the query projection)")
         self.sem_head, self.geo_head, self.v_head = sem_dim // n_heads, geo_dim // n_heads, v_dim // n_heads
         self.causal, self.dropout, self.tie_qk = causal, dropout, tie_qk
+        self._stacked: tuple[tuple[tuple[int, int], ...], tuple[Tensor, Tensor | None]] | None = None  # _joint
         self.scale = self.geo_head ** -0.5                           # SDPA's one scale (module docstring)
         self.ratio = math.sqrt(self.geo_head / self.sem_head)        # folded into the semantic query rows
         kv = self.n_kv_heads
@@ -102,9 +104,23 @@ class DecoupledAttention(nn.Module):
         q and k rows go head by head, [sem_h | geo_h], so the product's q (k) part viewed as
         (H, d_sem_head + d_geo_head) is the concatenated query (key) with no copy; the semantic
         query rows carry √(d_geo_head/d_sem_head) (module docstring). A tied k (``tie_qk``)
-        is the query projection again, unscaled. Rebuilt each call (a copy of the small
-        weights), so the parameters and their state-dict names stay the separate Linears.
+        is the query projection again, unscaled. The parameters and their state-dict names
+        stay the separate Linears: the stack is rebuilt (a copy of the small weights, which
+        autograd splits back) while gradients are recorded or inside torch.compile, and kept
+        otherwise (inference: prefill and every decode step reuse it) until a parameter's
+        storage or version changes.
         """
+        modules = [m for m in (self.q_sem, self.q_geo, self.k_sem, self.k_geo, self.v_proj, self.gate_proj)
+                   if m is not None]
+        if torch.is_grad_enabled() or torch.compiler.is_compiling():
+            return self._stack()
+        key = tuple((p.data_ptr(), p._version) for m in modules for p in m.parameters())
+        if self._stacked is None or self._stacked[0] != key:
+            self._stacked = (key, self._stack())
+        return self._stacked[1]
+
+    def _stack(self) -> tuple[Tensor, Tensor | None]:
+        """The stacked weight and bias of ``_joint``, built from the parameters."""
         ks, kg = (self.q_sem, self.q_geo) if self.tie_qk else (self.k_sem, self.k_geo)
         pairs = [(self.q_sem, self.q_geo, self.n_heads, self.ratio), (ks, kg, self.n_kv_heads, 1.0)]
         plain = [self.v_proj] + ([self.gate_proj] if self.gate_proj is not None else [])
@@ -127,12 +143,11 @@ class DecoupledAttention(nn.Module):
         the gate's logits (B, T, H) or None: views of one product, RoPE applied in place to the geo slices."""
         n, kv, ds, dq = self.n_heads, self.n_kv_heads, self.sem_head, self.sem_head + self.geo_head
         y = nn.functional.linear(x, *self._joint())
-        if self.rope is not None:  # in place on slices of y (split()'s views may not be written), then split
-            geo = (y[..., :n * dq].unflatten(-1, (n, dq))[..., ds:].transpose(1, 2),
-                   y[..., n * dq:(n + kv) * dq].unflatten(-1, (kv, dq))[..., ds:].transpose(1, 2))
-            for view, rotated in zip(geo, self.rope.pair(*geo, start), strict=True):
-                if rotated is not view:  # PyTorch's rope path returns new tensors; the Triton path rotated in place
-                    view.copy_(rotated)
+        if self.rope is not None:  # in place, q's and k's geo slices in one call, before the split below
+            geo = y[..., :(n + kv) * dq].unflatten(-1, (n + kv, dq))[..., ds:].transpose(1, 2)  # (B, H + H_kv, T, dg)
+            rotated = rope_one(geo, *tables(self.rope.inv_freq, start, geo.shape[-2], geo.device))
+            if rotated is not geo:  # PyTorch's rope path returns a new tensor; the Triton path rotated in place
+                geo.copy_(rotated)  # (slices of y: split()'s views may not be written in place)
         gates = n if self.gate_proj is not None else 0
         q, k, v, gate = y.split([n * dq, kv * dq, kv * self.v_head, gates], -1)  # backward: one concatenation
         heads = [part.unflatten(-1, (count, -1)).transpose(1, 2) for part, count in ((q, n), (k, kv), (v, kv))]
