@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from caramba.cli.checklist import manifest_source  # noqa: F401  (re-exported: one lookup for every command)
 
@@ -16,10 +17,13 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def fail(message: str, hint: str = "", code: int = 2) -> NoReturn:
-    """Print an actionable error (what, and how to fix it) and exit without a traceback."""
-    err_console.print(f"[bold red]error:[/] {message}")
+    """Print an actionable error (what, and how to fix it) and exit without a traceback.
+
+    ``message`` and ``hint`` are plain text, printed as they are: an error quoting a library's
+    message (gloo's ``[/…/pair.cc:561]``) must not be read as console markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     if hint:
-        err_console.print(f"  [yellow]hint:[/] {hint}")
+        err_console.print(f"  [yellow]hint:[/] {escape(hint)}")
     raise typer.Exit(code)
 
 

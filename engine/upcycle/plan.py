@@ -5,9 +5,13 @@ block, global KD settings) and adds two memory lines to its total:
 
 * ``teacher weights`` — the teacher's parameters at the run's dtype (built on the meta
   device from its target when the teacher is a run of this manifest; a Hugging Face teacher
-  is counted as the student's size, said in a note);
+  is counted as the student's size, said in a note), per rank: divided by the ranks when
+  ``runtime.distributed.teacher`` shards it;
 * ``teacher cache`` — blockwise with ``cache_teacher_outputs``: ``cache_batches`` ×
   (blocks × batch × block_size × d_model × bytes), the bound of :class:`TeacherCache`.
+
+A blockwise run under fsdp keeps its student replicated (``distill/unit.py``): its weights are
+counted whole on every rank. A plan that no longer fits the device with the teacher is refused.
 """
 
 from __future__ import annotations
@@ -41,10 +45,16 @@ def annotate(target: ExperimentTarget, plan: TargetPlan, manifest: Any) -> None:
     config = target.trainer.config
     shape = layout(target.system.config.model.model_dump(mode="json", exclude_none=True))
     teacher = _teacher_params(target, manifest, plan)
+    distributed = manifest.defaults.runtime.distributed
     for run_plan, run in zip(plan.runs, target.runs):
         size = DTYPE_BYTES[run.train.dtype]
         memory = run_plan.memory_bytes
-        memory["teacher weights"] = teacher * size
+        sharded = run_plan.ranks > 1 and distributed is not None and distributed.teacher_placement == "sharded"
+        memory["teacher weights"] = -(-teacher * size // run_plan.ranks) if sharded else teacher * size
+        if run.train.phase == "blockwise" and run_plan.strategy == "fsdp":  # the student is replicated in this phase
+            memory["total"] -= memory.pop("gathered", 0) + memory["weights"]
+            memory["weights"] = plan.params_total * size
+            memory["total"] += memory["weights"]
         start = [p for p in run_plan.phases if p.startswith("start from")]
         rest = [p for p in run_plan.phases if not p.startswith(("start from", "train "))]
         if not start and config.surgery:
@@ -63,4 +73,10 @@ def annotate(target: ExperimentTarget, plan: TargetPlan, manifest: Any) -> None:
             if config.intermediate_blocks:
                 what += f" + {config.intermediate_weight:g}·MSE of blocks {config.intermediate_blocks}"
         memory["total"] = memory.get("total", 0) + memory["teacher weights"] + memory.get("teacher cache", 0)
+        if run_plan.ranks > 1:
+            what += f"; teacher {'sharded over' if sharded else 'replicated on'} {run_plan.ranks} ranks"
         run_plan.phases = [*start, what, "teacher-vs-student report (before and after)", *rest]
+        capacity = run_plan.device_memory_bytes
+        if capacity is not None and memory["total"] > capacity and not any(f"run {run.id} " in r for r in plan.refusals):
+            plan.refusals.append(f"run {run.id} needs {memory['total'] / 2**30:.1f} GiB per rank with its teacher "
+                                 f"({run_plan.strategy}, {run_plan.ranks} rank(s)) but a device has {capacity / 2**30:.1f} GiB")

@@ -7,7 +7,8 @@ trained once (one process), then its DBA student's two phases — blockwise (wit
 * in one process, without ``runtime.distributed`` (the reference);
 * on 2 ranks with DDP, the teacher replicated on each rank (ddp's default);
 * on 2 ranks with FSDP2, the teacher sharded by ``fully_shard`` (fsdp's default): the global
-  phase's student is sharded too, the blockwise phase's is replicated with block i under DDP.
+  phase's student is sharded too, the blockwise phase's is replicated with block i under DDP;
+  rank 1 is killed with SIGKILL inside block 2 and the run resumed on 2 ranks.
 
 Global batch 8 on every side (each rank 4 rows of each batch). Checked: every logged
 training loss of both phases, the final weights of both phases, the teacher-vs-student
@@ -23,8 +24,10 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +41,10 @@ from caramba.engine.run import build, execute
 from caramba.engine.train.checkpoint import files
 from tests.conftest import PRESETS
 from tests.train.gpt_reference import stdlib_bytes
+from tests.train.test_distributed import _rank_pid
 
 ALPHA, TAU = 0.5, 2.0
-VARS = {"teacher_steps": 30, "blockwise_steps": 8, "global_steps": 6, "sem_dim": 16, "geo_dim": 16, "v_dim": 64,
+VARS = {"teacher_steps": 30, "blockwise_steps": 16, "global_steps": 6, "sem_dim": 16, "geo_dim": 16, "v_dim": 64,
         "student_rope_base": 10.0, "block_size": 32}
 
 
@@ -155,11 +159,39 @@ def test_upcycle_on_two_ranks_with_the_teacher_replicated(teacher_store: Path, t
     assert two["global"]["losses"][0] == pytest.approx(hand, rel=1e-5)
 
 
-def test_upcycle_on_two_ranks_with_the_teacher_sharded(teacher_store: Path, tmp_path: Path, reference) -> None:
-    """FSDP2, teacher sharded by fully_shard: both phases and both gates give the one-process numbers."""
-    two, out = two_ranks(copy_of(teacher_store, tmp_path / "w"), "fsdp")
-    assert "teacher: sharded over 2 ranks (FSDP2 fully_shard" in out and "FSDP over 2 ranks" in out
+def test_upcycle_on_two_ranks_with_the_teacher_sharded_killed_and_resumed(teacher_store: Path, tmp_path: Path,
+                                                                         reference) -> None:
+    """FSDP2, teacher sharded by fully_shard; rank 1 killed with SIGKILL inside block 2 of the blockwise
+    phase, then `caramba run --nproc 2` again: block 1 is reloaded, block 2 resumes at its checkpoint,
+    and both phases and both gates end with the one-process numbers."""
+    workspace = copy_of(teacher_store, tmp_path / "w")
+    (workspace / "m.yml").write_text(manifest("fsdp"))
+    proc = subprocess.Popen([sys.executable, "-m", "caramba", "run", "m.yml", "--target", "student", "--nproc", "2"],
+                            cwd=workspace, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 240
+    while not list((workspace / ".caramba" / "runs").glob("student-blockwise-*/blocks/block_01/checkpoints/step_*")):
+        assert proc.poll() is None, proc.communicate()[0][-3000:]
+        assert time.monotonic() < deadline, "block 2 never checkpointed"
+        time.sleep(0.005)
+    victim = _rank_pid(proc.pid, 1)
+    assert victim is not None
+    os.kill(victim, signal.SIGKILL)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "rank 1 was killed by SIGKILL" in " ".join(out.split()), out[-2000:]
+    saved = sorted((phases_so_far(workspace) / "blocks" / "block_01" / "checkpoints").glob("step_*"))
+    assert saved and int(saved[-1].name.split("_")[1]) < VARS["blockwise_steps"] // 2
+
+    two, out = two_ranks(workspace, "fsdp")
+    said = " ".join(out.split())
+    assert "teacher: sharded over 2 ranks (FSDP2 fully_shard" in said and "FSDP over 2 ranks" in said
+    assert "block 1/2 done earlier" in said and f"resuming from step {int(saved[-1].name.split('_')[1])}" in said, said[-3000:]
     assert_same(two, reference)
+
+
+def phases_so_far(workspace: Path) -> Path:
+    [blockwise] = (workspace / ".caramba" / "runs").glob("student-blockwise-*")
+    return blockwise
 
 
 def hinton_first_step(workspace: Path) -> float:
@@ -182,3 +214,31 @@ def hinton_first_step(workspace: Path) -> float:
     log_probs = z_s - torch.log(torch.exp(z_s).sum(-1, keepdim=True))
     ce = -log_probs.gather(-1, batch["targets"].unsqueeze(-1)).mean()
     return float(ALPHA * TAU ** 2 * kl + (1 - ALPHA) * ce)
+
+
+def test_the_dry_run_counts_the_teacher_per_rank_and_refuses_what_cannot_fit(tmp_path: Path) -> None:
+    """A sharded teacher costs 1/N of its weights per rank, a replicated one all of them; with the
+    teacher a plan over the device's memory is refused."""
+    from caramba.engine.plan import dry_run
+
+    np.save(tmp_path / "data.npy", stdlib_bytes(10_000))
+
+    def plans(strategy: str | None, ranks: int, **distributed: object) -> list:
+        data = yaml.safe_load(manifest(strategy))
+        if distributed:
+            data["defaults"]["runtime"]["distributed"].update(distributed)
+        return dry_run(compile_manifest(yaml.safe_dump(data), workspace=tmp_path), "student", ranks)
+
+    [one] = plans(None, 1)
+    [replicated] = plans("ddp", 2)
+    [sharded] = plans("fsdp", 2)
+    whole = one.runs[0].memory_bytes["teacher weights"]
+    assert replicated.runs[0].memory_bytes["teacher weights"] == whole
+    assert sharded.runs[1].memory_bytes["teacher weights"] == -(-whole // 2)
+    assert "teacher sharded over 2 ranks" in " ".join(sharded.runs[1].phases)
+    # blockwise under fsdp: the student stays replicated, its weights counted whole on each rank
+    assert sharded.runs[0].memory_bytes["weights"] == one.runs[0].memory_bytes["weights"]
+    total = sharded.runs[1].memory_bytes["total"]
+    assert total == sum(v for k, v in sharded.runs[1].memory_bytes.items() if k != "total")
+    [tight] = plans("fsdp", 2, device_memory_gib=(total - whole // 4) / 2**30)  # fits without the teacher, not with it
+    assert any("run global needs" in r and "with its teacher" in r for r in tight.refusals), tight.refusals

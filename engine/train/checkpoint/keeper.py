@@ -68,8 +68,11 @@ class Checkpoints:
         return True
 
     def clear_stale(self) -> list[str]:
-        """Delete temporary folders of interrupted writes (``.<name>.<pid>.tmp|old``); return their names."""
-        if not self.root.is_dir():
+        """Delete temporary folders of interrupted writes (``.<name>.<pid>.tmp|old``); return their names.
+
+        On several ranks only the main rank deletes (the others would race it for the same
+        folders); the others read only ``step_*`` folders, after the main rank has verified one."""
+        if not self.root.is_dir() or not self.main:
             return []
         stale = sorted(p for p in self.root.iterdir() if p.is_dir() and p.name.startswith(".") and p.name.endswith((".tmp", ".old")))
         for folder in stale:
