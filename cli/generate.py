@@ -26,6 +26,8 @@ def generate(
     residual_window: Annotated[int, typer.Option("--residual-window", min=0, help="recent tokens kept exact (q8/q4)")] = 0,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1 …")] = "cpu",
+    capture: Annotated[bool, typer.Option("--capture/--no-capture", help="on CUDA, replay the decode step from a "
+                                          "CUDA graph over a static cache (--no-capture: eager steps)")] = True,
     format_: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
     """Continue a prompt with a trained run's newest good checkpoint."""
@@ -35,7 +37,7 @@ def generate(
 
     from caramba.engine.data.tokenizers import TokenizerUnavailable, load_tokenizer
     from caramba.engine.infer import CachePolicy, Sampling
-    from caramba.engine.infer import generate as run_generation
+    from caramba.engine.infer import generation as run_generation
     from caramba.engine.infer.load import NoCheckpoint, load_run
     from caramba.engine.store.runs import UnknownRun
 
@@ -58,17 +60,19 @@ def generate(
     if not prompt_ids or (vocab is not None and max(prompt_ids) >= vocab):
         fail(f"the prompt must be 1+ token ids below the model's vocabulary ({vocab}), got {prompt_ids[:8]}…")
     try:
-        out = run_generation(loaded.model, torch.tensor([prompt_ids], device=device), max_new_tokens, sampling, policy, seed)
+        result = run_generation(loaded.model, torch.tensor([prompt_ids], device=device), max_new_tokens, sampling,
+                                policy, seed, capture=capture)
     except ValueError as exc:  # a cache the model's shapes refuse (e.g. a block size that cuts a head)
         fail(str(exc), "e.g. --block-size 16, or --cache fp16")
-    new = out[0, len(prompt_ids):].tolist()
+    new = result.ids[0, len(prompt_ids):].tolist()
     text = tokenizer.decode(new) if tokenizer is not None else None
     if format_ == "json":
         print_json({"run_id": loaded.run_id, "step": loaded.step, "prompt_ids": prompt_ids, "ids": new, "text": text,
-                    "cache": policy.describe() if policy else "none"})
+                    "cache": policy.describe() if policy else "none", "throughput": result.throughput.row()})
         return
     console.print(f"[dim]run {loaded.run_id} · checkpoint step {loaded.step} · cache {policy.describe() if policy else 'none'}[/]")
     console.print(text if text is not None else ",".join(map(str, new)), markup=False, highlight=False)
+    console.print(f"[dim]{result.throughput.line()}[/]", markup=True, highlight=False)
 
 
 def default_block(target: object) -> int:

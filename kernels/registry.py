@@ -65,8 +65,8 @@ OPS: dict[str, KernelOp] = {op.name: op for op in (
                        "docs/measurements.md"),
     KernelOp("kv_decode", KV_DECODE, "one decode step of (GQA or DBA) attention over q8/q4 codes dequantised in registers",
              "caramba.kernels.kv_decode.kernel",
-             scope="decode steps of standard/GQA and DBA attention with a power-of-two block size (q4 heads at "
-                   "least 32 wide); prefill and the rest dequantise the history in PyTorch"),
+             scope="decode steps of standard/GQA and DBA attention with a power-of-two block size (static caches: "
+                   "dense ones too); prefill and the rest dequantise the history in PyTorch"),
 )}
 
 

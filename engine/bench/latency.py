@@ -12,6 +12,15 @@ synchronise) give per run:
     tokens_per_s         B·(G − 1) / (decode time)       decode throughput
     e2e_tokens_per_s     B·G / (ttft + decode time)      end to end
 
+    bandwidth_fraction   (weights + mean KV history bytes per step) / measured copy
+                         bandwidth, over decode_ms_per_token (``engine/infer/throughput.py``)
+
+Decoding takes the engine's path (``engine/infer/static/plan.py``, column ``decode_path``):
+on CUDA a static cache whose step is captured in a CUDA graph. There the first two steps
+(one eager step that compiles the kernels, then the capture) are timed apart as
+``capture_ms`` and the decode metrics count the replayed steps, the steady state a long
+generation runs at; on eager paths every step counts.
+
 ``warmup_runs`` untimed runs first (allocator, kernel selection), then ``timed_runs``
 runs whose median and p90 are reported (columns ``<metric>`` and ``<metric>_p90``).
 """
@@ -28,9 +37,11 @@ from caramba.engine import cancel
 from caramba.engine.bench.stats import Row, median_p90, synchronize
 from caramba.engine.infer.cache import CachePolicy
 from caramba.engine.infer.generate import decoder
+from caramba.engine.infer.throughput import throughput
 from caramba.engine.manifest.benchmarks import LatencyBenchmark
 
-METRICS = ("prefill_ms", "ttft_ms", "decode_ms_per_token", "tokens_per_s", "e2e_tokens_per_s")
+METRICS = ("prefill_ms", "ttft_ms", "decode_ms_per_token", "tokens_per_s", "e2e_tokens_per_s", "capture_ms",
+           "bandwidth_fraction")
 
 
 def policy_of(config: LatencyBenchmark) -> CachePolicy | None:
@@ -41,7 +52,7 @@ def policy_of(config: LatencyBenchmark) -> CachePolicy | None:
 
 
 def one_run(model: nn.Module, ids: torch.Tensor, new_tokens: int, policy: CachePolicy | None,
-            device: torch.device) -> dict[str, float]:
+            device: torch.device) -> dict[str, float | str]:
     """Time one prefill + decode of ``new_tokens`` tokens (module docstring)."""
     batch = ids.shape[0]
     synchronize(device)
@@ -53,17 +64,32 @@ def one_run(model: nn.Module, ids: torch.Tensor, new_tokens: int, policy: CacheP
     token = logits.argmax(dim=-1, keepdim=True)                                      # (B, 1)
     synchronize(device)
     t2 = time.perf_counter()
-    for _ in range(new_tokens - 1):
+    captured = not isinstance(state.path, str) and state.path.captured
+    warm = min(2, new_tokens - 1) if captured else 0
+    for _ in range(warm):
         token = state.step(token).argmax(dim=-1, keepdim=True)
     synchronize(device)
     t3 = time.perf_counter()
-    steps, decode_s = new_tokens - 1, t3 - t2
+    start = state.cache.nbytes() if state.cache is not None else 0
+    for _ in range(new_tokens - 1 - warm):
+        token = state.step(token).argmax(dim=-1, keepdim=True)
+    synchronize(device)
+    t4 = time.perf_counter()
+    end = state.cache.nbytes() if state.cache is not None else 0
+    steps, decode_s = new_tokens - 1 - warm, t4 - t3
+    path = state.path if isinstance(state.path, str) else state.path.describe()
+    read = (start + end) / 2 + ((end - start) / (2 * steps) if steps else 0)
+    speed = throughput(path, batch, steps, t1 - t0, decode_s, model, read, device)
     return {
         "prefill_ms": 1e3 * (t1 - t0),
         "ttft_ms": 1e3 * (t2 - t0),
-        "decode_ms_per_token": 1e3 * decode_s / steps if steps else float("nan"),
-        "tokens_per_s": batch * steps / decode_s if steps else float("nan"),
-        "e2e_tokens_per_s": batch * new_tokens / (t3 - t0),
+        "decode_ms_per_token": speed.decode_ms_per_token,
+        "tokens_per_s": speed.tokens_per_s,
+        "e2e_tokens_per_s": batch * new_tokens / (t4 - t0),
+        "capture_ms": 1e3 * (t3 - t2),
+        "bandwidth_fraction": speed.bandwidth_fraction,
+        "bytes_per_token": speed.bytes_per_token,
+        "decode_path": path,
     }
 
 
@@ -76,9 +102,10 @@ def measure_point(model: nn.Module, vocab: int, prompt: int, new_tokens: int, ba
         one_run(model, ids, new_tokens, policy, device)
     runs = [one_run(model, ids, new_tokens, policy, device) for _ in range(config.timed_runs)]
     row: Row = {"prompt_len": prompt, "gen_len": new_tokens, "batch": batch,
-                "cache": "none" if policy is None else policy.describe(), "timed_runs": config.timed_runs}
+                "cache": "none" if policy is None else policy.describe(), "timed_runs": config.timed_runs,
+                "decode_path": runs[-1]["decode_path"], "bytes_per_token": runs[-1]["bytes_per_token"]}
     for metric in METRICS:
-        row[metric], row[f"{metric}_p90"] = median_p90([r[metric] for r in runs])
+        row[metric], row[f"{metric}_p90"] = median_p90([float(r[metric]) for r in runs])
     return row
 
 

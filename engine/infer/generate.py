@@ -6,10 +6,17 @@ keys/values; each decode step then feeds only the last token (B, 1) at RoPE posi
 the O(T²) of recomputing the prefix. Without a cache (``policy=None``) every step runs
 the whole sequence again: the reference the cache must reproduce, and the baseline the
 latency benchmark reports.
+
+``decoder`` picks the decode path once per model/policy/device (``engine/infer/static/plan.py``,
+logged): when the capacity is known, a static cache whose decode step is captured in a CUDA
+graph on CUDA (run eagerly on the CPU); otherwise the growing ``ModelCache``.
+``generation`` returns the ids with their :class:`Throughput` (tokens/s and the fraction
+of the bandwidth bound); ``generate`` the ids alone.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import torch
@@ -17,12 +24,14 @@ from torch import Tensor, nn
 
 from caramba.engine.infer.cache import CachePolicy, ModelCache
 from caramba.engine.infer.sampling import Sampling, sample
+from caramba.engine.infer.static import StaticDecoder, announce, decode_path
+from caramba.engine.infer.throughput import Throughput, throughput
 from caramba.engine.model.context import ForwardContext
 
 
 @dataclass
 class Decoder:
-    """Stepwise decoding state of one model and one batch of sequences.
+    """Stepwise decoding state of one model and one batch of sequences (growing cache or none).
 
     ``prefill(ids)`` returns the logits of the last prompt position (B, V); ``step(token)``
     appends one token (B, 1) and returns the logits after it (B, V).
@@ -31,6 +40,7 @@ class Decoder:
     model: nn.Module
     cache: ModelCache | None
     ids: Tensor | None = None
+    path: str = "growing cache, eager steps"
 
     @torch.no_grad()
     def prefill(self, ids: Tensor) -> Tensor:
@@ -53,25 +63,63 @@ class Decoder:
         return self.model(token, ForwardContext(start_pos=self.cache.length, cache=self.cache))[:, -1]
 
 
-def decoder(model: nn.Module, policy: CachePolicy | None, capacity: int | None = None) -> Decoder:
-    """A :class:`Decoder` with a fresh cache of ``policy`` (None: recompute, no cache)."""
-    return Decoder(model, None if policy is None else ModelCache(policy, capacity))
+def _device(model: nn.Module) -> torch.device:
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
+
+
+def decoder(model: nn.Module, policy: CachePolicy | None, capacity: int | None = None,
+            static: bool = True, capture: bool = True) -> Decoder | StaticDecoder:
+    """A decoder with a fresh cache of ``policy`` (None: recompute, no cache) for ``capacity`` tokens.
+
+    With a capacity and ``static``, the path ``decode_path`` chooses (a static cache, steps
+    captured on CUDA unless ``capture`` is False); otherwise the growing cache.
+    """
+    device = _device(model)
+    path = decode_path(model, policy, device, capture) if static and capacity is not None else None
+    if path is not None:
+        announce(path, policy, device)
+    if path is not None and path.static:
+        assert policy is not None
+        return StaticDecoder(model, policy, capacity, path)  # type: ignore[arg-type]
+    reason = path.describe() if path is not None else "growing cache, eager steps"
+    return Decoder(model, None if policy is None else ModelCache(policy, capacity), path=reason)
+
+
+@dataclass
+class Generation:
+    """Generated ids (B, T + n) and how fast they came."""
+
+    ids: Tensor
+    throughput: Throughput
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 @torch.no_grad()
-def generate(model: nn.Module, prompt: Tensor, max_new_tokens: int, sampling: Sampling = Sampling(),
-             policy: CachePolicy | None = CachePolicy(), seed: int = 0, eos: int | None = None) -> Tensor:
-    """Continue ``prompt`` (B, T) by up to ``max_new_tokens``; returns (B, T + n) token ids.
+def generation(model: nn.Module, prompt: Tensor, max_new_tokens: int, sampling: Sampling = Sampling(),
+               policy: CachePolicy | None = CachePolicy(), seed: int = 0, eos: int | None = None,
+               static: bool = True, capture: bool = True) -> Generation:
+    """Continue ``prompt`` (B, T) by up to ``max_new_tokens``; ids and throughput.
 
     Generation stops early once every row has produced ``eos`` (when given).
     """
     if prompt.ndim != 2 or prompt.shape[1] == 0:
         raise ValueError(f"prompt must be (batch, length ≥ 1) token ids, got shape {tuple(prompt.shape)}")
-    generator = torch.Generator(device=prompt.device).manual_seed(seed)
-    state = decoder(model, policy, prompt.shape[1] + max_new_tokens)
+    device = prompt.device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    _sync(device)
+    t0 = time.perf_counter()
+    state = decoder(model, policy, prompt.shape[1] + max_new_tokens, static, capture)
     logits = state.prefill(prompt)
+    cache_start = state.cache.nbytes() if state.cache is not None else 0
+    _sync(device)
+    t1 = time.perf_counter()
     out = [prompt]
-    done = torch.zeros(prompt.shape[0], dtype=torch.bool, device=prompt.device)
+    done = torch.zeros(prompt.shape[0], dtype=torch.bool, device=device)
+    steps = 0
     for i in range(max_new_tokens):
         token = sample(logits, sampling, generator)                                   # (B, 1)
         out.append(token)
@@ -81,4 +129,19 @@ def generate(model: nn.Module, prompt: Tensor, max_new_tokens: int, sampling: Sa
                 break
         if i + 1 < max_new_tokens:
             logits = state.step(token)
-    return torch.cat(out, dim=1)
+            steps += 1
+    _sync(device)
+    t2 = time.perf_counter()
+    cache_end = state.cache.nbytes() if state.cache is not None else 0
+    path = state.path if isinstance(state.path, str) else state.path.describe()
+    # step i reads the history after its own token is written, L0 + i tokens: the mean is L0 + (steps + 1) / 2
+    read = (cache_start + cache_end) / 2 + ((cache_end - cache_start) / (2 * steps) if steps else 0)
+    stats = throughput(path, prompt.shape[0], steps, t1 - t0, t2 - t1, model, read, device)
+    return Generation(torch.cat(out, dim=1), stats)
+
+
+def generate(model: nn.Module, prompt: Tensor, max_new_tokens: int, sampling: Sampling = Sampling(),
+             policy: CachePolicy | None = CachePolicy(), seed: int = 0, eos: int | None = None,
+             static: bool = True, capture: bool = True) -> Tensor:
+    """Continue ``prompt`` (B, T) by up to ``max_new_tokens``; returns (B, T + n) token ids (``generation``)."""
+    return generation(model, prompt, max_new_tokens, sampling, policy, seed, eos, static, capture).ids

@@ -3,7 +3,8 @@
 Every layer and topology has the signature ``forward(x, ctx=None)``. Topologies hand
 ``ctx`` to their children unchanged; leaf layers use what concerns them:
 
-* attention layers read ``start_pos`` (RoPE position of ``x[:, 0]``) and, when decoding,
+* attention layers read ``start_pos`` (RoPE position of ``x[:, 0]``; a one-element device
+  tensor in a static decode step, so a captured step replays at every position) and, when decoding,
   keep their keys/values in ``ctx.cache`` (one slot per attention layer, see
   ``engine/infer``);
 * layers with auxiliary losses (MoE load balancing) append them to ``aux_losses``; the
@@ -29,7 +30,7 @@ from torch import Tensor
 class ForwardContext:
     """Side inputs and outputs of one forward pass (see the module docstring)."""
 
-    start_pos: int = 0
+    start_pos: int | Tensor = 0
     cache: Any = None
     aux_losses: list[Tensor] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)

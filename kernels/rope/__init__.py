@@ -17,13 +17,15 @@ from torch import Tensor
 from caramba.kernels.dispatch import uses_triton
 
 
-def tables(inv_freq: Tensor, start: int, length: int, device: torch.device) -> tuple[Tensor, Tensor]:
+def tables(inv_freq: Tensor, start: int | Tensor, length: int, device: torch.device) -> tuple[Tensor, Tensor]:
     """cos, sin (length, D/2) of angle p·θᵢ for positions p = start … start+length−1.
 
     In float32, or float64 when ``inv_freq`` is (a model cast to float64 keeps its precision).
+    ``start`` may be a one-element device tensor (a static decode step captured in a CUDA graph).
     """
     dtype = torch.promote_types(inv_freq.dtype, torch.float32)
-    positions = torch.arange(start, start + length, device=device, dtype=dtype)
+    positions = torch.arange(length, device=device, dtype=dtype) + (
+        start.to(dtype) if isinstance(start, Tensor) else start)
     angles = torch.outer(positions, inv_freq.to(device=device, dtype=dtype))
     return angles.cos(), angles.sin()
 

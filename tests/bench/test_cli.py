@@ -46,6 +46,9 @@ def test_generate_and_compare(workspace: Path, monkeypatch: pytest.MonkeyPatch) 
     out = json.loads(invoke(workspace, monkeypatch, "generate", ids[0], "--ids", "1,2,3", "-n", "5", "--cache", "q8",
                             "--block-size", "16", "--format", "json"))
     assert len(out["ids"]) == 5 and out["cache"] == "q8/b16" and out["step"] == 1
+    speed = out["throughput"]
+    assert speed["path"].startswith("static, eager steps") and speed["tokens_per_s"] > 0
+    assert 0 < speed["bandwidth_fraction"] < 1 and speed["bytes_per_token"] > 0
     greedy = [json.loads(invoke(workspace, monkeypatch, "generate", ids[1], "--ids", "5,6", "-n", "6", "--cache", cache,
                                 "--format", "json"))["ids"] for cache in ("fp32", "none")]
     assert greedy[0] == greedy[1], "greedy decode with a cache equals recomputation"

@@ -43,12 +43,33 @@ def test_kv_decode_matches_float64_reference(b, h, h_kv, n, window, d, block, k_
     assert_close("out", out, reference(q, k_all, v_all, scale), torch.bfloat16)
 
 
-def test_kv_decode_refuses_narrow_q4_heads(generator) -> None:
-    """16-wide q4 heads measured wrong on an H200: the kernel refuses them, naming the width."""
-    q = randn(generator, 1, 2, 1, 16, dtype=torch.float32)
-    codes, scales = quantize(randn(generator, 1, 2, 4, 16, dtype=torch.float32), "q4", 16)
-    with pytest.raises(ValueError, match="narrower than 32 values a head \\(got 16\\)"):
-        kv_decode(q, [Segment(codes, scales, "q4", codes, scales, "q4", 4)], 16, 0.1)
+@pytest.mark.parametrize("d,block", [(16, 16), (16, 4), (8, 8)])
+def test_kv_decode_narrow_q4_heads_match_float64_reference(d, block, generator) -> None:
+    """q4 heads of 16 and 8 values (DBA's narrow semantic/geometric heads): 8 and 4 bytes a row."""
+    k, v = (randn(generator, 1, 2, 45, d, dtype=torch.float32) for _ in range(2))
+    q = randn(generator, 1, 4, 1, d, dtype=torch.bfloat16)
+    (kc, ks), (vc, vs) = quantize(k, "q4", block), quantize(v, "q4", block)
+    out = kv_decode(q, [Segment(kc, ks, "q4", vc, vs, "q4", 45)], block, d ** -0.5)
+    ref = reference(q, dequantize(kc, ks, "q4", block, torch.float64), dequantize(vc, vs, "q4", block, torch.float64),
+                    d ** -0.5)
+    assert_close("out", out, ref, torch.bfloat16)
+
+
+@pytest.mark.parametrize("kind", ["dense", "q8", "q4"])
+def test_kv_decode_reads_its_length_from_the_device(kind, generator) -> None:
+    """A static cache's length lives in a device tensor: only that many of the buffer's 200 tokens are read."""
+    n, d, block = 77, 32, 16
+    k, v = (randn(generator, 2, 2, 200, d, dtype=torch.float32) for _ in range(2))
+    q = randn(generator, 2, 4, 1, d, dtype=torch.bfloat16)
+    if kind == "dense":
+        segment = Segment(k.to(torch.bfloat16), None, kind, v.to(torch.bfloat16), None, kind, torch.tensor([n], device=k.device))
+        k_all, v_all = k.to(torch.bfloat16).double(), v.to(torch.bfloat16).double()
+    else:
+        (kc, ks), (vc, vs) = quantize(k, kind, block), quantize(v, kind, block)
+        segment = Segment(kc, ks, kind, vc, vs, kind, torch.tensor([n], device=kc.device))
+        k_all, v_all = (dequantize(c, s_, kind, block, torch.float64) for c, s_ in ((kc, ks), (vc, vs)))
+    out = kv_decode(q, [segment], block, d ** -0.5)
+    assert_close("out", out, reference(q, k_all[:, :, :n], v_all[:, :, :n], d ** -0.5), torch.bfloat16)
 
 
 def test_kv_decode_rejects_a_block_size_it_cannot_tile(generator) -> None:
@@ -114,8 +135,8 @@ def test_kv_decode_dba_two_key_parts_match_float64_reference(generator) -> None:
 
 @pytest.mark.parametrize("kind", ["q8", "q4"])
 def test_dba_decodes_through_the_quantised_cache_kernel(kind, monkeypatch) -> None:
-    """A DBA layer (GQA, null key/value, gate) decoding from a q8 cache gives the PyTorch path's outputs via
-    kv_decode; with q4 its 16-wide heads are refused by the kernel and stay on the PyTorch path."""
+    """A DBA layer (GQA, null key/value, gate, 16-wide heads) decoding from a q8 or q4 cache gives the PyTorch
+    path's outputs via kv_decode."""
     from caramba.engine.infer.cache.model import ModelCache
     from caramba.engine.infer.cache.policy import CachePolicy
     from caramba.engine.model.context import ForwardContext
@@ -149,5 +170,5 @@ def test_dba_decodes_through_the_quantised_cache_kernel(kind, monkeypatch) -> No
         everywhere = Everywhere("cuda", frozenset(OPS))
         got = generate(everywhere)
     assert everywhere.asked.count("kv_decode") == 3, "each decode step must ask the dispatch"
-    assert len(calls) == (3 if kind == "q8" else 0), "q8: every decode step fused; q4 (16-wide heads): none"
+    assert len(calls) == 3, "every decode step fused"
     torch.testing.assert_close(got, ref, rtol=3e-3, atol=3e-3)

@@ -58,7 +58,7 @@ class ModelCache:
 
             if quantised and "kv_decode" in plan().triton and key[1].startswith("cuda"):
                 path = ("decode steps of standard/GQA and DBA attention through the fused Triton kv_decode kernel "
-                        "(power-of-two block sizes, q4 heads ≥ 32 wide); prefill and the rest dequantise in PyTorch")
+                        "(power-of-two block sizes); prefill and the rest dequantise in PyTorch")
             else:
                 path = "PyTorch block-wise quantisation" if quantised else "PyTorch dense"
             log.info("KV cache %s: %s path on %s", key[0], path, key[1])
@@ -70,8 +70,7 @@ class ModelCache:
         Applies when the dispatch runs ``kv_decode`` on Triton (CUDA), one query per head,
         the layer caches exactly ``k``, ``v`` (standard/GQA) or ``k_sem``, ``k_geo``, ``v``
         (DBA: its geometric query is ``q2``, scaled by ``scale2``) and all of them are
-        quantised with a power-of-two block size, q4 ones at least ``MIN_Q4_WIDTH`` wide
-        (decode steps after the prefill). Then the
+        quantised with a power-of-two block size (decode steps after the prefill). Then the
         step's tensors are appended without dequantising the history and the attention
         output (B, H, 1, D_v) is returned; otherwise the caller uses ``update`` and its own
         attention, as before. ``null`` is DBA's learned null key (semantic, geometric
@@ -89,10 +88,7 @@ class ModelCache:
         if not uses_triton("kv_decode", q):
             return None
         from caramba.kernels.kv_decode import Segment, kv_decode
-        from caramba.kernels.kv_decode.kernel import MIN_Q4_WIDTH
 
-        if any(s.kind == "q4" and tensors[name].shape[-1] < MIN_Q4_WIDTH for s, name in zip(stores, names, strict=True)):
-            return None  # the kernel refuses narrow q4 heads (kernels/kv_decode/kernel.py)
         for store, name in zip(stores, names, strict=True):
             store.push(tensors[name])
         k, v, k2 = stores[0], stores[-1], (stores[1] if q2 is not None else None)

@@ -41,8 +41,14 @@ class PositionalEmbeddingLayer(nn.Module):
         """The learned table is an embedding (drawn like one, exempt from weight decay)."""
         return [self.table] if isinstance(self.table, nn.Parameter) else []
 
-    def positions(self, start: int, length: int) -> Tensor:
-        """P[start … start+length−1] of shape (length, d_model)."""
+    def positions(self, start: int | Tensor, length: int) -> Tensor:
+        """P[start … start+length−1] of shape (length, d_model).
+
+        ``start`` may be a one-element device tensor (a captured decode step); its range is then
+        checked by the static decoder against ``max_seq_len`` when it allocates its cache.
+        """
+        if isinstance(start, Tensor):
+            return self.table.index_select(0, start + torch.arange(length, device=start.device))
         if start + length > self.max_seq_len:
             raise ValueError(f"positions up to {start + length - 1} requested but max_seq_len={self.max_seq_len}; "
                              "raise max_seq_len in the manifest or use shorter sequences")

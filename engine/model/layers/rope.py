@@ -45,14 +45,15 @@ class Rope(nn.Module):
         self.head_dim = head_dim
         self.register_buffer("inv_freq", inverse_frequencies(head_dim, base, scaling), persistent=False)
 
-    def tables(self, start: int, length: int, device: torch.device) -> tuple[Tensor, Tensor]:
-        """cos, sin of shape (length, head_dim) for positions start … start+length−1."""
-        positions = torch.arange(start, start + length, device=device, dtype=torch.float32)
+    def tables(self, start: int | Tensor, length: int, device: torch.device) -> tuple[Tensor, Tensor]:
+        """cos, sin of shape (length, head_dim) for positions start … start+length−1 (start: int or (1,) tensor)."""
+        positions = torch.arange(length, device=device, dtype=torch.float32) + (
+            start.float() if isinstance(start, Tensor) else start)
         angles = torch.outer(positions, self.inv_freq.to(device))
         angles = torch.cat([angles, angles], dim=-1)
         return angles.cos(), angles.sin()
 
-    def pair(self, q: Tensor, k: Tensor, start: int = 0) -> tuple[Tensor, Tensor]:
+    def pair(self, q: Tensor, k: Tensor, start: int | Tensor = 0) -> tuple[Tensor, Tensor]:
         """Rotate q (B, H, T, hd) and k (B, H_kv, T, hd) through the ``rope`` dispatch.
 
         On CUDA with the Triton kernel chosen, q and k are rotated in place (attention
@@ -61,7 +62,7 @@ class Rope(nn.Module):
         cos, sin = tables(self.inv_freq, start, q.shape[-2], q.device)
         return rope(q, k, cos, sin)
 
-    def forward(self, x: Tensor, start: int = 0) -> Tensor:
+    def forward(self, x: Tensor, start: int | Tensor = 0) -> Tensor:
         """Rotate x of shape (B, H, T, head_dim) for positions start … start+T−1."""
         cos, sin = self.tables(start, x.shape[-2], x.device)
         return apply_rope(x, cos.to(x.dtype), sin.to(x.dtype))

@@ -1,0 +1,105 @@
+"""Tile loaders of ``kv_decode``: rows of one cached tensor rebuilt in registers as float16.
+
+Two shapes of tile, by storage kind (``KINDS`` in ``kernel.py``):
+
+* dense (0) and q8 (1): one (BLOCK_N, BLOCK_D) tile of the head's D columns;
+* q4 (2): two (BLOCK_N, BLOCK_D/2) tiles, the low nibbles (even columns 0, 2, 4 …) and the
+  high nibbles (odd columns), read straight from the packed bytes. The caller splits its
+  query the same way (q_even · lowᵀ + q_odd · highᵀ = q · kᵀ) and keeps two value
+  accumulators, so no nibble is ever interleaved back in registers (the ``tl.join`` +
+  reshape this replaces was a layout shuffle per tile, and at 8 bytes a row it gave wrong
+  results on an H200).
+
+Scales (float16, one per quantisation block of QBLOCK values) load once per row and
+broadcast over their block through a reshape of the tile; a q4 byte column j belongs to
+block 2j / QBLOCK, i.e. blocks of QBLOCK/2 byte columns.
+"""
+
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def dense_or_q8(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, KIND: tl.constexpr,
+                QBLOCK: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr):
+    """Rows n as a float16 (BLOCK_N, BLOCK_D) tile: dense values, or q8 codes times their block's scale."""
+    d = tl.arange(0, BLOCK_D)
+    mask = n_mask[:, None] & (d < D)[None, :]
+    values = tl.load(P + base + n[:, None] * stride_n + d[None, :] * stride_d, mask=mask, other=0).to(tl.float16)
+    if KIND == 0:
+        return values
+    blocks = tl.arange(0, BLOCK_D // QBLOCK)
+    s_mask = n_mask[:, None] & (blocks * QBLOCK < D)[None, :]
+    scales = tl.load(S + scale_base + n[:, None] * stride_sn + blocks[None, :], mask=s_mask, other=0.0)
+    scaled = tl.reshape(values, [BLOCK_N, BLOCK_D // QBLOCK, QBLOCK]) * scales.to(tl.float16)[:, :, None]
+    return tl.reshape(scaled, [BLOCK_N, BLOCK_D])
+
+
+@triton.jit
+def q4_halves(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, QBLOCK: tl.constexpr,
+              BLOCK_N: tl.constexpr, BLOCK_H: tl.constexpr):
+    """Rows n of q4 codes as two float16 (BLOCK_N, BLOCK_H) tiles: even columns (low nibbles), odd (high)."""
+    j = tl.arange(0, BLOCK_H)
+    mask = n_mask[:, None] & (j * 2 < D)[None, :]
+    byte = tl.load(P + base + n[:, None] * stride_n + j[None, :] * stride_d, mask=mask, other=0).to(tl.int32)
+    low = ((byte & 15) - 8).to(tl.float16)
+    high = ((byte >> 4) - 8).to(tl.float16)
+    NB: tl.constexpr = 2 * BLOCK_H // QBLOCK
+    HALF: tl.constexpr = QBLOCK // 2
+    blocks = tl.arange(0, NB)
+    s_mask = n_mask[:, None] & (blocks * QBLOCK < D)[None, :]
+    scales = tl.load(S + scale_base + n[:, None] * stride_sn + blocks[None, :], mask=s_mask, other=0.0)
+    scales = scales.to(tl.float16)[:, :, None]
+    low = tl.reshape(tl.reshape(low, [BLOCK_N, NB, HALF]) * scales, [BLOCK_N, BLOCK_H])
+    high = tl.reshape(tl.reshape(high, [BLOCK_N, NB, HALF]) * scales, [BLOCK_N, BLOCK_H])
+    return low, high
+
+
+@triton.jit
+def query(Q, base, stride_h, heads, g_mask, D, scale, KIND: tl.constexpr, BLOCK_D: tl.constexpr):
+    """The G query rows (BLOCK_G, ·) times ``scale`` as float16, split even/odd for a q4 key (``q4_halves``)."""
+    if KIND == 2:
+        j = tl.arange(0, BLOCK_D // 2)
+        mask = g_mask[:, None] & (2 * j < D)[None, :]
+        rows = Q + base + heads * stride_h
+        even = tl.load(rows + 2 * j[None, :], mask=mask, other=0.0).to(tl.float32) * scale
+        odd = tl.load(rows + 2 * j[None, :] + 1, mask=mask & (2 * j + 1 < D)[None, :], other=0.0).to(tl.float32) * scale
+        return even.to(tl.float16), odd.to(tl.float16)
+    d = tl.arange(0, BLOCK_D)
+    full = tl.load(Q + base + heads * stride_h + d[None, :], mask=g_mask[:, None] & (d < D)[None, :], other=0.0)
+    full = (full.to(tl.float32) * scale).to(tl.float16)
+    return full, full
+
+
+@triton.jit
+def scores(qa, qb, P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, KIND: tl.constexpr,
+           QBLOCK: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr):
+    """q · kᵀ (BLOCK_G, BLOCK_N) in float32 for the key rows n of one cached key tensor."""
+    if KIND == 2:
+        low, high = q4_halves(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, QBLOCK, BLOCK_N,
+                              BLOCK_D // 2)
+        return tl.dot(qa, tl.trans(low)) + tl.dot(qb, tl.trans(high))
+    k = dense_or_q8(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, KIND, QBLOCK, BLOCK_N, BLOCK_D)
+    return tl.dot(qa, tl.trans(k))
+
+
+@triton.jit
+def accumulate(acc_a, acc_b, alpha, p, P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D,
+               KIND: tl.constexpr, QBLOCK: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr):
+    """acc·α + p·v for the value rows n; q4 values keep even columns in ``acc_a`` and odd ones in ``acc_b``."""
+    if KIND == 2:
+        low, high = q4_halves(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, QBLOCK, BLOCK_N,
+                              BLOCK_D // 2)
+        return acc_a * alpha[:, None] + tl.dot(p, low), acc_b * alpha[:, None] + tl.dot(p, high)
+    v = dense_or_q8(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, KIND, QBLOCK, BLOCK_N, BLOCK_D)
+    return acc_a * alpha[:, None] + tl.dot(p, v), acc_b
+
+
+def block_width(width: int, kind: str) -> int:
+    """BLOCK_D of a head of ``width`` values: a power of two ≥ 16 (≥ 32 for q4, whose halves feed ``tl.dot``)."""
+    from caramba.kernels.launch import next_power_of_2
+
+    return max(32 if kind == "q4" else 16, next_power_of_2(width))
+
