@@ -12,7 +12,15 @@ For every context L, cache kind and model: a prefill of L tokens (batch 1) and
 benchmark: median and p90 of timed runs after warm-up), then the memory benchmark's
 measurements (peak of an L-token prefill; measured bytes of the real cache tensors).
 
+``--paths`` names the decode paths to time (``engine/infer/static/plan.py``): ``engine`` (what
+the engine picks: on CUDA a static cache with the step captured in a CUDA graph), ``eager``
+(the same static cache, steps launched from Python) and ``growing`` (the growing
+``ModelCache``, eager: the path before static caches). Each row reports ms/token, tokens/s
+and the fraction of the bandwidth bound (weights + KV history read per token over the
+measured copy bandwidth).
+
     python benchmarks/dba_vs_gqa.py --device cuda --contexts 1024,2048,4096,8192,16384
+    python benchmarks/dba_vs_gqa.py --device cuda --contexts 16384 --paths engine,growing
     python benchmarks/dba_vs_gqa.py --device cpu --contexts 64,128,256            # quick
 
 Prints the tables and writes CSV, Markdown, LaTeX and PNG files to ``--out``
@@ -55,6 +63,7 @@ PRESET = ROOT / "presets" / "dba_vs_gqa.yml"
 GPU_VARS = {"vocab_size": 32000, "d_model": 1024, "n_heads": 16, "n_kv_heads": 4, "d_ff": 2816, "n_layers": 8,
             "block_size": 1024}
 TARGETS = {"dba": "dba", "gqa": "gqa_baseline"}
+PATHS = {"engine": (True, True), "eager": (True, False), "growing": (False, False)}  # (static, capture)
 console = Console(width=180)
 
 
@@ -116,12 +125,16 @@ def run(args: argparse.Namespace) -> BenchResults:
             policy = CachePolicy.from_config(cache)
             for length in args.contexts:
                 with torch.no_grad():
-                    row = latency_point(model, model.vocab_size, length, args.new_tokens, 1, lat, policy, device, seed=length)
-                    results.add("latency", [{"benchmark": "latency", "model": name, **row}], [])
+                    for path in args.paths:
+                        row = latency_point(model, model.vocab_size, length, args.new_tokens, 1, lat, policy, device,
+                                            length, *PATHS[path])
+                        results.add("latency", [{"benchmark": "latency", "model": name, "path": path, **row}], [])
+                        console.print(f"  {kind:>4} L={length:>6} {path:>7}: decode {row['decode_ms_per_token']:.3f} "
+                                      f"ms/tok, {100 * row['bandwidth_fraction']:.1f} % of the bandwidth bound "
+                                      f"({row['decode_path']})")
                     row = memory_point(model, model.vocab_size, length, 1, policy, mem, device)
                     results.add("memory", [{"benchmark": "memory", "model": name, **row}], [])
-                console.print(f"  {kind:>4} L={length:>6}: decode {results.rows['latency'][-1]['decode_ms_per_token']:.2f} ms/tok, "
-                              f"KV {results.rows['memory'][-1]['kv_bytes'] / 2**20:.1f} MiB")
+                console.print(f"  {kind:>4} L={length:>6}: KV {results.rows['memory'][-1]['kv_bytes'] / 2**20:.1f} MiB")
     fp16 = {(r["model"], r["seq_len"]): r["kv_bytes"] for r in results.rows["memory"] if r["kind"] in ("fp16", "bf16")}
     for r in results.rows["memory"]:
         base = fp16.get((r["model"], r["seq_len"]))
@@ -130,18 +143,20 @@ def run(args: argparse.Namespace) -> BenchResults:
 
 
 def print_tables(results: BenchResults) -> None:
-    """DBA vs GQA side by side per (kind, context)."""
-    lat = {(r["model"], r["cache"], r["prompt_len"]): r for r in results.rows["latency"]}
+    """DBA vs GQA side by side per (kind, context, decode path)."""
+    lat = {(r["model"], r["cache"], r["prompt_len"], r["path"]): r for r in results.rows["latency"]}
     mem = {(r["model"], r["cache"], r["seq_len"]): r for r in results.rows["memory"]}
-    table = Table("cache", "context", "GQA prefill ms", "DBA prefill ms", "GQA decode ms/tok", "DBA decode ms/tok",
-                  "GQA KV MiB", "DBA KV MiB", "DBA/GQA KV", "GQA peak MiB", "DBA peak MiB",
-                  title="DBA vs GQA (median of timed runs; measured bytes)")
-    for (model, cache, length), g in lat.items():
-        if model != "gqa" or ("dba", cache, length) not in lat:
+    table = Table("cache", "context", "path", "GQA prefill ms", "DBA prefill ms", "GQA decode ms/tok",
+                  "DBA decode ms/tok", "GQA × bound", "DBA × bound", "GQA KV MiB", "DBA KV MiB", "DBA/GQA KV",
+                  "GQA peak MiB", "DBA peak MiB",
+                  title="DBA vs GQA (median of timed runs; measured bytes; × bound: fraction of the bandwidth bound)")
+    for (model, cache, length, path), g in lat.items():
+        if model != "gqa" or ("dba", cache, length, path) not in lat:
             continue
-        d, gm, dm = lat[("dba", cache, length)], mem[("gqa", cache, length)], mem[("dba", cache, length)]
-        table.add_row(cache, f"{length:,}", f"{g['prefill_ms']:.1f}", f"{d['prefill_ms']:.1f}",
-                      f"{g['decode_ms_per_token']:.2f}", f"{d['decode_ms_per_token']:.2f}",
+        d, gm, dm = lat[("dba", cache, length, path)], mem[("gqa", cache, length)], mem[("dba", cache, length)]
+        table.add_row(cache, f"{length:,}", path, f"{g['prefill_ms']:.1f}", f"{d['prefill_ms']:.1f}",
+                      f"{g['decode_ms_per_token']:.3f}", f"{d['decode_ms_per_token']:.3f}",
+                      f"{g['bandwidth_fraction']:.3f}", f"{d['bandwidth_fraction']:.3f}",
                       f"{gm['kv_bytes'] / 2**20:.3f}", f"{dm['kv_bytes'] / 2**20:.3f}", f"{dm['kv_bytes'] / gm['kv_bytes']:.2f}",
                       f"{gm['peak_bytes'] / 2**20:.0f}", f"{dm['peak_bytes'] / 2**20:.0f}")
     console.print(table)
@@ -159,11 +174,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--block-size", type=int, default=None,
                         help="q8/q4 block (default: the largest ≤ 32 dividing every head width)")
     parser.add_argument("--scale", choices=["gpu", "preset"], default=None)
+    parser.add_argument("--paths", default="engine", help=f"decode paths to time, of {', '.join(PATHS)} (docstring)")
     parser.add_argument("--out", type=Path, default=None)
     raw = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(raw)
     args.argv = raw
     args.contexts = [int(c) for c in args.contexts.split(",")]
+    args.paths = args.paths.split(",")
+    if any(p not in PATHS for p in args.paths):
+        parser.error(f"--paths takes {', '.join(PATHS)}; got {','.join(args.paths)}")
     cuda = args.device.startswith("cuda")
     args.kinds = (args.kinds or ("bf16,q8,q4" if cuda else "fp16,q8,q4")).split(",")
     results = run(args)

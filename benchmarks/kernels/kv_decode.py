@@ -41,6 +41,9 @@ def rows(t: int = 8192, configs: list[str] | None = None) -> list[dict[str, obje
     add("eager fp16 SDPA", lambda: F.scaled_dot_product_attention(q, k, v, enable_gqa=True), 2 * k.numel() * 2)
     ref = F.scaled_dot_product_attention(q, k, v, enable_gqa=True).float()
     shipped = decode_kernel.config
+    dense = [Segment(k, None, "dense", v, None, "dense", t)]
+    add("dense fp16 caramba kv_decode (same skeleton, no dequantisation)", lambda: kv_decode(q, dense, 16, D ** -0.5),
+        2 * k.numel() * 2)
     for kind in ("q8", "q4"):
         kc, ks = quantize(k, kind, QBLOCK)
         vc, vs = quantize(v, kind, QBLOCK)
@@ -52,6 +55,10 @@ def rows(t: int = 8192, configs: list[str] | None = None) -> list[dict[str, obje
         step = lambda: kv_decode(q, segment, QBLOCK, D ** -0.5)  # noqa: E731
         error = ((step().float() - ref).norm() / ref.norm()).item()
         add(f"{kind} caramba (rel. error vs fp16 {error:.1e})", step, nbytes)
+        filled = torch.tensor([t], device="cuda")  # a static cache's device-side length (capacity t + 64)
+        kc2, ks2, vc2, vs2 = (torch.cat([x, x[:, :, :64]], 2) for x in (kc, ks, vc, vs))
+        static = [Segment(kc2, ks2, kind, vc2, vs2, kind, filled)]
+        add(f"{kind} caramba, length read from the device", lambda: kv_decode(q, static, QBLOCK, D ** -0.5), nbytes)
         for variant in configs or []:
             block_n, tokens, warps, stages = (int(x) for x in variant.split(":"))
             decode_kernel.config = lambda *_, c=(block_n, tokens, warps, stages): c
@@ -83,7 +90,7 @@ def dba_rows(t: int = 16384) -> list[dict[str, object]]:
     def add(impl: str, fn: Fn, nbytes: float) -> None:
         try:
             launched, replayed = ms(fn), graph_ms(fn)
-        except ValueError as exc:  # the kernel refuses 16-wide q4 heads (kernels/kv_decode/kernel.py)
+        except ValueError as exc:  # a shape the kernel refuses
             out.append({"op": f"kv_decode_dba T={t}", "impl": impl, "error": f"refused: {exc}"[:160]})
             return
         out.append({"op": f"kv_decode_dba T={t}", "impl": impl, "fwd ms": launched, "fwd TB/s": nbytes / launched / 1e9,

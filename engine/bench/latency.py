@@ -52,12 +52,13 @@ def policy_of(config: LatencyBenchmark) -> CachePolicy | None:
 
 
 def one_run(model: nn.Module, ids: torch.Tensor, new_tokens: int, policy: CachePolicy | None,
-            device: torch.device) -> dict[str, float | str]:
-    """Time one prefill + decode of ``new_tokens`` tokens (module docstring)."""
+            device: torch.device, static: bool = True, capture: bool = True) -> dict[str, float | str]:
+    """Time one prefill + decode of ``new_tokens`` tokens (module docstring); ``static``/``capture`` as in
+    ``engine.infer.decoder`` (False: the growing cache / eager static steps, for before-and-after tables)."""
     batch = ids.shape[0]
     synchronize(device)
     t0 = time.perf_counter()
-    state = decoder(model, policy, ids.shape[1] + new_tokens)
+    state = decoder(model, policy, ids.shape[1] + new_tokens, static, capture)
     logits = state.prefill(ids)
     synchronize(device)
     t1 = time.perf_counter()
@@ -94,13 +95,14 @@ def one_run(model: nn.Module, ids: torch.Tensor, new_tokens: int, policy: CacheP
 
 
 def measure_point(model: nn.Module, vocab: int, prompt: int, new_tokens: int, batch: int, config: LatencyBenchmark,
-                  policy: CachePolicy | None, device: torch.device, seed: int) -> Row:
+                  policy: CachePolicy | None, device: torch.device, seed: int, static: bool = True,
+                  capture: bool = True) -> Row:
     """Warm-up and timed runs at one grid point; median and p90 of each metric."""
     generator = torch.Generator().manual_seed(seed)
     ids = torch.randint(0, vocab, (batch, prompt), generator=generator).to(device)
     for _ in range(config.warmup_runs):
-        one_run(model, ids, new_tokens, policy, device)
-    runs = [one_run(model, ids, new_tokens, policy, device) for _ in range(config.timed_runs)]
+        one_run(model, ids, new_tokens, policy, device, static, capture)
+    runs = [one_run(model, ids, new_tokens, policy, device, static, capture) for _ in range(config.timed_runs)]
     row: Row = {"prompt_len": prompt, "gen_len": new_tokens, "batch": batch,
                 "cache": "none" if policy is None else policy.describe(), "timed_runs": config.timed_runs,
                 "decode_path": runs[-1]["decode_path"], "bytes_per_token": runs[-1]["bytes_per_token"]}
