@@ -28,13 +28,13 @@ def dense_or_q8(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask
     d = tl.arange(0, BLOCK_D)
     mask = n_mask[:, None] & (d < D)[None, :]
     values = tl.load(P + base + n[:, None] * stride_n + d[None, :] * stride_d, mask=mask, other=0).to(tl.float16)
-    if KIND == 0:
-        return values
-    blocks = tl.arange(0, BLOCK_D // QBLOCK)
-    s_mask = n_mask[:, None] & (blocks * QBLOCK < D)[None, :]
-    scales = tl.load(S + scale_base + n[:, None] * stride_sn + blocks[None, :], mask=s_mask, other=0.0)
-    scaled = tl.reshape(values, [BLOCK_N, BLOCK_D // QBLOCK, QBLOCK]) * scales.to(tl.float16)[:, :, None]
-    return tl.reshape(scaled, [BLOCK_N, BLOCK_D])
+    if KIND != 0:
+        blocks = tl.arange(0, BLOCK_D // QBLOCK)
+        s_mask = n_mask[:, None] & (blocks * QBLOCK < D)[None, :]
+        scales = tl.load(S + scale_base + n[:, None] * stride_sn + blocks[None, :], mask=s_mask, other=0.0)
+        scaled = tl.reshape(values, [BLOCK_N, BLOCK_D // QBLOCK, QBLOCK]) * scales.to(tl.float16)[:, :, None]
+        values = tl.reshape(scaled, [BLOCK_N, BLOCK_D])
+    return values
 
 
 @triton.jit
@@ -59,18 +59,24 @@ def q4_halves(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, 
 
 @triton.jit
 def query(Q, base, stride_h, heads, g_mask, D, scale, KIND: tl.constexpr, BLOCK_D: tl.constexpr):
-    """The G query rows (BLOCK_G, ·) times ``scale`` as float16, split even/odd for a q4 key (``q4_halves``)."""
+    """The G query rows (BLOCK_G, ·) times ``scale`` as float16, split even/odd for a q4 key (``q4_halves``).
+
+    (Each helper here assigns its result in both branches of a compile-time ``if`` and returns
+    once: Triton checks every ``return`` of a function against the others, taken or not.)
+    """
     if KIND == 2:
         j = tl.arange(0, BLOCK_D // 2)
         mask = g_mask[:, None] & (2 * j < D)[None, :]
         rows = Q + base + heads * stride_h
         even = tl.load(rows + 2 * j[None, :], mask=mask, other=0.0).to(tl.float32) * scale
         odd = tl.load(rows + 2 * j[None, :] + 1, mask=mask & (2 * j + 1 < D)[None, :], other=0.0).to(tl.float32) * scale
-        return even.to(tl.float16), odd.to(tl.float16)
-    d = tl.arange(0, BLOCK_D)
-    full = tl.load(Q + base + heads * stride_h + d[None, :], mask=g_mask[:, None] & (d < D)[None, :], other=0.0)
-    full = (full.to(tl.float32) * scale).to(tl.float16)
-    return full, full
+        first, second = even.to(tl.float16), odd.to(tl.float16)
+    else:
+        d = tl.arange(0, BLOCK_D)
+        full = tl.load(Q + base + heads * stride_h + d[None, :], mask=g_mask[:, None] & (d < D)[None, :], other=0.0)
+        first = (full.to(tl.float32) * scale).to(tl.float16)
+        second = first
+    return first, second
 
 
 @triton.jit
@@ -80,9 +86,12 @@ def scores(qa, qb, P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_m
     if KIND == 2:
         low, high = q4_halves(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, QBLOCK, BLOCK_N,
                               BLOCK_D // 2)
-        return tl.dot(qa, tl.trans(low)) + tl.dot(qb, tl.trans(high))
-    k = dense_or_q8(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, KIND, QBLOCK, BLOCK_N, BLOCK_D)
-    return tl.dot(qa, tl.trans(k))
+        s = tl.dot(qa, tl.trans(low)) + tl.dot(qb, tl.trans(high))
+    else:
+        k = dense_or_q8(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, KIND, QBLOCK, BLOCK_N,
+                        BLOCK_D)
+        s = tl.dot(qa, tl.trans(k))
+    return s
 
 
 @triton.jit
@@ -92,9 +101,13 @@ def accumulate(acc_a, acc_b, alpha, p, P, S, base, scale_base, stride_n, stride_
     if KIND == 2:
         low, high = q4_halves(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, QBLOCK, BLOCK_N,
                               BLOCK_D // 2)
-        return acc_a * alpha[:, None] + tl.dot(p, low), acc_b * alpha[:, None] + tl.dot(p, high)
-    v = dense_or_q8(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, KIND, QBLOCK, BLOCK_N, BLOCK_D)
-    return acc_a * alpha[:, None] + tl.dot(p, v), acc_b
+        acc_a = acc_a * alpha[:, None] + tl.dot(p, low)
+        acc_b = acc_b * alpha[:, None] + tl.dot(p, high)
+    else:
+        v = dense_or_q8(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, D, KIND, QBLOCK, BLOCK_N,
+                        BLOCK_D)
+        acc_a = acc_a * alpha[:, None] + tl.dot(p, v)
+    return acc_a, acc_b
 
 
 def block_width(width: int, kind: str) -> int:

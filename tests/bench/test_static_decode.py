@@ -95,7 +95,7 @@ def test_decode_path_is_decided_from_the_model_policy_and_device(monkeypatch: py
 def test_captured_steps_give_the_eager_static_tokens(kind: str) -> None:
     model = perturbed(DBA_NULL_GATE).cuda()
     prompt = torch.randint(0, 97, (1, 9), device="cuda")
-    policy = CachePolicy(kind, 16)
+    policy = CachePolicy(kind, 8)
     captured = generation(model, prompt, 12, policy=policy)
     assert captured.throughput.path.startswith("captured (CUDA graph)")
     assert torch.equal(captured.ids, generate(model, prompt, 12, policy=policy, capture=False))
