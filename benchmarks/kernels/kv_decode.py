@@ -55,6 +55,12 @@ def rows(t: int = 8192, configs: list[str] | None = None) -> list[dict[str, obje
         step = lambda: kv_decode(q, segment, QBLOCK, D ** -0.5)  # noqa: E731
         error = ((step().float() - ref).norm() / ref.norm()).item()
         add(f"{kind} caramba (rel. error vs fp16 {error:.1e})", step, nbytes)
+        decode_kernel.BITS = False
+        try:  # the same kernel converting codes with int → float instructions instead of bit assembly
+            error = ((step().float() - ref).norm() / ref.norm()).item()
+            add(f"{kind} caramba, int → float conversions (rel. error {error:.1e})", step, nbytes)
+        finally:
+            decode_kernel.BITS = True
         filled = torch.tensor([t], device="cuda")  # a static cache's device-side length (capacity t + 64)
         kc2, ks2, vc2, vs2 = (torch.cat([x, x[:, :, :64]], 2) for x in (kc, ks, vc, vs))
         static = [Segment(kc2, ks2, kind, vc2, vs2, kind, filled)]
@@ -63,8 +69,9 @@ def rows(t: int = 8192, configs: list[str] | None = None) -> list[dict[str, obje
             block_n, tokens, warps, stages = (int(x) for x in variant.split(":"))
             decode_kernel.config = lambda *_, c=(block_n, tokens, warps, stages): c
             try:
-                add(f"{kind} caramba BLOCK_N {block_n}, {tokens} tok/program, {warps} warps, {stages} stages",
-                    step, nbytes)
+                error = ((step().float() - ref).norm() / ref.norm()).item()
+                add(f"{kind} caramba BLOCK_N {block_n}, {tokens} tok/program, {warps} warps, {stages} stages "
+                    f"(rel. error {error:.1e})", step, nbytes)
             finally:
                 decode_kernel.config = shipped
     return out

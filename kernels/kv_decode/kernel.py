@@ -31,13 +31,14 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-from caramba.kernels.kv_decode.tiles import accumulate, block_width, query, scores
+from caramba.kernels.kv_decode.tiles import accumulate, block_width, load_rows, query, scores
 from caramba.kernels.launch import next_power_of_2
 
 KINDS = {"dense": 0, "q8": 1, "q4": 2}
 BLOCK_N = 64
 TOKENS_PER_PROGRAM = 256  # sequence span of one program (more programs when the grid would not fill the GPU)
 MERGE_CHUNK = 16  # spans the merge kernel loads at once
+BITS = True  # codes → float16 by bit assembly (tiles.py); False: int → float conversions (the benchmark compares)
 
 
 @triton.jit
@@ -47,7 +48,7 @@ def _kv_decode_kernel(Q, K, KS, Q2, K2, KS2, V, VS, LP, PM, PL, PACC, sqb, sqh, 
                       SLOTS, K_KIND: tl.constexpr, K2_KIND: tl.constexpr, V_KIND: tl.constexpr,
                       HAS_K2: tl.constexpr, L_ON_DEVICE: tl.constexpr, QBLOCK: tl.constexpr, BLOCK_G: tl.constexpr,
                       BLOCK_N: tl.constexpr, BLOCK_DK: tl.constexpr, BLOCK_DK2: tl.constexpr,
-                      BLOCK_DV: tl.constexpr):
+                      BLOCK_DV: tl.constexpr, BITS: tl.constexpr):
     bh = tl.program_id(0)
     split = tl.program_id(1)
     b, hk = (bh // H_KV).to(tl.int64), (bh % H_KV).to(tl.int64)
@@ -71,23 +72,43 @@ def _kv_decode_kernel(Q, K, KS, Q2, K2, KS2, V, VS, LP, PM, PL, PACC, sqb, sqh, 
         acc_b = tl.zeros([BLOCK_G, 16], tl.float32)
     first = split * span
     last = tl.minimum(first + span, length)
+    k_base, ks_base = b * skb + hk * skh, b * sksb + hk * sksh
+    k2_base, ks2_base = b * sk2b + hk * sk2h, b * sks2b + hk * sks2h
+    v_base, vs_base = b * svb + hk * svh, b * svsb + hk * svsh
+    n = first + tl.arange(0, BLOCK_N)
+    n_mask = n < last
+    kv, kc = load_rows(K, KS, k_base, ks_base, skn, skd, sksn, n, n_mask, DK, K_KIND, QBLOCK, BLOCK_N, BLOCK_DK)
+    if HAS_K2:
+        k2v, k2c = load_rows(K2, KS2, k2_base, ks2_base, sk2n, sk2d, sks2n, n, n_mask, DK2, K2_KIND, QBLOCK, BLOCK_N,
+                             BLOCK_DK2)
+    vv, vc = load_rows(V, VS, v_base, vs_base, svn, svd, svsn, n, n_mask, DV, V_KIND, QBLOCK, BLOCK_N, BLOCK_DV)
     for start in range(first, last, BLOCK_N):
+        # the next tile's loads go out first and land while this tile is rebuilt and multiplied
+        nn = start + BLOCK_N + tl.arange(0, BLOCK_N)
+        nn_mask = nn < last
+        kv_next, kc_next = load_rows(K, KS, k_base, ks_base, skn, skd, sksn, nn, nn_mask, DK, K_KIND, QBLOCK, BLOCK_N,
+                                     BLOCK_DK)
+        if HAS_K2:
+            k2v_next, k2c_next = load_rows(K2, KS2, k2_base, ks2_base, sk2n, sk2d, sks2n, nn, nn_mask, DK2, K2_KIND,
+                                           QBLOCK, BLOCK_N, BLOCK_DK2)
+        vv_next, vc_next = load_rows(V, VS, v_base, vs_base, svn, svd, svsn, nn, nn_mask, DV, V_KIND, QBLOCK, BLOCK_N,
+                                     BLOCK_DV)
         n = start + tl.arange(0, BLOCK_N)
         n_mask = n < last
-        s = scores(qa, qb, K, KS, b * skb + hk * skh, b * sksb + hk * sksh, skn, skd, sksn, n, n_mask, DK, K_KIND,
-                   QBLOCK, BLOCK_N, BLOCK_DK)
+        s = scores(qa, qb, kv, kc, K_KIND, QBLOCK, BLOCK_N, BLOCK_DK, BITS)
         if HAS_K2:  # DBA: the geometric keys' scores add to the semantic ones
-            s += scores(q2a, q2b, K2, KS2, b * sk2b + hk * sk2h, b * sks2b + hk * sks2h, sk2n, sk2d, sks2n, n, n_mask,
-                        DK2, K2_KIND, QBLOCK, BLOCK_N, BLOCK_DK2)
+            s += scores(q2a, q2b, k2v, k2c, K2_KIND, QBLOCK, BLOCK_N, BLOCK_DK2, BITS)
         s = tl.where(n_mask[None, :], s, float("-inf"))
         m_new = tl.maximum(m, tl.max(s, axis=1))
         alpha = tl.exp(m - m_new)
         p = tl.exp(s - m_new[:, None])
         l = l * alpha + tl.sum(p, axis=1)
-        acc_a, acc_b = accumulate(acc_a, acc_b, alpha, p.to(tl.float16), V, VS, b * svb + hk * svh,
-                                  b * svsb + hk * svsh, svn, svd, svsn, n, n_mask, DV, V_KIND, QBLOCK, BLOCK_N,
-                                  BLOCK_DV)
+        acc_a, acc_b = accumulate(acc_a, acc_b, alpha, p.to(tl.float16), vv, vc, V_KIND, QBLOCK, BLOCK_N, BLOCK_DV,
+                                  BITS)
         m = m_new
+        kv, kc, vv, vc = kv_next, kc_next, vv_next, vc_next
+        if HAS_K2:
+            k2v, k2c = k2v_next, k2c_next
     row = (bh * SLOTS + slot0 + split) * G + g          # only the G real query rows are kept
     tl.store(PM + row, m, mask=g_mask)
     tl.store(PL + row, l, mask=g_mask)
@@ -241,8 +262,8 @@ def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float,
             dim2, dim_v, scale, scale2, span, slot0, slots, K_KIND=KINDS[seg.k_kind], K2_KIND=KINDS[k2_kind],
             V_KIND=KINDS[seg.v_kind], HAS_K2=q2 is not None, L_ON_DEVICE=on_device, QBLOCK=block_size,
             BLOCK_G=block_g, BLOCK_N=block_n, BLOCK_DK=block_width(dim, seg.k_kind),
-            BLOCK_DK2=block_width(max(dim2, 1), k2_kind), BLOCK_DV=block_width(dim_v, seg.v_kind), num_warps=warps,
-            num_stages=stages)
+            BLOCK_DK2=block_width(max(dim2, 1), k2_kind), BLOCK_DV=block_width(dim_v, seg.v_kind), BITS=BITS,
+            num_warps=warps, num_stages=stages)
         slot0 += splits
     out = torch.empty((b, h, 1, dim_v), dtype=q.dtype, device=q.device)
     _merge_kernel[(b * h_kv,)](pm, pl, pacc, out, out.stride(0), out.stride(1), h_kv, group, dim_v, slots,
