@@ -84,6 +84,7 @@ def test_decode_path_is_decided_from_the_model_policy_and_device(monkeypatch: py
     chosen = decode_path(model, CachePolicy("q4", 16), cuda)
     assert chosen.static and chosen.captured and chosen.kernel
     assert not decode_path(model, CachePolicy("q8", 12), cuda).kernel                      # block not a power of two
+    assert not decode_path(model, CachePolicy("fp32"), cuda).kernel                        # float32 attention kept
     assert not decode_path(model, CachePolicy("q8", 16), cuda, capture=False).captured
     assert not decode_path(model, CachePolicy("q8", 16, residual_window=4), cuda).static
     cpu = decode_path(model, CachePolicy("q8", 16), torch.device("cpu"))

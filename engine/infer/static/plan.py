@@ -15,8 +15,9 @@ Three paths, fastest first:
   layers a static step does not support (``UNSUPPORTED``).
 
 Attention inside a static step runs the Triton ``kv_decode`` kernel when the dispatch chose it
-(CUDA with Triton) and every quantisation block is a power of two; otherwise PyTorch's masked
-SDPA over the buffer's capacity.
+(CUDA with Triton), every quantisation block is a power of two and no tensor is cached in
+fp32 (the kernel's products are float16: an fp32 cache asks for float32 attention); otherwise
+PyTorch's masked SDPA over the buffer's capacity.
 """
 
 from __future__ import annotations
@@ -66,13 +67,16 @@ def decode_path(model: nn.Module, policy: CachePolicy | None, device: torch.devi
         return DecodePath(False, False, False, f"{', '.join(unsupported)} cannot run in a static step")
     from caramba.kernels.dispatch import plan
 
-    quantised = policy.kind in QUANTISED or any(k in QUANTISED for k in policy.kinds.values())
+    kinds = {policy.kind, *policy.kinds.values()}
+    quantised = any(k in QUANTISED for k in kinds)
     power_of_two = policy.block_size & (policy.block_size - 1) == 0
     on_cuda = device.type == "cuda"
-    kernel = on_cuda and "kv_decode" in plan().triton and (power_of_two or not quantised)
+    kernel = on_cuda and "kv_decode" in plan().triton and (power_of_two or not quantised) and "fp32" not in kinds
     reason = ""
     if on_cuda and not kernel:
-        reason = ("block size not a power of two" if "kv_decode" in plan().triton else plan().path("kv_decode"))
+        reason = (plan().path("kv_decode") if "kv_decode" not in plan().triton else
+                  "an fp32 cache keeps float32 attention (the kernel multiplies in float16)" if "fp32" in kinds else
+                  "block size not a power of two")
     if on_cuda and not capture:
         reason = "capture turned off" + (f"; {reason}" if reason else "")
     return DecodePath(True, on_cuda and capture, kernel, reason)
