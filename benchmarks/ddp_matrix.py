@@ -1,0 +1,269 @@
+"""GPT-2 124M on one GPU and under DDP, several variants side by side in one torchrun job:
+where each DDP rank's time goes, and which configuration scales best.
+
+    python benchmarks/ddp_matrix.py [--nproc 2] [--steps 30] [--warmup 12] [--variant NAME:KEY=VALUE,...]
+                                    [--profile-dir DIR] [--out results.json] [--set KEY=VALUE ...]
+
+Every variant trains ``benchmarks/gpt2_124m.yml`` with the trainer's own parts, step for
+step as ``trainer.standard`` does (the cancel agreement over gloo, this rank's
+micro-batches loaded pinned, the per-micro-batch seeds, the ``Stepper``'s forward,
+backward, clip and fused AdamW, the cross-rank metric reduce, the ``Recorder``), in one
+process per GPU, so each variant costs its compilation and its steps — not a ``caramba
+run`` each (for that, the figure users get, see ``gpt2_ddp.py``). Keys of a variant:
+
+* ``mode`` — ``single``: each rank trains alone on its own GPU (both GPUs busy, as under
+  DDP; the figure is per GPU); ``ddp``: the ranks train one model;
+* ``batch``, ``accum`` — the manifest's ``batch_size`` and ``gradient_accumulation_steps``
+  (the global batch; ``sharding.py`` splits it over the ranks);
+* ``compile`` — ``step``: the model compiled inside DDP *and* the whole step around it
+  (the trainer before this benchmark; one process: the trainer's choice); ``inner``: the
+  model alone, inside DDP's wrapper (``Strategy.compiles_step`` today); ``none``: eager;
+* ``bucket`` (MiB), ``static`` (0/1), ``optddp`` (0/1: Dynamo's DDPOptimizer, default 1);
+* ``profile`` (0/1) — three more steps under ``torch.profiler``; rank 0 writes the table
+  of its kernels and ops to ``--profile-dir`` and the summary prints the GPU-busy time.
+
+Timing: after ``--warmup`` steps (compilation included) the ranks meet, then ``--steps``
+steps run between two device synchronisations; tokens/s = global tokens per step ×
+steps / seconds (per GPU for ``single``). ``host ms`` is how long the host took to issue
+those steps (close to the step time: the host is the limit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+if importlib.util.find_spec("caramba") is None:  # a bare checkout: the repo root IS the package
+    _shim = Path(tempfile.mkdtemp(prefix="caramba-path-"))
+    (_shim / "caramba").symlink_to(HERE.parent, target_is_directory=True)
+    sys.path.insert(0, str(_shim))
+
+DEFAULT_VARIANTS = [
+    "1 GPU:mode=single,batch=16,accum=2,compile=step,profile=1",
+    "DDP, step compiled around DDP:mode=ddp,batch=16,accum=2,compile=step",
+    "DDP, model compiled inside DDP:mode=ddp,batch=16,accum=2,compile=inner,profile=1",
+    "DDP, inner, bucket 100 MiB:mode=ddp,batch=16,accum=2,compile=inner,bucket=100",
+    "DDP, inner, no DDPOptimizer:mode=ddp,batch=16,accum=2,compile=inner,optddp=0",
+    "DDP, 8 rows per rank (old bench):mode=ddp,batch=16,accum=1,compile=step",
+]
+KEYS = {"mode", "batch", "accum", "compile", "bucket", "static", "optddp", "profile"}
+
+
+def parse_variant(text: str) -> dict[str, Any]:
+    """``NAME:KEY=VALUE,...`` → a dict with ``name`` and the keys (see the module docstring)."""
+    name, _, rest = text.rpartition(":")
+    spec: dict[str, Any] = {"name": name, "mode": "ddp", "batch": 16, "accum": 2, "compile": "inner", "profile": 0}
+    for item in filter(None, rest.split(",")):
+        key, _, value = item.partition("=")
+        if key not in KEYS:
+            raise SystemExit(f"variant {text!r}: unknown key {key!r} (one of {sorted(KEYS)})")
+        spec[key] = value if key in ("mode", "compile") else float(value) if key == "bucket" else int(value)
+    if spec["mode"] not in ("single", "ddp") or spec["compile"] not in ("step", "inner", "none"):
+        raise SystemExit(f"variant {text!r}: mode is single|ddp, compile is step|inner|none")
+    return spec
+
+
+def run_variant(spec: dict[str, Any], ctx: Any, target: Any, run: Any, dataset: Any, device: torch.device,
+                steps: int, warmup: int, profile_dir: Path | None) -> dict[str, Any]:
+    """Train one variant on this rank; returns its timings (see the module docstring)."""
+    from caramba.engine.manifest.distributed import DistributedConfig
+    from caramba.engine.run import build
+    from caramba.engine.train.distributed import DistContext, Strategy
+    from caramba.engine.train.metrics.recorder import Recorder
+    from caramba.engine.train.optim import build_optimizer
+    from caramba.engine.train.precision import Precision
+    from caramba.engine.train.seeding import micro_batch_seed
+    from caramba.engine.train.step import Stepper
+
+    torch._dynamo.reset()
+    torch._dynamo.config.optimize_ddp = bool(spec.get("optddp", 1))
+    if spec["mode"] == "single":
+        strategy = Strategy(DistContext())
+    else:
+        options = {k: v for k, v in (("bucket_cap_mb", spec.get("bucket")), ("static_graph", spec.get("static"))) if v is not None}
+        strategy = Strategy(dataclasses.replace(ctx, config=DistributedConfig(strategy="ddp", **options)))
+    train, cuda = run.train, device.type == "cuda"
+    precision = Precision(train, device)
+    model = build.build_model(target, run).to(device=device, dtype=precision.param_dtype)
+    compiled = spec["compile"] != "none"
+    forward, owner = strategy.wrap(model, device, compiled)
+    optimizer = build_optimizer(owner, train, device)
+    objective = build.build_component("objective", target.objective)
+    stepper = Stepper(forward, objective, optimizer, precision, train, spec["compile"] == "step", False,
+                      lambda last: strategy.sync(forward, last))
+    recorder = Recorder(device, 1.0, None, False)
+    batch, accum = spec["batch"], spec["accum"]
+
+    def one_step(step: int) -> int:
+        if strategy.ctx.any(False):  # the trainer's per-step cancel agreement
+            raise RuntimeError("cancelled")
+        micros = strategy.micro_batches(step, batch, accum)
+        batches = [strategy.load(dataset, micro, batch, device, cuda) for micro in micros]
+        seeds = [micro_batch_seed(int(run.seed), micro.index, micro.rows[0]) for micro in micros]
+        loss, norm, metrics, count = strategy.reduce(*stepper.step(batches, seeds))
+        recorder.record(step + 1, train.lr, loss, norm, metrics, count)
+        if recorder.due():
+            recorder.flush()
+        return count
+
+    sync = (lambda: torch.cuda.synchronize(device)) if cuda else (lambda: None)
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)
+    begin = time.perf_counter()
+    for step in range(warmup):
+        tokens = one_step(step)
+    sync()
+    warm_s = time.perf_counter() - begin
+    ctx.barrier()  # every rank starts timing together (single: both GPUs busy, as under DDP)
+    start = time.perf_counter()
+    for step in range(warmup, warmup + steps):
+        one_step(step)
+    issued = time.perf_counter()
+    sync()
+    seconds = time.perf_counter() - start
+    recorder.flush()
+    result = {"name": spec["name"], "rank": ctx.rank, "tokens_per_step": tokens,
+              "step_ms": seconds / steps * 1e3, "host_ms": (issued - start) / steps * 1e3, "warmup_s": warm_s,
+              "tokens_per_s": tokens / (seconds / steps),
+              "peak_gib": torch.cuda.max_memory_allocated(device) / 2**30 if cuda else 0.0}
+    if spec.get("profile"):
+        result.update(profiled(one_step, warmup + steps, device, spec["name"], ctx.rank, profile_dir))
+    del forward, owner, model, optimizer, stepper
+    gc.collect()
+    if cuda:
+        torch.cuda.empty_cache()
+    torch._dynamo.config.optimize_ddp = True
+    return result
+
+
+def profiled(one_step: Any, first: int, device: torch.device, name: str, rank: int, folder: Path | None) -> dict[str, float]:
+    """Three steps under torch.profiler: GPU-busy ms per step (compute, NCCL) and, on rank 0, the op table."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities) as prof:
+        for step in range(first, first + 3):
+            one_step(step)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+    averages = prof.key_averages()
+    kernel_us = {"nccl": 0.0, "compute": 0.0}
+    for event in averages:
+        busy = getattr(event, "self_device_time_total", 0.0)
+        if busy and event.device_type.name in ("CUDA", "PrivateUse1"):
+            kernel_us["nccl" if "nccl" in event.key.lower() else "compute"] += busy
+    if rank == 0 and folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = "".join(c if c.isalnum() else "_" for c in name).strip("_")[:40]
+        sort = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
+        (folder / f"profile_{slug}.txt").write_text(averages.table(sort_by=sort, row_limit=30, max_name_column_width=70))
+    return {"gpu_compute_ms": kernel_us["compute"] / 3e3, "gpu_nccl_ms": kernel_us["nccl"] / 3e3}
+
+
+def rank_main(args: argparse.Namespace) -> None:
+    """One rank: every variant in turn; rank 0 prints the table and writes the JSON."""
+    import torch.distributed as dist
+
+    from caramba.engine.compiler.compile import compile_manifest
+    from caramba.engine.manifest.distributed import DistributedConfig
+    from caramba.engine.run import build
+    from caramba.engine.train.distributed import DistContext
+    from caramba.engine.train.step import use_compile
+
+    workspace = args.rank_of
+    compiled = compile_manifest(str(HERE / "gpt2_124m.yml"), args.sets, workspace)
+    target = compiled.manifest.targets[0]
+    run, defaults = target.runs[0], compiled.manifest.defaults
+    ctx = DistContext.start(DistributedConfig(strategy="ddp"), args.device)
+    device = ctx.device(torch.device(args.device))
+    say = (lambda text: print(text, flush=True)) if ctx.main else (lambda text: None)
+    if args.device == "cuda":
+        use_compile(device, False, say)  # the trainer's CUDA math flags (TF32, cuDNN benchmark)
+    dataset = build.build_dataset(target, run, defaults, workspace)
+    results = []
+    for text in args.variant or DEFAULT_VARIANTS:
+        spec = parse_variant(text)
+        say(f"— {spec['name']} …")
+        mine = run_variant(spec, ctx, target, run, dataset, device, args.steps, args.warmup, args.profile_dir)
+        gathered: list[Any] = [None] * ctx.world_size
+        dist.all_gather_object(gathered, mine, group=ctx.control)
+        results.append({"spec": spec, "ranks": gathered})
+        say("  " + "; ".join(f"rank {r['rank']}: {r['tokens_per_s']:,.0f} tokens/s, {r['step_ms']:.1f} ms/step "
+                             f"(host {r['host_ms']:.1f}), warm-up {r['warmup_s']:.0f} s" for r in gathered))
+    if ctx.main:
+        report(results, args.out)
+
+
+def report(results: list[dict[str, Any]], out: Path | None) -> None:
+    """The table: each variant's tokens/s (DDP: all ranks; single: per GPU) and its ratio to the first variant."""
+    def rate(entry: dict[str, Any]) -> float:
+        return float(np.mean([r["tokens_per_s"] for r in entry["ranks"]])) if entry["spec"]["mode"] == "single" \
+            else entry["ranks"][0]["tokens_per_s"]
+
+    reference = rate(results[0])
+    print(f"\n| variant | tokens/s | × {results[0]['spec']['name']} | ms/step | host ms | GPU compute ms | NCCL ms | peak GiB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for entry in results:
+        r0 = entry["ranks"][0]
+        busy = (f"{r0['gpu_compute_ms']:.1f} | {r0['gpu_nccl_ms']:.1f}" if "gpu_compute_ms" in r0 else "— | —")
+        print(f"| {entry['spec']['name']} | {rate(entry):,.0f} | {rate(entry) / reference:.3f} | {r0['step_ms']:.1f} | "
+              f"{r0['host_ms']:.1f} | {busy} | {r0['peak_gib']:.1f} |")
+    if out is not None:
+        out.write_text(json.dumps({"device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+                                   "torch": torch.__version__, "results": results,
+                                   "command": "python benchmarks/ddp_matrix.py " + " ".join(sys.argv[1:])}, indent=2))
+
+
+def main() -> None:
+    """torchrun with ``--nproc`` ranks on this script (or, inside torchrun, one rank)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nproc", type=int, default=2, help="GPUs of this host (ranks)")
+    parser.add_argument("--steps", type=int, default=30, help="timed optimiser steps per variant")
+    parser.add_argument("--warmup", type=int, default=12, help="untimed steps per variant (compilation included)")
+    parser.add_argument("--variant", action="append", default=None, help="NAME:KEY=VALUE,... (repeat; default: the built-in matrix)")
+    parser.add_argument("--set", dest="sets", action="append", default=[], help="manifest overrides (e.g. a small model for --device cpu)")
+    parser.add_argument("--vocab", type=int, default=50257, help="token ids of the synthetic data are below this")
+    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"], help="cpu: a gloo smoke run")
+    parser.add_argument("--profile-dir", type=Path, default=None, help="where rank 0 writes the profiled variants' op tables")
+    parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
+    parser.add_argument("--rank-of", type=Path, default=None, help=argparse.SUPPRESS)  # internal: the workspace, in a rank
+    args = parser.parse_args()
+    if "LOCAL_RANK" in os.environ:
+        rank_main(args)
+        return
+    if args.device == "cuda" and torch.cuda.device_count() < args.nproc:
+        sys.exit(f"this benchmark needs {args.nproc} CUDA GPUs (found {torch.cuda.device_count()})")
+    for text in args.variant or DEFAULT_VARIANTS:
+        parse_variant(text)  # a typo fails here, before any rank starts
+    from torch.distributed.run import get_args_parser, run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp)
+        (workspace / "caramba.yml").write_text(f"memory: {{record_runs: false}}\ndata_roots: [{workspace}]\n")
+        np.save(workspace / "tokens.npy", np.random.default_rng(0).integers(0, args.vocab, 20_000_000, dtype=np.uint16))
+        sets = [f"targets[0].data.config.path={workspace / 'tokens.npy'}", "vars.steps=1000", *args.sets]
+        forwarded = [a for s in sets for a in ("--set", s)]
+        forwarded += [a for v in (args.variant or []) for a in ("--variant", v)]
+        for flag, value in (("--profile-dir", args.profile_dir), ("--out", args.out)):
+            if value is not None:
+                forwarded += [flag, str(value.resolve())]
+        run(get_args_parser().parse_args(["--standalone", f"--nproc-per-node={args.nproc}", str(Path(__file__).resolve()),
+                                          "--steps", str(args.steps), "--warmup", str(args.warmup), "--device", args.device,
+                                          "--rank-of", str(workspace), *forwarded]))
+
+
+if __name__ == "__main__":
+    main()
