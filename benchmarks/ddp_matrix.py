@@ -16,8 +16,8 @@ run`` each (for that, the figure users get, see ``gpt2_ddp.py``). Keys of a vari
 * ``batch``, ``accum`` — the manifest's ``batch_size`` and ``gradient_accumulation_steps``
   (the global batch; ``sharding.py`` splits it over the ranks);
 * ``compile`` — ``step``: the model compiled inside DDP *and* the whole step around it
-  (the trainer before this benchmark; one process: the trainer's choice); ``inner``: the
-  model alone, inside DDP's wrapper (``Strategy.compiles_step`` today); ``none``: eager;
+  (the trainer's choice, ``Strategy.compiles_step``; one process: the whole step);
+  ``inner``: the model alone, inside DDP's wrapper, the step eager; ``none``: eager;
 * ``bucket`` (MiB), ``static`` (0/1), ``optddp`` (0/1: Dynamo's DDPOptimizer, default 1);
 * ``profile`` (0/1) — three more steps under ``torch.profiler``; rank 0 writes the table
   of its kernels and ops to ``--profile-dir`` and the summary prints the GPU-busy time.
@@ -53,11 +53,12 @@ if importlib.util.find_spec("caramba") is None:  # a bare checkout: the repo roo
 
 DEFAULT_VARIANTS = [  # most telling first: a call cut short still answers the main question
     "1 GPU:mode=single,batch=16,accum=2,compile=step,profile=1",
-    "DDP, model compiled inside DDP:mode=ddp,batch=16,accum=2,compile=inner,profile=1",
     "DDP, step compiled around DDP:mode=ddp,batch=16,accum=2,compile=step,profile=1",
+    "DDP, model compiled inside DDP:mode=ddp,batch=16,accum=2,compile=inner,profile=1",
+    "DDP, step compiled (repeat):mode=ddp,batch=16,accum=2,compile=step",
+    "DDP, model inside (repeat):mode=ddp,batch=16,accum=2,compile=inner",
+    "DDP, step compiled, bucket 100 MiB:mode=ddp,batch=16,accum=2,compile=step,bucket=100",
     "DDP, 8 rows per rank (old bench):mode=ddp,batch=16,accum=1,compile=step",
-    "DDP, inner, bucket 100 MiB:mode=ddp,batch=16,accum=2,compile=inner,bucket=100",
-    "DDP, inner, no DDPOptimizer:mode=ddp,batch=16,accum=2,compile=inner,optddp=0",
 ]
 KEYS = {"mode", "batch", "accum", "compile", "bucket", "static", "optddp", "profile"}
 

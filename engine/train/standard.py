@@ -75,7 +75,7 @@ class StandardTrainer:
         self.checkpoints = Checkpoints(job.run_dir / "checkpoints", runtime, job.announce, io)
         self.divergence = Divergence(train.on_divergence, job.announce)
         if compiled and not strategy.compiles_step(compiled):
-            job.announce(strategy.compile_note())
+            job.announce("torch.compile: per block under FSDP2 (each shard unit compiled, then sharded; root and objective eager)")
         stepper = Stepper(forward, job.objective, self.optimizer, self.precision, train,
                           strategy.compiles_step(compiled), self.divergence.skips,
                           lambda last: strategy.sync(forward, last))

@@ -6,8 +6,8 @@ ranks meet:
 * :meth:`wrap` — DDP (``DistributedDataParallel``) or FSDP2 (``fully_shard`` on each
   repeated block that owns its parameters, then on the root, with the manifest's
   ``MixedPrecisionPolicy``); a world of one is left as it is;
-* :meth:`compiles_step` — whether the trainer compiles its whole step (one process only:
-  DDP compiles the model inside its wrapper, FSDP2 each block before sharding it);
+* :meth:`compiles_step` — whether the trainer compiles its whole step (not under FSDP2,
+  whose blocks are compiled one by one);
 * :meth:`micro_batches` — this rank's share of the global batch (``sharding.py``);
 * :meth:`sync` — DDP skips the gradient all-reduce on all but the last micro-batch;
 * :meth:`reduce` — the logged loss and metrics averaged over ranks (device tensors, no
@@ -83,10 +83,11 @@ class Strategy:
     def wrap(self, model: nn.Module, device: torch.device, compiled: bool = False) -> tuple[nn.Module, nn.Module]:
         """(module to run forward through, module whose parameters the optimizer owns).
 
-        Under DDP with ``compiled``, the module is compiled *inside* the wrapper —
-        ``DDP(torch.compile(model))``, nanoGPT's order — so Dynamo's DDPOptimizer splits the
-        graph at bucket boundaries and the gradient all-reduce overlaps the backward; the
-        step around it stays eager (:meth:`compiles_step`)."""
+        Under DDP with ``compiled`` (the trainer compiles its step), the module is compiled
+        *inside* the wrapper — ``DDP(torch.compile(model))``, nanoGPT's order — so Dynamo's
+        DDPOptimizer splits the graph at bucket boundaries and the gradient all-reduce
+        overlaps the backward; compiled around the wrapper instead, Dynamo breaks the graph
+        inside DDP's forward and every gradient arrives at the end of the backward."""
         config = self.ctx.config
         if self.kind == "ddp":
             from torch.nn.parallel import DistributedDataParallel
@@ -120,30 +121,22 @@ class Strategy:
         return model, model
 
     def compiles_step(self, compiled: bool) -> bool:
-        """Whether the trainer compiles its whole forward step (model + objective): on one process only.
+        """Whether the trainer compiles its whole forward step (model + objective).
 
-        Under DDP the model is compiled *inside* the wrapper (:meth:`wrap`) and the step runs
-        eager around it, as nanoGPT does: the objective hands the targets to the wrapper's
-        forward, so the head and the loss are in the model's compiled graph (Inductor's
-        fused cross-entropy, DDPOptimizer's buckets), and Dynamo never traces into DDP's own
-        forward. Compiled around the wrapper too, the step broke its graph inside DDP's
-        ``_pre_forward`` on every call and the objective scored the logits outside the
-        model's graph (docs/measurements.md, "Distributed training").
+        Under DDP, yes, around the wrapper whose model :meth:`wrap` compiled inside it. The
+        alternative (the model alone compiled, the step eager) was measured on 2 × H200
+        (``benchmarks/ddp_matrix.py``, GPT-2 124M): 1.35× and, through ``caramba run``,
+        1.74× one GPU, against 1.80× for this structure — one sample each, not settled
+        (docs/measurements.md, "Distributed training"), so the structure stays.
 
-        Under FSDP2 a compiled step traces into ``fully_shard``'s hooks, which swap each
-        block's parameters between shards and gathered tensors on every call and which
-        Dynamo skips (a graph break at every block); that way GPT-2 124M ran at 0.4× one
-        GPU on 2 × H200. FSDP2 is compiled as TorchTitan does it instead: each shard unit (a
-        transformer block) is compiled on its own before it is sharded (:meth:`wrap`; one
-        graph per block kind, checked on the CPU with 24 units), and the root's few modules
-        and the objective run eager between the all-gathers."""
-        return compiled and self.kind == "single"
-
-    def compile_note(self) -> str:
-        """The log line saying where torch.compile applies when the step itself is not compiled."""
-        if self.kind == "fsdp":
-            return "torch.compile: per block under FSDP2 (each shard unit compiled, then sharded; root and objective eager)"
-        return "torch.compile: the model inside DDP's wrapper (head + loss in its graph, DDPOptimizer's buckets); step eager"
+        Not under FSDP2: a compiled step traces into ``fully_shard``'s hooks, which swap
+        each block's parameters between shards and gathered tensors on every call and
+        which Dynamo skips (a graph break at every block); that way GPT-2 124M ran at 0.4×
+        one GPU on 2 × H200. FSDP2 is compiled as TorchTitan does it instead: each shard
+        unit (a transformer block) is compiled on its own before it is sharded
+        (:meth:`wrap`; one graph per block kind, checked on the CPU with 24 units), and
+        the root's few modules and the objective run eager between the all-gathers."""
+        return compiled and self.kind != "fsdp"
 
     def micro_batches(self, step: int, batch_size: int, accumulation: int) -> list[MicroBatch]:
         """This rank's micro-batches of optimiser step ``step``."""
