@@ -79,10 +79,15 @@ _NULL: list[torch.nn.Module] = []
 
 
 def null_zero_row(y: torch.Tensor) -> torch.Tensor:
-    """The layer's null-key attention as shipped (``DecoupledAttention._with_null``: a zero query row prepended)."""
+    """The layer's null-key attention after a cache (``DecoupledAttention._with_null``: rows prepended by concatenation)."""
     if not _NULL:
         _NULL.append(layers()[1])
     return _NULL[0]._with_null(*_views(y), 0.0)
+
+
+def null_row(y: torch.Tensor) -> torch.Tensor:
+    """The layer's uncached null-key attention: row 0 of ``y``'s k and v is the null key/value, row 0's query dropped."""
+    return F.scaled_dot_product_attention(*_views(y), is_causal=True, scale=DG ** -0.5, enable_gqa=True)[..., 1:, :]
 
 
 def null_lower_right(y: torch.Tensor) -> torch.Tensor:
@@ -118,6 +123,7 @@ def op_rows(t: int, configs: list[str]) -> list[dict[str, object]]:
         return F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0, enable_gqa=True)
 
     stacked = [make(1, t, (H + H_KV) * (DS + DG) + H_KV * DV)]  # the layer's one projection output
+    stacked_null = [make(1, t + 1, (H + H_KV) * (DS + DG) + H_KV * DV)]  # with the null key/value's row in front
 
     std = [make(1, H, t, DS + DG) for _ in range(3)]
     gqa = [make(1, H, t, 64), make(1, H_KV, t, 64), make(1, H_KV, t, 64)]
@@ -130,7 +136,8 @@ def op_rows(t: int, configs: list[str]) -> list[dict[str, object]]:
             _timed(op, "DBA SDPA path (views of one projection), cuDNN forced", shipped_sdpa, stacked,
                    SDPBackend.CUDNN_ATTENTION),
             _timed(op, "DBA SDPA path before (concat q/k copies)", sdpa_dba, dba),
-            _timed(op, "DBA + null key, zero query row (shipped)", null_zero_row, stacked),
+            _timed(op, "DBA + null key in the projection's extra row (ships)", null_row, stacked_null),
+            _timed(op, "DBA + null key, zero query row (concatenated; cached prefill)", null_zero_row, stacked),
             _timed(op, "DBA + null key, lower-right causal bias", null_lower_right, stacked),
             _timed(op, "standard attn d32, cuDNN SDPA", sdpa, std, SDPBackend.CUDNN_ATTENTION),
             _timed(op, "standard attn d32, flash SDPA", sdpa, std, SDPBackend.FLASH_ATTENTION),

@@ -16,6 +16,8 @@ stacked per head, the gate's too) writes every head's [sem | geo] query and key 
 side, RoPE rotates the geometric slices of that output in place, and q, k, v are views of
 it. The two scales become one: the semantic query rows are multiplied by
 √(d_geo_head/d_sem_head) in the stacked weight and SDPA runs with scale 1/√d_geo_head.
+Without a cache the null key/value (below) rides in the same product: x gets one zero row
+in front and that output row of k and v is overwritten with the null key and value.
 Because sem_dim + geo_dim can be much smaller than
 2·d_model, the KV cache (k_sem, k_geo, v, kept separately) holds
 (sem_dim + geo_dim + v_dim)·n_kv_heads/n_heads values per token instead of 2·d_model.
@@ -138,20 +140,29 @@ class DecoupledAttention(nn.Module):
             m.bias is not None for m in plain)
         return stacked("weight"), (stacked("bias") if biased else None)
 
-    def _qkv(self, x: Tensor, start: int) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    def _qkv(self, x: Tensor, start: int, null_row: bool = False) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         """q (B, H, T, ds+dg) with the semantic part scaled, k (B, H_kv, T, ds+dg), v (B, H_kv, T, dv) and
-        the gate's logits (B, T, H) or None: views of one product, RoPE applied in place to the geo slices."""
+        the gate's logits (B, T, H) or None: views of one product, RoPE applied in place to the geo slices.
+
+        ``null_row``: x gets a zero row in front, and that row of k and v holds the null key and
+        value, so q, k, v have T+1 rows (row 0 of q is a throw-away query) and attention needs no
+        concatenation; the gate keeps the T real rows.
+        """
         n, kv, ds, dq = self.n_heads, self.n_kv_heads, self.sem_head, self.sem_head + self.geo_head
-        y = nn.functional.linear(x, *self._joint())
+        y = nn.functional.linear(nn.functional.pad(x, (0, 0, 1, 0)) if null_row else x, *self._joint())
+        if null_row:
+            assert self.null_k is not None and self.null_v is not None
+            y[:, 0, n * dq:(n + kv) * dq + kv * self.v_head] = torch.cat([self.null_k.flatten(), self.null_v.flatten()])
         if self.rope is not None:  # in place, q's and k's geo slices in one call, before the split below
-            geo = y[..., :(n + kv) * dq].unflatten(-1, (n + kv, dq))[..., ds:].transpose(1, 2)  # (B, H + H_kv, T, dg)
+            rows = y[:, 1:] if null_row else y  # the null key takes no rotation
+            geo = rows[..., :(n + kv) * dq].unflatten(-1, (n + kv, dq))[..., ds:].transpose(1, 2)  # (B, H+H_kv, T, dg)
             rotated = rope_one(geo, *tables(self.rope.inv_freq, start, geo.shape[-2], geo.device))
             if rotated is not geo:  # PyTorch's rope path returns a new tensor; the Triton path rotated in place
                 geo.copy_(rotated)  # (slices of y: split()'s views may not be written in place)
         gates = n if self.gate_proj is not None else 0
         q, k, v, gate = y.split([n * dq, kv * dq, kv * self.v_head, gates], -1)  # backward: one concatenation
         heads = [part.unflatten(-1, (count, -1)).transpose(1, 2) for part, count in ((q, n), (k, kv), (v, kv))]
-        return heads[0], heads[1], heads[2], (gate if gates else None)
+        return heads[0], heads[1], heads[2], ((gate[:, 1:] if null_row else gate) if gates else None)
 
     def project(self, x: Tensor, start: int) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         """q_sem, q_geo (B, H, T, ·) and k_sem, k_geo, v (B, H_kv, T, ·), RoPE applied to the geo path (unscaled)."""
@@ -160,9 +171,18 @@ class DecoupledAttention(nn.Module):
         return q[..., :ds] / self.ratio, q[..., ds:], k[..., :ds], k[..., ds:], v
 
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
-        """(B, T, d_model) → (B, T, d_model); k_sem, k_geo and v go through ``ctx.cache``."""
+        """(B, T, d_model) → (B, T, d_model); k_sem, k_geo and v go through ``ctx.cache``.
+
+        Paths: with a cache, k/v go through it (q8/q4 decode steps through ``attend``); the
+        Triton kernel when the dispatch chooses it and the keys are this call's; otherwise SDPA,
+        where an uncached null key rides in the projection's extra row (``_qkv``'s ``null_row``).
+        """
         t, ds = x.shape[1], self.sem_head
-        q, k, v, gate = self._qkv(x, ctx.start_pos if ctx is not None else 0)
+        dropout = self.dropout if self.training else 0.0
+        cached = ctx is not None and ctx.cache is not None
+        kernel = dropout == 0.0 and uses_triton("dba_attention", x)
+        null_row = self.null_k is not None and not cached and not kernel
+        q, k, v, gate = self._qkv(x, ctx.start_pos if ctx is not None else 0, null_row)
         if ctx is not None and ctx.cache is not None:
             parts = {"k_sem": k[..., :ds], "k_geo": k[..., ds:], "v": v}
             attend = getattr(ctx.cache, "attend", None)  # ModelCache: q8/q4 decode through kernels.kv_decode
@@ -174,8 +194,14 @@ class DecoupledAttention(nn.Module):
                     return self._output(x, fused, gate)
             k_sem, k_geo, v = ctx.cache.update(self, parts)
             k = torch.cat([k_sem, k_geo], dim=-1)
-        dropout = self.dropout if self.training else 0.0
-        if dropout == 0.0 and k.shape[-2] == t and uses_triton("dba_attention", q):
+        gqa = q.shape[1] != k.shape[1]
+        if null_row and self.causal:  # query i sees the null key (row 0) and keys ≤ i; row 0's output is dropped
+            out = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout,
+                                                             scale=self.scale, enable_gqa=gqa)[..., 1:, :]
+        elif null_row:
+            out = nn.functional.scaled_dot_product_attention(q[..., 1:, :], k, v, dropout_p=dropout, scale=self.scale,
+                                                             enable_gqa=gqa)
+        elif kernel and k.shape[-2] == t:
             out = dba_attention(q[..., :ds], q[..., ds:], k[..., :ds], k[..., ds:], v, self.scale, self.scale,
                                 self.causal, self.null_k, self.null_v)
         elif self.null_k is None:
