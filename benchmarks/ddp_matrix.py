@@ -25,7 +25,10 @@ run`` each (for that, the figure users get, see ``gpt2_ddp.py``). Keys of a vari
 Timing: after ``--warmup`` steps (compilation included) the ranks meet, then ``--steps``
 steps run between two device synchronisations; tokens/s = global tokens per step ×
 steps / seconds (per GPU for ``single``). ``host ms`` is how long the host took to issue
-those steps (close to the step time: the host is the limit).
+those steps (the host runs at most about one step ahead, so it tracks the step time
+whatever the limit is); ``starved`` counts, per rank, the timed steps whose host found its
+GPU already idle when it began issuing them (the host, not the GPU, was the limit there —
+under DDP the other rank then waits in the all-reduce).
 """
 
 from __future__ import annotations
@@ -108,9 +111,16 @@ def run_variant(spec: dict[str, Any], ctx: Any, target: Any, run: Any, dataset: 
     recorder = Recorder(device, 1.0, None, False)
     batch, accum = spec["batch"], spec["accum"]
 
+    # ``done`` marks the end of the last step on this rank's stream; found complete when the
+    # host starts issuing the next one, the GPU sat idle waiting for its host (``starved``).
+    done = torch.cuda.Event() if cuda else None
+    starved: list[int] = []
+
     def one_step(step: int) -> int:
         if strategy.ctx.any(False):  # the trainer's per-step cancel agreement
             raise RuntimeError("cancelled")
+        if done is not None and step > 0:
+            starved.append(int(done.query()))
         micros = strategy.micro_batches(step, batch, accum)
         batches = [strategy.load(dataset, micro, batch, device, cuda) for micro in micros]
         seeds = [micro_batch_seed(int(run.seed), micro.index, micro.rows[0]) for micro in micros]
@@ -118,6 +128,8 @@ def run_variant(spec: dict[str, Any], ctx: Any, target: Any, run: Any, dataset: 
         recorder.record(step + 1, train.lr, loss, norm, metrics, count)
         if recorder.due():
             recorder.flush()
+        if done is not None:
+            done.record()
         return count
 
     sync = (lambda: torch.cuda.synchronize(device)) if cuda else (lambda: None)
@@ -130,6 +142,7 @@ def run_variant(spec: dict[str, Any], ctx: Any, target: Any, run: Any, dataset: 
     warm_s = time.perf_counter() - begin
     ctx.barrier()  # every rank starts timing together (single: both GPUs busy, as under DDP)
     start = time.perf_counter()
+    starved.clear()
     for step in range(warmup, warmup + steps):
         one_step(step)
     issued = time.perf_counter()
@@ -138,7 +151,7 @@ def run_variant(spec: dict[str, Any], ctx: Any, target: Any, run: Any, dataset: 
     recorder.flush()
     result = {"name": spec["name"], "rank": ctx.rank, "tokens_per_step": tokens,
               "step_ms": seconds / steps * 1e3, "host_ms": (issued - start) / steps * 1e3, "warmup_s": warm_s,
-              "tokens_per_s": tokens / (seconds / steps),
+              "tokens_per_s": tokens / (seconds / steps), "starved_steps": sum(starved) if cuda else "—",
               "peak_gib": torch.cuda.max_memory_allocated(device) / 2**30 if cuda else 0.0}
     if spec.get("profile"):
         result.update(profiled(one_step, warmup + steps, device, spec["name"], ctx.rank, profile_dir))
@@ -162,10 +175,11 @@ def profiled(one_step: Any, first: int, device: torch.device, name: str, rank: i
             torch.cuda.synchronize(device)
     averages = prof.key_averages()
     kernel_us = {"nccl": 0.0, "compute": 0.0}
-    for event in averages:
+    for event in averages:  # kernels only: not the GPU-side ranges of record_function annotations
         busy = getattr(event, "self_device_time_total", 0.0)
-        if busy and event.device_type.name in ("CUDA", "PrivateUse1"):
-            kernel_us["nccl" if "nccl" in event.key.lower() else "compute"] += busy
+        if busy and event.device_type.name == "CUDA" and not getattr(event, "is_user_annotation", False) \
+                and ":" not in event.key and not event.key.startswith("DistributedDataParallel"):
+            kernel_us["nccl" if event.key.lower().startswith("nccl") else "compute"] += busy
     if rank == 0 and folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         slug = "".join(c if c.isalnum() else "_" for c in name).strip("_")[:40]
@@ -215,13 +229,15 @@ def report(results: list[dict[str, Any]], out: Path | None) -> None:
             else entry["ranks"][0]["tokens_per_s"]
 
     reference = rate(results[0])
-    print(f"\n| variant | tokens/s | × {results[0]['spec']['name']} | ms/step | host ms | GPU compute ms | NCCL ms | peak GiB |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"\n| variant | tokens/s | × {results[0]['spec']['name']} | ms/step | host ms | starved steps per rank | "
+          "GPU compute ms | NCCL ms | peak GiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for entry in results:
         r0 = entry["ranks"][0]
         busy = (f"{r0['gpu_compute_ms']:.1f} | {r0['gpu_nccl_ms']:.1f}" if "gpu_compute_ms" in r0 else "— | —")
+        starved = "/".join(str(r.get("starved_steps", "—")) for r in entry["ranks"])
         print(f"| {entry['spec']['name']} | {rate(entry):,.0f} | {rate(entry) / reference:.3f} | {r0['step_ms']:.1f} | "
-              f"{r0['host_ms']:.1f} | {busy} | {r0['peak_gib']:.1f} |")
+              f"{r0['host_ms']:.1f} | {starved} | {busy} | {r0['peak_gib']:.1f} |")
     if out is not None:
         out.write_text(json.dumps({"device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
                                    "torch": torch.__version__, "results": results,

@@ -122,6 +122,10 @@ def main() -> None:
     print(f"|{'-' * 42}|{'-' * 12}|{'-' * 9}|{'-' * 12}|")
     for label, rate, own in rows:
         print(f"| {label:40} | {rate:10,.0f} | {rate / single:7.3f} | {own:10,.0f} |")
+    for label, rate, own in rows:
+        if abs(own / rate - 1) > 0.05:
+            print(f"WARNING: {label}: the run counted {own:,.0f} tokens/s, the table {rate:,.0f}: its global batch or "
+                  f"block is not the {global_batch} × {BLOCK} tokens this table assumes")
     if args.out is not None:
         args.out.write_text(json.dumps({"device": name, "torch": torch.__version__, "global_batch": global_batch,
                                         "rows": rows, "command": "python benchmarks/gpt2_ddp.py " + " ".join(sys.argv[1:]),
