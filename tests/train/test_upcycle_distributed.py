@@ -14,8 +14,10 @@ Global batch 8 on every side (each rank 4 rows of each batch). Checked: every lo
 training loss of both phases, the final weights of both phases, the teacher-vs-student
 reports and both gates' measurements equal the one-process run's (float tolerance); one
 run-store entry per phase. Independently of caramba's code, the global phase's first logged
-loss equals Hinton's KD loss written out here (α·τ²·KL(p_T‖p_S) + (1−α)·CE at τ = 2) on the
-first global batch, scored with the blockwise student and the teacher.
+KL and CE equal Hinton's terms written out here (KL(p_T‖p_S) at τ = 2, next-token CE) on the
+first global batch, scored with the blockwise student and the teacher, and its loss is
+α·τ²·KL + (1−α)·CE plus the weighted intermediate-block MSE (block 1 matched: the students'
+block outputs are collected by hooks through DDP's and FSDP2's forward).
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ from tests.conftest import PRESETS
 from tests.train.gpt_reference import stdlib_bytes
 from tests.train.test_distributed import _rank_pid
 
-ALPHA, TAU = 0.5, 2.0
-VARS = {"teacher_steps": 30, "blockwise_steps": 16, "global_steps": 6, "sem_dim": 16, "geo_dim": 16, "v_dim": 64,
+ALPHA, TAU, WEIGHT = 0.5, 2.0, 0.5
+VARS = {"teacher_steps": 30, "blockwise_steps": 16, "global_steps": 6, "sem_dim": 16, "geo_dim": 16, "v_dim": 16,
         "student_rope_base": 10.0, "block_size": 32}
 
 
@@ -56,7 +58,7 @@ def manifest(strategy: str | None) -> str:
     data["defaults"]["runtime"] = {"save_every": 2, **({"distributed": {"strategy": strategy}} if strategy else {})}
     student = data["targets"][1]
     student.pop("benchmarks")
-    student["trainer"]["config"].update(report_batches=3, cache_batches=4)
+    student["trainer"]["config"].update(report_batches=3, cache_batches=4, intermediate_blocks=[1], intermediate_weight=WEIGHT)
     blockwise, global_ = student["runs"]
     blockwise["train"].update(deterministic=True)
     blockwise["verify"] = {"type": "compare", "batches": 3}
@@ -76,7 +78,7 @@ def outcome(run_dir: Path, model: torch.nn.Module) -> dict:
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     folder = sorted((run_dir / "checkpoints").glob("step_*"))[-1]
     files.read_weights(folder, model, torch.device("cpu"))
-    return {"losses": [r["loss"] for r in rows if r["kind"] == "train"],
+    return {"losses": [r["loss"] for r in rows if r["kind"] == "train"], "first": rows[0],
             "steps": [r["step"] for r in rows if r["kind"] == "train"],
             "weights": {k: v.clone() for k, v in model.state_dict().items()},
             "report": json.loads((run_dir / "artifacts" / "upcycle_report.json").read_text()),
@@ -155,8 +157,14 @@ def test_upcycle_on_two_ranks_with_the_teacher_replicated(teacher_store: Path, t
     two, out = two_ranks(copy_of(teacher_store, tmp_path / "w"), "ddp")
     assert "teacher: replicated on each rank" in out and "block 1 under DDP over 2 ranks" in out
     assert_same(two, reference)
-    hand = hinton_first_step(tmp_path / "w")
-    assert two["global"]["losses"][0] == pytest.approx(hand, rel=1e-5)
+    kl, ce = hinton_first_step(tmp_path / "w")
+    first = two["global"]["first"]
+    # The student starts the global phase close to its 30-step teacher (KL ~1e-6 nats), which float32
+    # logits score to ~2e-8 nats: KL is checked to 1e-7 absolute here (the KD formula at a large KL is
+    # checked in test_upcycle_losses.py); CE dominates the loss and is checked to 1e-5 relative.
+    assert kl > 0 and first["kl"] == pytest.approx(kl, abs=1e-7) and first["ce"] == pytest.approx(ce, rel=1e-5)
+    hinton = ALPHA * TAU ** 2 * kl + (1 - ALPHA) * ce
+    assert first["loss"] == pytest.approx(hinton + WEIGHT * first["intermediate_mse"], rel=1e-5)
 
 
 def test_upcycle_on_two_ranks_with_the_teacher_sharded_killed_and_resumed(teacher_store: Path, tmp_path: Path,
@@ -194,8 +202,9 @@ def phases_so_far(workspace: Path) -> Path:
     return blockwise
 
 
-def hinton_first_step(workspace: Path) -> float:
-    """α·τ²·KL(p_T ‖ p_S) + (1−α)·CE on the global phase's first batch, written out with torch primitives."""
+def hinton_first_step(workspace: Path) -> tuple[float, float]:
+    """KL(p_T ‖ p_S) at τ and the next-token CE on the global phase's first batch, written out with torch
+    primitives from the blockwise student and the teacher (Hinton et al. 2015: the loss is α·τ²·KL + (1−α)·CE)."""
     compiled = compile_manifest(manifest(None), workspace=workspace)
     teacher_target, student_target = compiled.manifest.targets[0], compiled.manifest.targets[1]
     teacher = build.build_model(teacher_target, teacher_target.runs[0])
@@ -213,7 +222,7 @@ def hinton_first_step(workspace: Path) -> float:
     kl = (p * (torch.log(p) - log_q)).sum(-1).mean()
     log_probs = z_s - torch.log(torch.exp(z_s).sum(-1, keepdim=True))
     ce = -log_probs.gather(-1, batch["targets"].unsqueeze(-1)).mean()
-    return float(ALPHA * TAU ** 2 * kl + (1 - ALPHA) * ce)
+    return float(kl), float(ce)
 
 
 def test_the_dry_run_counts_the_teacher_per_rank_and_refuses_what_cannot_fit(tmp_path: Path) -> None:

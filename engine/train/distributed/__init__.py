@@ -6,7 +6,9 @@ DDP or FSDP2 (``fully_shard``) train them, ``torch.distributed.checkpoint`` save
 * ``strategy.py`` — ``Strategy``: what the trainer composes (wrap, batches, reductions);
 * ``quiet.py`` — the log/sinks/display of ranks other than 0;
 * ``launch.py`` — ``caramba run --nproc N``: torchrun for one host, failures named by rank;
-* ``memory.py`` — per-rank memory for the dry run.
+* ``memory.py`` — per-rank memory for the dry run;
+* ``teacher.py`` — a run's teacher replicated on every rank or sharded by FSDP2 (``distributed.teacher``);
+* ``shares.py`` — held-out batches split over ranks and their sums reduced (verify gates, upcycling reports).
 """
 
 from caramba.engine.train.distributed.context import PEER_MARK, DistContext, PeerFailed, is_peer_failure, launched_by_torchrun
