@@ -110,16 +110,20 @@ class DecoupledAttention(nn.Module):
         stay the separate Linears: the stack is rebuilt (a copy of the small weights, which
         autograd splits back) while gradients are recorded or inside torch.compile, and kept
         otherwise (inference: prefill and every decode step reuse it) until a parameter's
-        storage or version changes.
+        storage or version changes; a CUDA-graph capture uses a kept stack but never keeps the
+        one it records (its memory is written only when the graph replays).
         """
         modules = [m for m in (self.q_sem, self.q_geo, self.k_sem, self.k_geo, self.v_proj, self.gate_proj)
                    if m is not None]
         if torch.is_grad_enabled() or torch.compiler.is_compiling():
             return self._stack()
         key = tuple((p.data_ptr(), p._version) for m in modules for p in m.parameters())
-        if self._stacked is None or self._stacked[0] != key:
-            self._stacked = (key, self._stack())
-        return self._stacked[1]
+        if self._stacked is not None and self._stacked[0] == key:
+            return self._stacked[1]
+        stack = self._stack()
+        if not (stack[0].is_cuda and torch.cuda.is_current_stream_capturing()):  # a capture only records kernels
+            self._stacked = (key, stack)
+        return stack
 
     def _stack(self) -> tuple[Tensor, Tensor | None]:
         """The stacked weight and bias of ``_joint``, built from the parameters."""
