@@ -53,6 +53,7 @@ class DistContext:
     backend: str | None = None
     config: DistributedConfig = field(default_factory=DistributedConfig)
     control: Any = None  # the gloo group for control messages (None in a world of one)
+    group: Any = None  # the group DDP reduces gradients over (None: the default group)
 
     @property
     def main(self) -> bool:

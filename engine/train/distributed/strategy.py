@@ -98,7 +98,7 @@ class Strategy:
                 options["bucket_cap_mb"] = config.bucket_cap_mb
             ids = [device.index] if device.type == "cuda" else None
             inner = torch.compile(model) if compiled else model
-            ddp = DistributedDataParallel(inner, device_ids=ids, **options)
+            ddp = DistributedDataParallel(inner, device_ids=ids, process_group=self.ctx.group, **options)
             if config.reduce_dtype in ("bfloat16", "float16"):  # PyTorch's own compress hooks: half the bytes on the wire
                 from torch.distributed.algorithms.ddp_comm_hooks import default_hooks
 
