@@ -18,9 +18,9 @@ it. The two scales become one: the semantic query rows are multiplied by
 √(d_geo_head/d_sem_head) in the stacked weight and SDPA runs with scale 1/√d_geo_head.
 Without a cache the null key/value (below) rides in the same product: x gets one zero row
 in front and that output row of k and v is overwritten with the null key and value.
-Because sem_dim + geo_dim can be much smaller than
-2·d_model, the KV cache (k_sem, k_geo, v, kept separately) holds
-(sem_dim + geo_dim + v_dim)·n_kv_heads/n_heads values per token instead of 2·d_model.
+Because sem_dim + geo_dim can be much smaller than 2·d_model, the KV cache (k_sem, k_geo,
+v, kept separately) holds (sem_dim + geo_dim + v_dim)·n_kv_heads/n_heads values per token
+instead of 2·d_model.
 
 Options: ``n_kv_heads`` shares all three paths GQA-style; ``tie_qk`` uses the query
 projection of each path for its keys too; ``null_attn`` adds a learned key/value (one per
@@ -33,8 +33,8 @@ flash-style Triton kernel, GQA and the null key included, no concatenated q/k wr
 steps over a q8/q4 cache run ``kernels.kv_decode`` through ``ModelCache.attend`` (both score
 terms and the null key in one pass over the codes); other decode steps, chunks after cached
 history and dropout take the SDPA path below (the dispatch holds the Triton kernel back: it
-measured slower than this path, which is itself within the issue's 1.3× of a standard attention of the
-same heads and q/k width; ``kernels/registry.py`` carries the numbers).
+measured slower than this path, which is itself within the issue's 1.3× of a standard
+attention of the same heads and q/k width; ``kernels/registry.py`` carries the numbers).
 
 Shapes: x (B, T, d_model) → q (B, H, T, ds+dg), k (B, H_kv, T, ds+dg), v (B, H_kv, T, dv)
 → out (B, T, d_model).
@@ -227,9 +227,10 @@ class DecoupledAttention(nn.Module):
         return self.o_proj(out.reshape(b, t, -1))
 
     def _with_null(self, q: Tensor, k: Tensor, v: Tensor, dropout: float) -> Tensor:
-        """Prepend the learned null key/value (visible to every query) and attend once.
+        """Attention after a cache: prepend the learned null key/value (visible to every query), attend once.
 
-        Prefill (causal, as many queries as keys) also prepends a zero query row: SDPA's
+        (Without a cache the null key rides in the projection instead: ``_qkv``'s ``null_row``.)
+        A prefill into an empty cache (causal, as many queries as keys) also prepends a zero query row: SDPA's
         square causal mask (``is_causal``, which its flash / cuDNN kernels apply block-wise)
         then shows each query exactly the null key and its causal prefix, and the extra
         row's output is dropped — no (T, T+1) mask is built or read. The prepended tensors
