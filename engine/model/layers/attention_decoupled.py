@@ -153,7 +153,9 @@ class DecoupledAttention(nn.Module):
         concatenation; the gate keeps the T real rows.
         """
         n, kv, ds, dq = self.n_heads, self.n_kv_heads, self.sem_head, self.sem_head + self.geo_head
-        y = nn.functional.linear(nn.functional.pad(x, (0, 0, 1, 0)) if null_row else x, *self._joint())
+        if null_row:  # one concatenation of contiguous rows (a pad would fill the whole output, then copy x)
+            x = torch.cat([x.new_zeros(x.shape[0], 1, x.shape[2]), x], dim=1)
+        y = nn.functional.linear(x, *self._joint())
         if null_row:
             assert self.null_k is not None and self.null_v is not None
             y[:, 0, n * dq:(n + kv) * dq + kv * self.v_head] = torch.cat([self.null_k.flatten(), self.null_v.flatten()])
