@@ -3,7 +3,8 @@
 Every field typed with a :class:`~caramba.engine.manifest.paths.PathSpec` (see
 ``engine/manifest/paths.py`` for the rules) is found by walking the validated manifest,
 resolved against its base folder, confined to the workspace (or a ``data_roots`` entry of
-``caramba.yml``) and checked for existence. The run uses the resolved absolute paths:
+``caramba.yml``) and checked for existence — unless a run of the manifest writes it (an
+``output`` field such as ``runs[].export_hf`` names the same folder). The run uses the resolved absolute paths:
 :func:`bind` writes them into the manifest's models in place.
 """
 
@@ -80,8 +81,13 @@ def path_fields(node: Any, where: FieldPath = ()) -> Iterator[tuple[FieldPath, P
             yield from path_fields(item, (*where, key))
 
 
-def resolve_one(value: str, spec: PathSpec, base: Path, roots: Roots) -> tuple[Path | None, str | None, str | None]:
-    """``(resolved path, problem, hint)`` for one path value (problem None: fine)."""
+def resolve_one(value: str, spec: PathSpec, base: Path, roots: Roots,
+                produced: frozenset[Path] = frozenset()) -> tuple[Path | None, str | None, str | None]:
+    """``(resolved path, problem, hint)`` for one path value (problem None: fine).
+
+    ``produced`` holds the folders runs of the manifest write (``output`` fields): an input
+    naming one of them need not exist yet.
+    """
     if spec.kind == "run_folder":
         parts = Path(value).parts
         if os.path.isabs(value) or ".." in parts or value.startswith("~") or not value.strip():
@@ -92,7 +98,14 @@ def resolve_one(value: str, spec: PathSpec, base: Path, roots: Roots) -> tuple[P
     if not roots.allows(resolved):
         return resolved, f"{value!r} resolves to {resolved}, outside {roots.describe()}{tilde}", \
             "keep data inside the workspace, or add its folder to data_roots in caramba.yml"
+    if spec.kind == "output":
+        if resolved.is_file():
+            return resolved, f"{value!r}: {resolved} is a file, and the run writes a folder there", \
+                "name a folder (new or one this run wrote before)"
+        return resolved, None, None
     exists = {"file": resolved.is_file, "dir": resolved.is_dir, "any": resolved.exists}[spec.kind]()
+    if not exists and resolved in produced:
+        return resolved, None, None
     if not exists:
         what = {"file": "file", "dir": "folder", "any": "file or folder"}[spec.kind]
         other = " (it is a folder)" if spec.kind == "file" and resolved.is_dir() else \
@@ -107,10 +120,12 @@ def resolve_paths(manifest: BaseModel, base: Path, roots: Roots) -> tuple[dict[F
     """Resolve every path field of ``manifest`` (see the module docstring)."""
     resolved: dict[FieldPath, Path] = {}
     issues: list[Issue] = []
-    for where, spec, value, _, _ in path_fields(manifest):
+    fields = list(path_fields(manifest))
+    produced = frozenset((base / value).resolve() for _, spec, value, _, _ in fields if spec.kind == "output")
+    for where, spec, value, _, _ in fields:
         if not spec.is_path(value):
             continue
-        path, problem, hint = resolve_one(value, spec, base, roots)
+        path, problem, hint = resolve_one(value, spec, base, roots, produced)
         if problem is not None:
             issues.append(Issue(where, problem, hint or ""))
         elif path is not None:

@@ -1,7 +1,7 @@
 """One notion of a workspace path: the type of every manifest field that names a file or folder.
 
 A path field is declared with one of the types below (``InputFile``, ``InputDir``,
-``InputPath``, ``RunFolder``); the type carries a :class:`PathSpec` that the compiler's
+``InputPath``, ``RunFolder``, ``OutputDir``); the type carries a :class:`PathSpec` that the compiler's
 ``resolve_paths`` (``engine/compiler/paths.py``) reads. That one function resolves every
 such field once, at validation:
 
@@ -15,7 +15,10 @@ The run then uses the resolved absolute path it was validated with. Some fields 
 accept plain words that are not paths (``PathSpec.words``: ``byte`` for a tokenizer,
 ``student`` for a benchmark model) or remote references (``PathSpec.remote``:
 ``hf://org/name``). ``RunFolder`` names an output folder inside the run directory: it
-must be relative and may not climb out (``..``).
+must be relative and may not climb out (``..``). ``OutputDir`` names a folder a run writes
+into the workspace (``runs[].export_hf``): resolved and confined like an input, but it need
+not exist yet; an input naming the same folder is then satisfied by that run (the
+``files`` check and the run order see to it).
 
 A test enumerates every schema field whose name or description says it names a path
 and fails when the field lacks one of these types.
@@ -28,7 +31,7 @@ from typing import Annotated, Literal
 
 from pydantic import WithJsonSchema
 
-Kind = Literal["file", "dir", "any", "run_folder"]
+Kind = Literal["file", "dir", "any", "run_folder", "output"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class PathSpec:
 
     Attributes:
         kind: ``file``, ``dir`` or ``any`` (an input that must exist as such), or
-            ``run_folder`` (an output folder relative to the run directory).
+            ``run_folder`` (an output folder relative to the run directory), or
+            ``output`` (a workspace folder a run writes; need not exist yet).
         words: values that are names, not paths (e.g. ``byte``, ``student``).
         remote: prefixes of remote references left to their loader (e.g. ``hf://``).
         hint: how to make a missing input (``{name}``: the file name asked for).
@@ -59,6 +63,7 @@ def _schema(spec: PathSpec) -> WithJsonSchema:
     words = f"; or one of: {', '.join(spec.words)}" if spec.words else ""
     remote = f"; or {' '.join(r + '…' for r in spec.remote)}" if spec.remote else ""
     what = "an output folder inside the run directory" if spec.kind == "run_folder" else \
+        "a workspace folder the run writes, relative to the manifest's folder" if spec.kind == "output" else \
         f"a workspace path ({spec.kind}), relative to the manifest's folder"
     return WithJsonSchema({"type": "string", "minLength": 1, "format": "workspace-path", "x-caramba-path": spec.kind,
                            "description": what + words + remote})
@@ -74,6 +79,7 @@ TokenFilePath = path_type(PathSpec("file", hint="make it from local text: caramb
 InputDir = path_type(PathSpec("dir"))
 InputPath = path_type(PathSpec("any"))
 RunFolder = path_type(PathSpec("run_folder"))
+OutputDir = path_type(PathSpec("output"))
 TOKENIZER_WORDS = ("byte", "tiktoken", "gpt2", "llama")
 TokenizerPath = path_type(PathSpec("any", words=TOKENIZER_WORDS))
 CheckpointPath = path_type(PathSpec("dir", remote=("hf://",)))

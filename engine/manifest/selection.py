@@ -4,7 +4,8 @@
 
 * a ``name`` is an entrypoint (resolved first) or a target name; anything else is an
   error listing the valid names;
-* without a name, a manifest with a ``comparison:`` block runs every arm (in order);
+* without a name, a manifest with a ``comparison:`` block runs every arm's target (in
+  order, once each: an arm ``target/run`` names one run of its target);
   otherwise ``entrypoints.default`` runs; a manifest with a single target runs that
   target; a manifest with several targets, no ``default`` entrypoint and no comparison
   is ambiguous, which validation already refuses (``ambiguity``), so the fronts never
@@ -51,7 +52,10 @@ def select_targets(manifest: "Manifest", name: str | None = None) -> list["Targe
     """The targets that run for ``name``, in order (see the module docstring)."""
     comparison = getattr(manifest, "comparison", None)
     if name is None and comparison is not None:
-        return [_named(manifest, arm) for arm in comparison.arms]
+        from caramba.engine.manifest.comparison import arm_parts
+
+        targets = [_named(manifest, arm_parts(arm)[0]) for arm in comparison.arms]
+        return [t for i, t in enumerate(targets) if t not in targets[:i]]  # student/blockwise, student/global: one target
     if name is None:
         problem = ambiguity(manifest)
         if problem is not None:

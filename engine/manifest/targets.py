@@ -12,6 +12,7 @@ from pydantic import BeforeValidator, Field
 
 from caramba.engine.manifest.benchmarks import Benchmark
 from caramba.engine.manifest.init_from import InitFromConfig
+from caramba.engine.manifest.paths import OutputDir
 from caramba.engine.manifest.train import TrainConfig
 from caramba.engine.manifest.verify import VerifyConfig
 from caramba.engine.model.config.base import StrictModel
@@ -33,6 +34,10 @@ class Run(StrictModel):
     init_from: InitFromConfig | None = Field(default=None, description="start from these weights (default: fresh init)")
     expected: dict[str, Any] = Field(default_factory=dict, description="values the run is expected to show (recorded)")
     verify: VerifyConfig | None = Field(default=None, description="gate after training")
+    export_hf: OutputDir | None = Field(default=None, description="after the run succeeds, write its final checkpoint here "
+                                        "as a Hugging Face folder (config.json + model.safetensors, like `caramba export-hf`); "
+                                        "another target may start from it (teacher: {hf: …}, init_from: {hf: …}) and then "
+                                        "runs after this one")
     train: TrainConfig
 
 

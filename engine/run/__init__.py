@@ -6,7 +6,9 @@ interrupted one resumes from its newest good checkpoint ("resuming from step N")
 failed run does not stop the runs after it (they are independent); the caller sees
 every record. A run whose ``init_from`` names a run of *another* target of the manifest
 (``init_from: {target: base, run: train}``) needs that target: its runs are executed
-first (those already succeeded are recognised and skipped). SIGTERM (``RunStore.cancel``) makes the current run checkpoint and end
+first (those already succeeded are recognised and skipped); so is a target whose run writes
+(``export_hf``) the Hugging Face folder a run starts from, and a succeeded run with
+``export_hf`` writes that folder (again, when it is missing or another run's: ``export.py``). SIGTERM (``RunStore.cancel``) makes the current run checkpoint and end
 ``cancelled``; the runs after it are marked cancelled.
 
 Under torchrun every rank calls ``execute``; rank 0 alone reads and writes the run store,
@@ -29,6 +31,7 @@ from caramba.engine.compiler import Compiled
 from caramba.engine.manifest.selection import TargetChoiceError, select_target
 from caramba.engine.manifest.targets import ExperimentTarget
 from caramba.engine.run.errors import RunInputError
+from caramba.engine.run.export import export_run
 from caramba.engine.store.ids import run_ids
 from caramba.engine.store.record import RunRecord
 from caramba.engine.store.runs import RunStore
@@ -50,13 +53,19 @@ def pick_target(compiled: Compiled, target: str | None) -> ExperimentTarget:
     return chosen
 
 
-def _needed_targets(target: ExperimentTarget) -> list[str]:
-    """Other targets whose runs ``target``'s runs start from (``init_from.target``), or whose run is
-    its ``trainer.upcycle`` teacher (``teacher.target``), in order."""
+def _needed_targets(compiled: Compiled, target: ExperimentTarget) -> list[str]:
+    """Other targets whose runs ``target``'s runs start from (``init_from.target``), whose run is
+    its ``trainer.upcycle`` teacher (``teacher.target``), or whose run writes (``export_hf``) the
+    Hugging Face folder its teacher or ``init_from.hf`` names, in order."""
     names = [r.init_from.target for r in target.runs if r.init_from is not None and r.init_from.target is not None]
     teacher = getattr(target.trainer.config, "teacher", None) if target.trainer.ref == "trainer.upcycle" else None
     if teacher is not None and teacher.run is not None and teacher.target is not None:
         names.insert(0, teacher.target)
+    folders = [teacher.hf] if teacher is not None and teacher.hf else []
+    folders += [r.init_from.hf for r in target.runs if r.init_from is not None and r.init_from.hf]
+    folders += [r.train.teacher_ckpt for r in target.runs if r.train.teacher_ckpt]
+    writers = {run.export_hf: other.name for other in compiled.manifest.experiments() for run in other.runs if run.export_hf}
+    names = [writers[f] for f in folders if f in writers] + names
     return [n for i, n in enumerate(names) if n != target.name and n not in names[:i]]
 
 
@@ -97,7 +106,7 @@ def execute(compiled: Compiled, target: str | None, workspace: Path, console: Co
     if (process := process_target(compiled, target)) is not None:  # agent workflow: caramba.processes
         return [execute_process(compiled, process, workspace, console)]
     chosen = pick_target(compiled, target)
-    for needed in _needed_targets(chosen):
+    for needed in _needed_targets(compiled, chosen):
         console.print(f"target {chosen.name!r} starts from weights of target {needed!r}: running it first")
         execute(compiled, needed, workspace, console)
     return _execute(compiled, chosen, join(compiled, chosen), workspace, console)
@@ -157,6 +166,8 @@ def _execute(compiled: Compiled, chosen: ExperimentTarget, ctx: DistContext, wor
         for index, record in enumerate(records):
             if record.status == "succeeded":
                 console.print(f"[green]already succeeded[/]: {record.id} (identical work; `caramba runs show {record.id}`)")
+                if ctx.main:
+                    export_run(chosen.runs[index], record, console)
                 continue
             if ctx.any(cancelled()):
                 record.status, record.reasons = "cancelled", ["cancelled before it started"]
@@ -166,6 +177,8 @@ def _execute(compiled: Compiled, chosen: ExperimentTarget, ctx: DistContext, wor
             run = chosen.runs[index]
             session = RunSession(compiled, chosen, run, record, workspace, console, cancelled, strategy)
             records[index] = session.execute()
+            if ctx.main:
+                export_run(run, records[index], console)
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, old)

@@ -95,6 +95,7 @@ class RunSession:
                 config = target["trainer"]["config"]
                 target = {**target, "trainer": {**target["trainer"], "config": {
                     **config, "teacher": {**config["teacher"], "run": source, "target": None}}}}
+        resolved.pop("comparison", None)  # its arms name targets this one-target manifest no longer has
         return {**resolved, "targets": [{**target, "runs": runs}], "entrypoints": {"default": self.target.name}}
 
     def execute(self) -> RunRecord:

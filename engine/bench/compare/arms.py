@@ -1,8 +1,8 @@
 """Arms: which runs are replicates (seeds) of the same configuration.
 
 An arm is an experiment target; its runs are its seeds. From a manifest's
-``comparison:`` block the arms are the listed targets, their runs the ids the manifest
-gives them (so ``caramba compare M.yml`` finds exactly the runs ``caramba run M.yml``
+``comparison:`` block the arms are the listed targets (or, for ``target/run``, that one run
+of the target and its seeds), their runs the ids the manifest gives them (so ``caramba compare M.yml`` finds exactly the runs ``caramba run M.yml``
 made). From a list of run ids, runs group by (manifest, target, run id without its
 ``-s<seed>`` suffix); an arm is named after its target, qualified by the manifest or the
 run when two groups share a target name.
@@ -61,7 +61,6 @@ def arms_of_runs(records: list[RunRecord]) -> list[Arm]:
 
 def arms_of_manifest(compiled: Any, store: Any) -> list[Arm]:
     """The arms of a manifest's ``comparison:`` block (else every experiment target), from the run store."""
-    from caramba.engine.store.ids import run_ids
     from caramba.engine.store.runs import UnknownRun
 
     spec = compiled.manifest.comparison
@@ -69,7 +68,7 @@ def arms_of_manifest(compiled: Any, store: Any) -> list[Arm]:
     arms, missing = [], []
     for name in names:
         records = []
-        for run_id in run_ids(compiled, name):
+        for run_id in _arm_run_ids(compiled, name):
             try:
                 records.append(store.get(run_id))
             except UnknownRun:
@@ -83,6 +82,19 @@ def arms_of_manifest(compiled: Any, store: Any) -> list[Arm]:
         raise ComparisonInputError(f"manifest {compiled.manifest.name!r} has one experiment target; declare "
                                    "`comparison: {arms: [A, B]}` over two or more targets")
     return arms
+
+
+def _arm_run_ids(compiled: Any, arm: str) -> list[str]:
+    """The run ids of an arm: every run of its target, or for ``target/run`` that run and its seeds (``run-s<N>``)."""
+    from caramba.engine.manifest.comparison import arm_parts
+    from caramba.engine.store.ids import run_ids
+
+    name, run = arm_parts(arm)
+    target = next(t for t in compiled.manifest.experiments() if t.name == name)
+    ids = run_ids(compiled, name)
+    if run is None:
+        return ids
+    return [i for r, i in zip(target.runs, ids) if r.id == run or SEED_SUFFIX.sub("", r.id) == run]
 
 
 def _require_finished(records: list[RunRecord]) -> None:

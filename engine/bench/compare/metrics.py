@@ -3,6 +3,8 @@
 A run directory gives (names are what ``arms.csv`` and ``pairs.csv`` show):
 
 * ``train_loss`` — the last training row's loss; ``val_loss`` — the last evaluation row's
+  (``distill_train_loss`` / ``distill_val_loss`` for a ``trainer.upcycle`` phase, whose loss
+  is the distillation objective — block MSE or KL+CE — not comparable with next-token CE)
   (``metrics.jsonl``; the trainer's estimate on the first ``eval_iters × batch_size``
   windows of the evaluation protocol, which its coverage says); their per-step values
   are kept as curves for the figures;
@@ -10,7 +12,8 @@ A run directory gives (names are what ``arms.csv`` and ``pairs.csv`` show):
   a model other than ``student`` adds ``[model]``); what it scored (the whole protocol,
   or its own windows and why they differ) is the metric's *coverage*;
 * ``<benchmark>.kv_bytes@<cache>,B=<b>,L=<len>`` (and ``tensor_bytes``) — a memory
-  benchmark's point; ``<benchmark>.<latency metric>@<cache>,B=<b>,P=<prompt>,G=<gen>``.
+  benchmark's point; ``<benchmark>.<latency metric>@<cache>,B=<b>,P=<prompt>,G=<gen>``;
+  like perplexity, a model other than ``student`` adds ``[model]`` (``memory[teacher].kv_bytes@…``).
 
 The run's evaluation protocol (``heldout.json``, ``engine/data/heldout.py``) is kept as
 ``protocol``: the one description of the held-out tokens, printed once; each metric's
@@ -33,6 +36,7 @@ from caramba.engine.train.metrics.log import MetricsLog
 # base metric → (unit for axis labels, True when higher is better)
 UNITS: dict[str, tuple[str, bool]] = {
     "train_loss": ("nats/token", False), "val_loss": ("nats/token", False), "nll": ("nats/token", False),
+    "distill_train_loss": ("objective", False), "distill_val_loss": ("objective", False),
     "ppl": ("perplexity", False), "kv_bytes": ("bytes", False), "tensor_bytes": ("bytes", False),
     "kv_bytes_per_token": ("bytes/token", False), "prefill_ms": ("ms", False), "ttft_ms": ("ms", False),
     "decode_ms_per_token": ("ms/token", False), "tokens_per_s": ("tokens/s", True), "e2e_tokens_per_s": ("tokens/s", True),
@@ -72,7 +76,8 @@ def read_run(run_dir: Path) -> RunMetrics:
     """Every metric of the finished run in ``run_dir`` (module docstring)."""
     out = RunMetrics(run_dir.name)
     rows = MetricsLog(run_dir / "metrics.jsonl").rows()
-    for kind, key, name in (("train", "loss", "train_loss"), ("eval", "val_loss", "val_loss")):
+    prefix = "distill_" if _distills(run_dir) else ""
+    for kind, key, name in (("train", "loss", f"{prefix}train_loss"), ("eval", "val_loss", f"{prefix}val_loss")):
         points = [(float(r["step"]), float(r[key])) for r in rows
                   if r.get("kind", "train") == kind and isinstance(r.get(key), (int, float)) and "step" in r]
         if points:
@@ -83,26 +88,44 @@ def read_run(run_dir: Path) -> RunMetrics:
     out.protocol = heldout.describe() if heldout is not None else None
     if (art / "perplexity.csv").is_file():
         for r in read_csv(art / "perplexity.csv"):
-            name = r["benchmark"] + ("" if r.get("model") in (None, "student") else f"[{r['model']}]")
+            name = r["benchmark"] + _model(r)
             for metric in ("nll", "ppl"):
                 out.values[f"{name}.{metric}"] = float(r[metric])
                 if r.get("tokens") is not None:
                     out.coverage[f"{name}.{metric}"] = _perplexity_coverage(r, heldout)
     if (art / "memory.csv").is_file():
         for r in read_csv(art / "memory.csv"):
-            out.memory.append(r)
+            if _model(r) == "":
+                out.memory.append(r)  # the figures draw the run's own model
             for metric in MEMORY:
                 if r.get(metric) is not None:
-                    out.values[f"{r['benchmark']}.{metric}@{r['cache']},B={r['batch']},L={r['seq_len']}"] = float(r[metric])
+                    out.values[f"{r['benchmark']}{_model(r)}.{metric}@{r['cache']},B={r['batch']},L={r['seq_len']}"] = float(r[metric])
     if (art / "latency.csv").is_file():
         for r in read_csv(art / "latency.csv"):
             point = f"{r['cache']},B={r['batch']},P={r['prompt_len']},G={r['gen_len']}"
             for metric in LATENCY:
                 if r.get(metric) is not None:
-                    out.values[f"{r['benchmark']}.{metric}@{point}"] = float(r[metric])
+                    out.values[f"{r['benchmark']}{_model(r)}.{metric}@{point}"] = float(r[metric])
     if "val_loss" in out.values:
         out.coverage["val_loss"] = _val_loss_coverage(run_dir, heldout)
     return out
+
+
+def _distills(run_dir: Path) -> bool:
+    """True for a ``trainer.upcycle`` phase: its losses are the distillation objective, not next-token CE."""
+    import yaml
+
+    path = run_dir / "manifest.yml"
+    if not path.is_file():
+        return False
+    targets = (yaml.safe_load(path.read_text()) or {}).get("targets") or [{}]
+    trainer = targets[0].get("trainer")
+    return (trainer.get("ref") if isinstance(trainer, dict) else trainer) == "trainer.upcycle"
+
+
+def _model(row: dict[str, Any]) -> str:
+    """``""`` for the run's own model (``student``), ``[teacher]`` (or ``[<path>]``) for another a benchmark measured."""
+    return "" if row.get("model") in (None, "", "student") else f"[{row['model']}]"
 
 
 def _heldout(run_dir: Path) -> HeldOut | None:

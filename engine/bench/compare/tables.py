@@ -4,8 +4,9 @@ Columns: the arm, its seeds (n), then each headline metric (``headline.py``) as
 ``mean ± sd`` over the seeds — rounded so the sd keeps two significant digits, mean to the
 same decimals — with the best arm in **bold** (by the metric's direction) and a ``†`` when
 the arm differs from the baseline at 95% (Welch's t-test, ``pairs.csv``); then, for each
-memory metric, the ratio to the baseline written the way it reads: the column
-``KV / mha`` holds 0.25 for an arm whose cache takes a quarter of the baseline's bytes.
+perplexity, memory and decode-time metric, the ratio to the baseline written the way it
+reads: the column ``KV / mha`` holds 0.25 for an arm whose cache takes a quarter of the
+baseline's bytes, ``PPL / teacher`` 0.990 for an arm 1% below the teacher's perplexity.
 
 The LaTeX is a booktabs ``table`` float (``\\usepackage{booktabs}``) whose caption says
 what each held-out number was computed on (its coverage) and whose comment lines name
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from caramba.engine.bench.artifacts.latex import escape
 from caramba.engine.bench.compare.analysis import Comparison
-from caramba.engine.bench.compare.headline import POINT, display_unit, headline_metrics
+from caramba.engine.bench.compare.headline import LATENCY_POINT, POINT, display_unit, headline_metrics
 from caramba.engine.bench.compare.metrics import base_of
 from caramba.engine.store.atomic import write_text
 
@@ -44,15 +45,20 @@ SHORT = {"train_loss": "train loss (nats)", "val_loss": "val loss (nats)", "nll"
          "decode_ms_per_token": "decode ms/tok", "tokens_per_s": "tok/s"}
 
 
+RATIOS = {"ppl": ("PPL", 3), "kv_bytes": ("KV", 2), "tensor_bytes": ("tensors", 2), "decode_ms_per_token": ("decode", 2)}
+
+
 def short_name(metric: str) -> str:
-    """A column header: ``PPL``, ``val loss (nats)``, ``KV MiB @ 1,024 (fp16)``."""
+    """A column header: ``PPL``, ``val loss (nats)``, ``KV MiB @ 1,024 (fp16)``, ``decode ms/tok @ B=1``."""
     name = SHORT.get(base_of(metric), base_of(metric))
-    point = POINT.search(metric)
-    return f"{name} @ {int(point['length']):,} ({point['cache']})" if point else name
+    point, latency = POINT.search(metric), LATENCY_POINT.search(metric)
+    if point:
+        return f"{name} @ {int(point['length']):,} ({point['cache']})"
+    return f"{name} @ B={latency['batch']}" if latency else name
 
 
 def _ratio_metrics(metrics: list[str]) -> list[str]:
-    return [m for m in metrics if base_of(m) in ("kv_bytes", "tensor_bytes")]
+    return [m for m in metrics if base_of(m) in RATIOS]
 
 
 def rows(c: Comparison) -> tuple[list[str], list[dict[str, object]]]:
@@ -60,7 +66,7 @@ def rows(c: Comparison) -> tuple[list[str], list[dict[str, object]]]:
     metrics = headline_metrics(c)
     headers = ["arm", "n", *[short_name(m) for m in metrics]]
     ratios = _ratio_metrics(metrics)
-    headers += [f"{'KV' if base_of(m) == 'kv_bytes' else 'tensors'} / {c.baseline}" for m in ratios]
+    headers += [f"{RATIOS[base_of(m)][0]} / {c.baseline}" for m in ratios]
     best = {m: (min if c.better(m) == "minimize" else max)(a.summaries[m].mean for a in c.arms) for m in metrics}
     out = []
     for arm in c.arms:
@@ -76,7 +82,7 @@ def rows(c: Comparison) -> tuple[list[str], list[dict[str, object]]]:
             row[f"{header}_marker"] = marker
         base = c.arm(c.baseline)
         for m, header in zip(ratios, headers[2 + len(metrics):]):
-            row[header] = f"{arm.summaries[m].mean / base.summaries[m].mean:.2f}"
+            row[header] = f"{arm.summaries[m].mean / base.summaries[m].mean:.{RATIOS[base_of(m)][1]}f}"
         out.append(row)
     return headers, out
 

@@ -1,4 +1,4 @@
-"""``comparison:``: arms name experiment targets, the baseline is an arm, the primary metric exists.
+"""``comparison:``: arms name experiment targets (or ``target/run``), the baseline is an arm, the primary metric exists.
 
 The primary metric must be one every arm reports: ``train_loss``/``val_loss``, or
 ``<benchmark id>.<metric>`` where each arm's target has that benchmark and the metric is
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from caramba.engine.compiler.checks import Issue
 from caramba.engine.manifest import Manifest
-from caramba.engine.manifest.comparison import BENCHMARK_METRICS, RUN_METRICS
+from caramba.engine.manifest.comparison import BENCHMARK_METRICS, RUN_METRICS, arm_parts
 
 
 def check_comparison(manifest: Manifest) -> list[Issue]:
@@ -21,21 +21,30 @@ def check_comparison(manifest: Manifest) -> list[Issue]:
     experiments = {t.name: t for t in manifest.experiments()}
     issues: list[Issue] = []
     for index, arm in enumerate(spec.arms):
-        if arm not in experiments:
+        name, run = arm_parts(arm)
+        if name not in experiments:
             issues.append(Issue(("comparison", "arms", index), f"arm {arm!r} is not an experiment target",
-                                f"use target names: {', '.join(experiments) or '(none)'}"))
+                                f"use target names: {', '.join(experiments) or '(none)'} (or target/run)"))
+        elif run is not None and run not in {r.id for r in experiments[name].runs}:
+            issues.append(Issue(("comparison", "arms", index), f"target {name!r} has no run {run!r}",
+                                f"use one of: {', '.join(f'{name}/{r.id}' for r in experiments[name].runs)}"))
         elif spec.arms.index(arm) != index:
             issues.append(Issue(("comparison", "arms", index), f"arm {arm!r} is listed twice", "list each target once"))
     if spec.baseline is not None and spec.baseline not in spec.arms:
         issues.append(Issue(("comparison", "baseline"), f"baseline {spec.baseline!r} is not one of the arms",
                             f"choose one of: {', '.join(spec.arms)}"))
-    issues += _primary(spec.primary, [experiments[a] for a in spec.arms if a in experiments])
+    issues += _primary(spec.primary, [experiments[arm_parts(a)[0]] for a in spec.arms if arm_parts(a)[0] in experiments])
     return issues
 
 
 def _primary(metric: str, targets: list) -> list[Issue]:
     path = ("comparison", "primary")
     if metric in RUN_METRICS:
+        distilled = next((t.name for t in targets if t.trainer.ref == "trainer.upcycle"), None)
+        if distilled is not None:
+            return [Issue(path, f"arm {distilled!r} trains with trainer.upcycle, whose {metric} is the distillation objective "
+                          "(block MSE, KL + CE), not next-token CE like the other arms'",
+                          "compare a perplexity benchmark every arm runs, e.g. primary: perplexity.ppl")]
         return []
     bench_id, _, rest = metric.partition(".")
     base = rest.split("@", 1)[0].split("[", 1)[0]

@@ -7,6 +7,8 @@ Runs after ``resolve_paths`` (every path field resolved, confined, present). Her
   for the ``data`` check;
 * a teacher or ``init_from.hf`` checkpoint folder holds a Hugging Face ``config.json``;
   ``trainer.upcycle``'s Hugging Face teacher matches its student (``checks/upcycle.py``);
+  a folder a run of the manifest writes (``export_hf``, ``checks/exports.py``) need not
+  exist yet: the exporting target's model stands for its config;
 * an ``eval`` gate's tokenizer can be loaded without a download (``llama`` needs a file,
   ``tiktoken`` needs its local cache).
 """
@@ -17,7 +19,8 @@ from pathlib import Path
 
 from caramba.engine.compiler.checks import Issue
 from caramba.engine.compiler.checks.batch_spec import consumed
-from caramba.engine.compiler.checks.upcycle import hf_teacher_issues
+from caramba.engine.compiler.checks.exports import check_exports, exporter_of
+from caramba.engine.compiler.checks.upcycle import hf_teacher_issues, pair_issues
 from caramba.engine.data.token_bounds import TokenFileError, describe, scan
 from caramba.engine.manifest import Manifest
 from caramba.engine.manifest.targets import ExperimentTarget
@@ -39,9 +42,16 @@ def check_files(manifest: Manifest, resolved: dict[FieldPath, Path], cache_dir: 
             issues += _tokens(target, data_at, resolved[data_at], val_frac, cache_dir, bounds, t_index)
         teacher_at = (*base, "trainer", "config", "teacher", "hf")
         if target.trainer.ref == "trainer.upcycle" and teacher_at in resolved:
-            issues += hf_teacher_issues(target, base, resolved[teacher_at])
+            exporter = exporter_of(manifest, resolved, resolved[teacher_at])
+            if exporter is not None:  # written by a run of this manifest: its model is the teacher
+                issues += pair_issues(base, target, exporter.system.config.model.model_dump(mode="json", exclude_none=True),
+                                      teacher_at)
+            else:
+                issues += hf_teacher_issues(target, base, resolved[teacher_at])
         for r_index, run in enumerate(target.runs):
             for at in ((*base, "runs", r_index, "train", "teacher_ckpt"), (*base, "runs", r_index, "init_from", "hf")):
+                if at in resolved and exporter_of(manifest, resolved, resolved[at]) is not None:
+                    continue
                 if at in resolved and not (resolved[at] / "config.json").is_file():
                     issues.append(Issue(at, f"{resolved[at]} is not a Hugging Face checkpoint folder (no config.json)",
                                         "give a folder holding config.json and *.safetensors (e.g. from `caramba export-hf`)"))
@@ -51,6 +61,7 @@ def check_files(manifest: Manifest, resolved: dict[FieldPath, Path], cache_dir: 
                 if problem:
                     issues.append(Issue((*base, "runs", r_index, "verify", "tokenizer", "type"), problem,
                                         "use tokenizer type: byte, or the path of a local tokenizer.json"))
+    issues += check_exports(manifest, resolved)
     return bounds, issues
 
 
