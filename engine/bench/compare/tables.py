@@ -117,7 +117,9 @@ def table_latex(c: Comparison) -> str:
     chunks = [body[i:i + ROWS_PER_TABLE] for i in range(0, len(body), ROWS_PER_TABLE)]
     for index, chunk in enumerate(chunks):
         cont = f" (continued, {index + 1}/{len(chunks)})" if len(chunks) > 1 else ""
-        lines += [r"\begin{table}[t]", r"\centering", r"\small", r"\setlength{\tabcolsep}{4pt}",
+        wide = len(headers) > 6  # ratio columns: a size smaller so the table keeps to the text width
+        lines += [r"\begin{table}[t]", r"\centering", r"\footnotesize" if wide else r"\small",
+                  rf"\setlength{{\tabcolsep}}{{{3 if wide else 4}pt}}",
                   rf"\caption{{{caption}{cont}}}", rf"\label{{tab:compare-{_label(c)}{'-' + str(index + 1) if index else ''}}}",
                   r"\begin{tabular}{l" + "r" * (len(headers) - 1) + "}", r"\toprule",
                   " & ".join(escape(h) for h in headers) + r" \\", r"\midrule"]
