@@ -34,6 +34,12 @@ def export_run(run: Run, record: RunRecord, console: Console) -> Path | None:
     marker = folder / MARKER
     if marker.is_file() and json.loads(marker.read_text()).get("run_id") == record.id and (folder / "config.json").is_file():
         return folder
+    from caramba.engine.compiler.checks.exports import foreign_files
+
+    foreign = foreign_files(folder)
+    if foreign:  # validation refused this; the folder was filled since
+        raise RunInputError(f"export_hf of run {record.id}: {folder} now holds files caramba did not export "
+                            f"({', '.join(foreign[:3])}); move them, or name a new folder")
     try:
         export_hf(Path(record.dir), folder, "final")
     except CheckpointError as exc:

@@ -62,6 +62,14 @@ def test_each_mistake_is_named_at_its_field(workspace: Path, sets: tuple[str, ..
         assert word in found[path], (word, found[path])
 
 
+def test_an_export_never_overwrites_someone_elses_checkpoint(workspace: Path) -> None:
+    (workspace / "teacher_hf").mkdir()
+    (workspace / "teacher_hf" / "config.json").write_text("{}")
+    assert "holds files caramba did not export (config.json)" in errors(workspace)["targets[0].runs[0].export_hf"]
+    (workspace / "teacher_hf" / "caramba_export.json").write_text("{}")  # an earlier export may be rewritten
+    assert "targets[0].runs[0].export_hf" not in errors(workspace)
+
+
 def test_two_phases_of_one_target_run_it_once(workspace: Path) -> None:
     compiled = compile_manifest(PRESET, ["comparison.arms=[teacher, student/blockwise, student/global]"], workspace)
     assert [t.name for t in select_targets(compiled.manifest)] == ["teacher", "student"]

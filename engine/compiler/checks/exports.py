@@ -2,8 +2,9 @@
 
 Checked in the ``files`` stage, once paths are resolved:
 
-* two runs may not write the same folder, and a run with a list of seeds may not export
-  (its seeds would overwrite one folder in turn);
+* two runs may not write the same folder, a run with a list of seeds may not export (its
+  seeds would overwrite one folder in turn), and the folder, when it exists, holds nothing
+  but an earlier export (``caramba_export.json``), so no one's checkpoint is overwritten;
 * the run's model can be written as a Hugging Face checkpoint (a Llama- or GPT-2-shaped
   ``TransformerModel``: ``engine/hf``'s ``hf_config`` accepts it), so a refused export
   fails here and not after training.
@@ -46,6 +47,13 @@ def exporter_of(manifest: Manifest, resolved: dict[FieldPath, Path], folder: Pat
     return target if isinstance(target, ExperimentTarget) else None
 
 
+def foreign_files(folder: Path) -> list[str]:
+    """Names in ``folder`` when it holds files but no ``caramba_export.json`` (not an earlier export); else []."""
+    if not folder.is_dir() or (folder / "caramba_export.json").is_file():
+        return []
+    return sorted(p.name for p in folder.iterdir())
+
+
 def check_exports(manifest: Manifest, resolved: dict[FieldPath, Path]) -> list[Issue]:
     """Every problem of the manifest's ``export_hf`` fields (module docstring)."""
     issues: list[Issue] = []
@@ -62,6 +70,10 @@ def check_exports(manifest: Manifest, resolved: dict[FieldPath, Path]) -> list[I
                 other = manifest.targets[owner[0]]
                 issues.append(Issue(at, f"{resolved[at]} is already written by run {other.runs[owner[1]].id!r} of target "
                                     f"{other.name!r}", "give each exporting run its own folder"))
+            foreign = foreign_files(resolved[at])
+            if foreign:
+                issues.append(Issue(at, f"{resolved[at]} holds files caramba did not export ({', '.join(foreign[:3])}); "
+                                    "the export would overwrite them", "name a new folder, or empty this one"))
             if isinstance(run.seed, list) and len(run.seed) > 1:
                 issues.append(Issue(at, f"run {run.id!r} has {len(run.seed)} seeds, and each would overwrite the one folder",
                                     "export from a run with a single seed"))
