@@ -92,7 +92,8 @@ def dba_reference(layer: torch.nn.Module, x: torch.Tensor, kv: int) -> torch.Ten
     for h in range(H):
         j = h // g
         score = qs[:, h] @ ks[:, j].transpose(-1, -2) / math.sqrt(ds) + qg[:, h] @ kg[:, j].transpose(-1, -2) / math.sqrt(dg)
-        score = score.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+        if layer.causal:
+            score = score.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
         values = v[:, j]
         if layer.null_k is not None:
             nk, nv = layer.null_k[j, 0], layer.null_v[j, 0]
@@ -116,6 +117,16 @@ def test_dba_matches_two_term_formula(kv: int, null: bool, gate: bool) -> None:
     if null:
         torch.nn.init.normal_(layer.null_v)
     assert_grads_reach(layer, layer(x).square().sum())
+
+
+def test_dba_non_causal_with_null_key_matches_two_term_formula() -> None:
+    """Non-causal: every query sees every key and the null key (carried in the projection's extra row)."""
+    layer = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "mode": "decoupled", "sem_dim": 8,
+                   "geo_dim": 16, "n_kv_heads": 2, "null_attn": True, "gate": True, "causal": False})
+    for p in layer.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    assert_close(layer(x), dba_reference(layer, x, 2), what="non-causal dba with null key")
 
 
 def test_dba_tied_and_biased_matches_two_term_formula() -> None:
