@@ -69,6 +69,17 @@ def _plan(target: ExperimentTarget | ProcessTarget, resolved: dict[str, Any], ra
     return plan
 
 
+def autocast_copies(train: Any, device: str, matmul_weights: int, distributed: DistributedConfig | None) -> int:
+    """Bytes of autocast's low-precision copies of the matmul weights, which autograd keeps
+    until each layer's backward — whole on every rank, also under FSDP2 (each rank runs
+    every block). None when nothing is cast: no AMP (the CPU trains without it), weights
+    already in the autocast dtype, or FSDP2 gathering them in it (``param_dtype``)."""
+    amp = train.use_amp and device.startswith("cuda") and train.amp_dtype != train.dtype
+    if not amp or (distributed is not None and distributed.strategy == "fsdp" and distributed.param_dtype == train.amp_dtype):
+        return 0
+    return matmul_weights * DTYPE_BYTES[train.amp_dtype]
+
+
 def _run_plan(model: torch.nn.Module, run: Any, plan: TargetPlan, ranks: int, distributed: DistributedConfig | None) -> RunPlan:
     train = run.train
     try:
@@ -94,6 +105,9 @@ def _run_plan(model: torch.nn.Module, run: Any, plan: TargetPlan, ranks: int, di
         flops = {"forward": cost.forward_flops / per, "backward": cost.backward_flops / per,
                  "train_step": (cost.forward_flops + cost.backward_flops) / per}
         memory["activations"] = cost.activation_bytes
+        copies = autocast_copies(train, str(device), cost.matmul_weights, distributed if ranks > 1 else None)
+        if copies:
+            memory["autocast copies"] = copies
     try:
         strategy, memory = per_rank(memory, model, size, train.batch_size, train.gradient_accumulation_steps, ranks, distributed)
     except UnevenBatch as exc:

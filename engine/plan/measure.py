@@ -28,6 +28,7 @@ class GraphCost:
     forward_flops: int
     backward_flops: int
     activation_bytes: int
+    matmul_weights: int = 0  # elements of the distinct parameters used as F.linear weights (autocast copies them)
 
 
 def layer_costs(model: nn.Module) -> list[LayerCost]:
@@ -66,6 +67,7 @@ def graph_cost(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> GraphCost:
     """
     storages: dict[int, tuple[Any, int]] = {}
     attention = _FusedAttention(storages)
+    weights = _LinearWeights()
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         if not isinstance(tensor, nn.Parameter) and not attention.inside:
@@ -73,13 +75,14 @@ def graph_cost(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> GraphCost:
         return tensor
 
     forward = FlopCounterMode(display=False)
-    with forward, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), attention:
+    with forward, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), attention, weights:
         output = model(*inputs)
         loss = output.float().sum() if isinstance(output, torch.Tensor) else sum(o.float().sum() for o in output)
     backward = FlopCounterMode(display=False)
     with backward:
         loss.backward()
-    return GraphCost(forward.get_total_flops(), backward.get_total_flops(), sum(size for _, size in storages.values()) + attention.extra)
+    return GraphCost(forward.get_total_flops(), backward.get_total_flops(), sum(size for _, size in storages.values()) + attention.extra,
+                     sum(p.numel() for p in weights.seen.values()))
 
 
 def _count(storages: dict[int, tuple[Any, int]], tensor: torch.Tensor) -> None:
@@ -118,6 +121,26 @@ class _FusedAttention(TorchFunctionMode):
                 _count(self.storages, tensor)
             self.extra += query.shape[:-1].numel() * 4  # float32 log-sum-exp, one per (batch, head, query)
         return out
+
+
+class _LinearWeights(TorchFunctionMode):
+    """Records the parameters ``F.linear`` takes as its weight, once each.
+
+    Under autocast with float32 weights, each is cast once to the autocast dtype and the
+    copy — not a parameter, so not in the activations — is what the matmul saves for its
+    backward, held until that layer's backward (``engine/plan/dry_run.py`` counts it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[int, nn.Parameter] = {}
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func is F.linear:
+            weight = kwargs["weight"] if "weight" in kwargs else args[1]
+            if isinstance(weight, nn.Parameter) and weight.requires_grad:
+                self.seen[id(weight)] = weight
+        return func(*args, **kwargs)
 
 
 def optimizer_state_bytes(optimizer: str, trainable: int) -> int:

@@ -9,7 +9,9 @@ From the one-process numbers (``measure.py``) and the strategy of
 * FSDP — weights, gradients and optimizer state are divided by ``N``; a rank also
   holds the largest block unsharded while it computes (plus the next one, prefetched),
   in ``param_dtype`` when set, reported as ``gathered``;
-* activations scale with the rows of a rank's micro-batch (``sharding.plan_split``).
+* activations scale with the rows of a rank's micro-batch (``sharding.plan_split``);
+  autocast's copies of the matmul weights (``dry_run.autocast_copies``) do not: every rank
+  casts every weight it computes with, the whole model under FSDP too.
 
 The device's memory is ``runtime.distributed.device_memory_gib`` when given, else the
 detected CUDA device's (for a CUDA run on a CUDA machine); a plan whose per-rank total

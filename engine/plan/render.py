@@ -54,8 +54,8 @@ def render(plan: TargetPlan, console: Console, layers: bool = True) -> None:
             table.add_row("FLOPs / token", f"forward {human(f['forward'])}, backward {human(f['backward'])}, step {human(f['train_step'])}")
         if run.ranks > 1:
             table.add_row("ranks", f"{run.ranks} ({run.strategy}); memory below is per rank")
-        for key in ("weights", "gradients", "optimizer", "activations", "ddp buckets", "gathered", "teacher weights", "teacher cache",
-                    "total"):
+        for key in ("weights", "gradients", "optimizer", "activations", "autocast copies", "ddp buckets", "gathered",
+                    "teacher weights", "teacher cache", "total"):
             if key in m:
                 table.add_row(f"memory: {key}", human(m[key], "B"))
         if run.device_memory_bytes is not None:
