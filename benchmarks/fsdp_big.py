@@ -6,7 +6,7 @@ each rank's loss and peak memory against the dry run's per-rank prediction.
 The model is ``benchmarks/gpt2_124m.yml`` scaled up by ``--set`` (default: 9.9 B
 parameters — d_model 4096, 32 heads, d_ff 16384, 48 layers, global batch 4 × 1024 tokens,
 ``strategy: fsdp`` —, whose weights, gradients and AdamW state alone, 147 GiB, exceed one
-H200; the dry run says 191 GiB on one process, 97 GiB per rank on two), trained on real
+H200; the dry run says 209.5 GiB on one process, 115.0 GiB per rank on two), trained on real
 text (the bytes of Python's standard library sources as tokens).
 
 1. This process runs caramba's dry run for one process and for ``--nproc`` ranks (on the
