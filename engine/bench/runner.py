@@ -109,10 +109,25 @@ def run_benchmarks(target: Any, models: dict[str, nn.Module], dataset: Any, run_
 
 
 def training_metrics(run_dir: Path) -> list[Row]:
-    """The rows of ``metrics.jsonl`` (empty when the run logged none)."""
+    """The rows of ``metrics.jsonl`` (empty when the run logged none); a ``trainer.upcycle``
+    phase's rows carry ``objective: distillation`` (their loss is not next-token CE)."""
     from caramba.engine.train.metrics.log import MetricsLog
 
-    return MetricsLog(run_dir / "metrics.jsonl").rows()
+    rows = MetricsLog(run_dir / "metrics.jsonl").rows()
+    return [{**r, "objective": "distillation"} for r in rows] if distills(run_dir) else rows
+
+
+def distills(run_dir: Path) -> bool:
+    """True for a ``trainer.upcycle`` phase (its run's ``manifest.yml``): its losses are the
+    distillation objective (block distance, or KL + CE), not next-token CE."""
+    import yaml
+
+    path = run_dir / "manifest.yml"
+    if not path.is_file():
+        return False
+    targets = (yaml.safe_load(path.read_text()) or {}).get("targets") or [{}]
+    trainer = targets[0].get("trainer")
+    return (trainer.get("ref") if isinstance(trainer, dict) else trainer) == "trainer.upcycle"
 
 
 def environment(device: torch.device) -> dict[str, Any]:

@@ -11,6 +11,7 @@ test:
 * the student's surgery came from that folder, at half the teacher's KV cache;
 * the comparison table's ratios to the teacher equal the ones recomputed here from each run's
   own benchmark CSVs (perplexity: exp of the NLL difference; KV bytes; decode ms/token);
+* the phases' losses are reported as the distillation objective, not as next-token loss;
 * a second ``caramba run`` redoes nothing and leaves the export alone.
 """
 
@@ -84,6 +85,14 @@ def test_a_teacher_exported_to_hugging_face_is_upcycled_and_compared(tmp_path: P
         decode = _own(run, "latency", "decode_ms_per_token") / _own(base, "latency", "decode_ms_per_token")
         assert table[arm]["decode / teacher"] == f"{decode:.2f}"
     assert table["teacher"]["PPL / teacher"] == "1.000"
+    # the phases' losses are the distillation objective: named so, never mixed with the arms' next-token CE
+    metrics = {(r["arm"], r["metric"]) for r in _csv(tmp_path / ".caramba" / "compare" / "upcycle_dba_gpu" / "arms.csv")}
+    assert ("student/global", "distill_val_loss") in metrics and ("student/global", "val_loss") not in metrics
+    assert ("scratch", "val_loss") in metrics
+    from caramba.engine.bench.runner import training_metrics
+
+    assert {r.get("objective") for r in training_metrics(runs["student-blockwise"])} == {"distillation"}
+    assert {r.get("objective") for r in training_metrics(runs["teacher-pretrain"])} == {None}
 
     exported = (folder / "model.safetensors").stat().st_mtime_ns
     again = invoke(tmp_path, "run", "upcycle_dba_gpu", *args)

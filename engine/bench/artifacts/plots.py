@@ -93,7 +93,11 @@ def bars(path: Path, rows: list[Row], value: str, keys: list[str], ylabel: str, 
 
 
 def training_curves(path: Path, metrics: list[Row], provenance: list[tuple[str, str]], run_key: str | None = None) -> Path:
-    """Training loss and validation loss (nats/token) against step, one panel each, log scale when the range calls for it."""
+    """Training loss and validation loss against step, one panel each, log scale when the range calls for it.
+
+    The unit is nats/token, or "distillation objective" for rows a ``trainer.upcycle`` phase
+    logged (``objective: distillation``: block distance or KL + CE, not next-token CE).
+    """
     panels = [("train", "loss", "training loss"), ("eval", "val_loss", "validation loss")]
     data: dict[str, Series] = {}
     for row in metrics:
@@ -104,6 +108,9 @@ def training_curves(path: Path, metrics: list[Row], provenance: list[tuple[str, 
                 s = data.setdefault(f"{prefix}{kind}/{key}", {"x": [], "y": []})
                 s["x"].append(float(row["step"]))
                 s["y"].append(float(value))
+    distilled = {row.get("objective") == "distillation" for row in metrics}
+    unit = {frozenset({True}): "distillation objective", frozenset({False}): "nats/token"}.get(
+        frozenset(distilled), "nats/token; distillation runs: their objective")
     shown = [p for p in panels if any(label.endswith(f"{p[0]}/{p[1]}") for label in data)]
     fig, axes = style.figure(max(len(shown), 1))
     handles: dict[str, Any] = {}
@@ -116,7 +123,7 @@ def training_curves(path: Path, metrics: list[Row], provenance: list[tuple[str, 
                 marker=look["marker"] if len(s["x"]) < 20 else None, markersize=4)
         logged = style.auto_log(ax, [v for s in mine.values() for v in s["y"]])
         ax.set_xlabel("step (optimiser updates)")
-        ax.set_ylabel(style.label(name, "nats/token") + (", log scale" if logged else ""))
+        ax.set_ylabel(style.label(name, unit) + (", log scale" if logged else ""))
         ax.set_title(name)
     if run_key:
         style.legend_below(fig, list(handles.values()), list(handles))

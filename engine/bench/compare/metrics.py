@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from caramba.engine.bench.artifacts.tables import read_csv
+from caramba.engine.bench.runner import distills
 from caramba.engine.data.heldout import HeldOut
 from caramba.engine.train.metrics.log import MetricsLog
 
@@ -76,7 +77,7 @@ def read_run(run_dir: Path) -> RunMetrics:
     """Every metric of the finished run in ``run_dir`` (module docstring)."""
     out = RunMetrics(run_dir.name)
     rows = MetricsLog(run_dir / "metrics.jsonl").rows()
-    prefix = "distill_" if _distills(run_dir) else ""
+    prefix = "distill_" if distills(run_dir) else ""
     for kind, key, name in (("train", "loss", f"{prefix}train_loss"), ("eval", "val_loss", f"{prefix}val_loss")):
         points = [(float(r["step"]), float(r[key])) for r in rows
                   if r.get("kind", "train") == kind and isinstance(r.get(key), (int, float)) and "step" in r]
@@ -109,18 +110,6 @@ def read_run(run_dir: Path) -> RunMetrics:
     if "val_loss" in out.values:
         out.coverage["val_loss"] = _val_loss_coverage(run_dir, heldout)
     return out
-
-
-def _distills(run_dir: Path) -> bool:
-    """True for a ``trainer.upcycle`` phase: its losses are the distillation objective, not next-token CE."""
-    import yaml
-
-    path = run_dir / "manifest.yml"
-    if not path.is_file():
-        return False
-    targets = (yaml.safe_load(path.read_text()) or {}).get("targets") or [{}]
-    trainer = targets[0].get("trainer")
-    return (trainer.get("ref") if isinstance(trainer, dict) else trainer) == "trainer.upcycle"
 
 
 def _model(row: dict[str, Any]) -> str:
