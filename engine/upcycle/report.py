@@ -54,7 +54,7 @@ def fidelity(student: nn.Module, teacher: nn.Module, dataset: Any, batches: int,
     student.eval(), teacher.eval()
     s_blocks, t_blocks = Blocks(student), Blocks(teacher)
     sums = [0.0] * (5 + s_blocks.count)  # kl, agreement, student NLL, teacher NLL, tokens, per-block MSE
-    for index, counted in batch_shares(batches, ranks):
+    for index, counted in batch_shares(batches, ranks, "the teacher-vs-student report"):
         batch = to_device(dataset.batch(split, index, batch_size), device)
         ids, targets = batch["inputs"], batch["targets"]
         s_logits, s_outs = s_blocks.logits_and_outputs(ids)

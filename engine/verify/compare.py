@@ -75,7 +75,7 @@ def verify_compare(config: CompareVerify, ctx: VerifyContext, gates: Gates) -> N
     attention, logits = _L1(), _L1()
     modes = (ctx.student.training, teacher.training)
     ctx.student.eval(), teacher.eval()
-    for index, counted in ctx.shares(config.batches):  # this rank's batches (all of them in one process)
+    for index, counted in ctx.shares(config.batches, "verify compare"):  # this rank's batches (all of them in one process)
         cancel.check(f"verify compare (batch {index} of {config.batches})")
         ids = to_device(ctx.dataset.batch(split, index, ctx.batch_size), ctx.device)["inputs"]
         with ctx.autocast():

@@ -49,9 +49,10 @@ class VerifyContext:
         """How many ranks verify together."""
         return self.ranks.world_size if self.ranks is not None and self.ranks.distributed else 1
 
-    def shares(self, batches: int) -> Iterator[tuple[int, bool]]:
-        """(batch index, counted) pairs this rank scores (``engine/train/distributed/shares.py``)."""
-        return batch_shares(batches, self.ranks)
+    def shares(self, batches: int, phase: str = "verification") -> Iterator[tuple[int, bool]]:
+        """(batch index, counted) pairs this rank scores; the ranks stop together when cancelled
+        (``engine/train/distributed/shares.py``)."""
+        return batch_shares(batches, self.ranks, phase)
 
     def total(self, values: list[float], op: str = "sum") -> list[float]:
         """``values`` added (or, with ``op`` max, maximised) across the ranks."""

@@ -31,7 +31,7 @@ def _shared_means(ctx: VerifyContext, models: list[nn.Module], split: Split, bat
     modes = [m.training for m in models]
     for model in models:
         model.eval()
-    for index, counted in ctx.shares(batches):
+    for index, counted in ctx.shares(batches, "verify fidelity"):
         cancel.check(f"verify fidelity (batch {index} of {batches})")
         batch = to_device(ctx.dataset.batch(split, index, ctx.batch_size), ctx.device)
         for k, model in enumerate(models):

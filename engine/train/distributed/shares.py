@@ -15,15 +15,23 @@ from collections.abc import Iterator
 import torch
 import torch.distributed as dist
 
+from caramba.engine import cancel
 from caramba.engine.train.distributed.context import DistContext
 
 
-def batch_shares(batches: int, ctx: DistContext | None) -> Iterator[tuple[int, bool]]:
+def batch_shares(batches: int, ctx: DistContext | None, phase: str = "held-out scoring") -> Iterator[tuple[int, bool]]:
     """(batch index, counted) pairs rank ``ctx.rank`` scores (all batches, all counted, in one process),
-    generated lazily: ``batches`` may be huge and the loop cancelled long before its end."""
+    generated lazily: ``batches`` may be huge and the loop cancelled long before its end.
+
+    On several ranks the ranks agree before each batch whether the run was cancelled (one tiny
+    all-reduce) and raise :class:`Cancelled` together: a rank that stopped alone would leave the
+    others waiting in a sharded model's all-gather."""
     world = ctx.world_size if ctx is not None and ctx.distributed else 1
     rank = ctx.rank if world > 1 and ctx is not None else 0
-    for k in range(-(-batches // world)):
+    share = -(-batches // world)
+    for k in range(share):
+        if world > 1 and ctx is not None and ctx.any(cancel.requested()):
+            raise cancel.Cancelled(f"cancelled during {phase} (after {k} of rank {rank}'s {share} batches)")
         yield min(k * world + rank, batches - 1), k * world + rank < batches
 
 
