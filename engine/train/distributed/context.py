@@ -12,6 +12,7 @@ synchronise a GPU stream.
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,6 +37,18 @@ def is_peer_failure(exc: BaseException) -> bool:
     gloo's plain ``RuntimeError`` about its connection (reset or closed by the peer)."""
     text = str(exc)
     return isinstance(exc, (PeerFailed, dist.DistError)) or ("gloo" in text and "by peer" in text)
+
+
+def _shutdown() -> None:
+    """Free unreachable objects, then destroy the process groups — while the interpreter is alive.
+
+    DDP wrappers sit in reference cycles (hooks that refer back to them) and their reducers hold
+    gloo work objects with tensors; left to interpreter finalization, destroying those tensors
+    needs the GIL that is being torn down and the process aborts after a successful run
+    (``terminate called without an active exception``: seen on 2 gloo ranks of an upcycle run,
+    which builds one DDP wrapper per block)."""
+    gc.collect()
+    dist.destroy_process_group()
 
 
 def launched_by_torchrun() -> bool:
@@ -82,7 +95,7 @@ class DistContext:
         dist.init_process_group(backend, device_id=torch.device("cuda", local) if backend == "nccl" else None,
                                 timeout=timedelta(minutes=30))
         _CONTROL[:] = [dist.new_group(backend="gloo") if backend != "gloo" else dist.group.WORLD]
-        atexit.register(dist.destroy_process_group)  # once, when the process ends
+        atexit.register(_shutdown)  # once, when the process ends
         return cls(rank, world, local, backend, config, _CONTROL[0])
 
     def device(self, requested: torch.device) -> torch.device:
