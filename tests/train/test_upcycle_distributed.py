@@ -12,8 +12,9 @@ trained once (one process), then its DBA student's two phases — blockwise (wit
 
 Global batch 8 on every side (each rank 4 rows of each batch). Checked: every logged
 training loss of both phases, the final weights of both phases, the teacher-vs-student
-reports and both gates' measurements equal the one-process run's (float tolerance); one
-run-store entry per phase. Independently of caramba's code, the global phase's first logged
+reports, both gates' measurements and the perplexity benchmark of student and teacher (rank
+0; the sharded teacher gathered whole for it) equal the one-process run's (float tolerance);
+one run-store entry per phase. Independently of caramba's code, the global phase's first logged
 KL and CE equal Hinton's terms written out here (KL(p_T‖p_S) at τ = 2, next-token CE) on the
 first global batch, scored with the blockwise student and the teacher, and its loss is
 α·τ²·KL + (1−α)·CE plus the weighted intermediate-block MSE (block 1 matched: the students'
@@ -57,7 +58,9 @@ def manifest(strategy: str | None) -> str:
     data["defaults"]["logging"].update(eval_iters=3)
     data["defaults"]["runtime"] = {"save_every": 2, **({"distributed": {"strategy": strategy}} if strategy else {})}
     student = data["targets"][1]
-    student.pop("benchmarks")
+    student["benchmarks"] = [{"id": "perplexity", "models": ["student", "teacher"],  # rank 0; a sharded teacher gathered
+                              "config": {"type": "perplexity", "block_size": VARS["block_size"], "batch_size": 4,
+                                         "num_batches": 2}}]
     student["trainer"]["config"].update(report_batches=3, cache_batches=4, intermediate_blocks=[1], intermediate_weight=WEIGHT)
     blockwise, global_ = student["runs"]
     blockwise["train"].update(deterministic=True)
@@ -83,6 +86,8 @@ def outcome(run_dir: Path, model: torch.nn.Module) -> dict:
             "weights": {k: v.clone() for k, v in model.state_dict().items()},
             "report": json.loads((run_dir / "artifacts" / "upcycle_report.json").read_text()),
             "verify": json.loads((run_dir / "artifacts" / "verify.json").read_text())["measurements"],
+            "perplexity": {line.split(",")[3]: float(line.split(",")[4])
+                           for line in (run_dir / "artifacts" / "perplexity.csv").read_text().splitlines()[1:]},
             "status": json.loads((run_dir / "status.json").read_text())["status"]}
 
 
@@ -148,6 +153,8 @@ def assert_same(two: dict[str, dict], one: dict[str, dict]) -> None:
             for name in ("kl", "top1_agreement", "student_nll", "teacher_nll", "tokens"):
                 assert a["report"][when][name] == pytest.approx(b["report"][when][name], rel=1e-4, abs=1e-7), (phase, when, name)
             assert a["report"][when]["layer_mse"] == pytest.approx(b["report"][when]["layer_mse"], rel=1e-4, abs=1e-8)
+        assert a["perplexity"].keys() == {"student", "teacher"}
+        assert a["perplexity"] == pytest.approx(b["perplexity"], rel=1e-5), phase  # the benchmark's NLLs, on rank 0
         numbers = {k: v for k, v in b["verify"].items() if isinstance(v, float)}
         assert numbers and {k: a["verify"][k] for k in numbers} == pytest.approx(numbers, rel=1e-4, abs=1e-7), phase
 
