@@ -7,13 +7,20 @@ In a fresh workspace (``--workspace``, default a temporary folder):
    (bytes, vocabulary 256);
 2. ``caramba run upcycle_dba_gpu`` (plus any ``--set``): the teacher, its Hugging Face export
    (``export_hf``), the student's surgery → blockwise → global phases from ``teacher: {hf: …}``,
-   the from-scratch arm, every benchmark and the comparison;
+   the two from-scratch arms, every benchmark and the comparison;
 3. into ``--out``: the comparison folder (tables CSV + LaTeX, figures PNG + PDF), each run's
    artifacts (no checkpoints), and ``upcycle_chain.csv`` / ``.md``: per model (teacher, the
-   student after surgery, blockwise and global, scratch) the held-out NLL and perplexity
-   relative to the teacher, KL(teacher‖·) and top-1 agreement (the phases'
-   ``upcycle_report.json``; the scratch arm's perplexity from its benchmark on the same
-   held-out windows), the KV ratio, decode ms/token at batch 1, and the teacher-cache hits.
+   student after surgery, blockwise and global, and DBA from scratch at both readings of
+   "equal tokens") its training steps, the held-out NLL and perplexity relative to the
+   teacher, KL(teacher‖·) and top-1 agreement (the phases' ``upcycle_report.json``; the
+   scratch arms' perplexity from their benchmarks on the same held-out windows), the KV
+   ratio, decode ms/token at batch 1, and the teacher-cache hits.
+
+The two scratch arms (the preset's header says the same): ``scratch_equal`` trains for the
+student's own steps (blockwise + global: the teacher is a given pretrained model, the usual
+upcycling comparison), ``scratch`` for the teacher's steps plus the student's (the teacher's
+tokens counted). Every step is ``batch_size × block_size`` tokens in all three, so steps
+count tokens.
 
     python -m benchmarks.upcycle_preset --out results/             # GPU size (one H200: docs/measurements.md)
     python -m benchmarks.upcycle_preset --out r/ --set vars.device=cpu ...   # a tiny CPU check (tests use it)
@@ -62,36 +69,54 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def steps(run: Path) -> int:
+    """The step a run ended at (its ``status.json``)."""
+    return int(json.loads((run / "status.json").read_text())["step"])
+
+
 def chain_table(runs: dict[str, Path]) -> tuple[list[str], list[list[str]], str]:
-    """(header, rows, note) of the chain: teacher, surgery, blockwise, global, scratch."""
+    """(header, rows, note) of the chain: teacher, surgery, blockwise, global, scratch at the student's and at all tokens."""
     art = {name: d / "artifacts" for name, d in runs.items()}
+    n = {name: steps(d) for name, d in runs.items()}
+    student = n["student-blockwise"] + n["student-global"]
     blockwise = json.loads((art["student-blockwise"] / "upcycle_report.json").read_text())
     global_ = json.loads((art["student-global"] / "upcycle_report.json").read_text())
     surgery = json.loads((art["student-blockwise"] / "surgery.json").read_text())
-    ppl = {n: {r["model"]: float(r["nll"]) for r in _rows(art[n] / "perplexity.csv")} for n in art}
-    decode = {n: {r["model"]: float(r["decode_ms_per_token"]) for r in _rows(art[n] / "latency.csv") if r["batch"] == "1"}
-              for n in art}
+    ppl = {k: {r["model"]: float(r["nll"]) for r in _rows(art[k] / "perplexity.csv")} for k in art}
+    decode = {k: {r["model"]: float(r["decode_ms_per_token"]) for r in _rows(art[k] / "latency.csv") if r["batch"] == "1"}
+              for k in art}
     t_nll = ppl["teacher-pretrain"]["student"]
     kv = surgery["kv_ratio"]
 
     def phase(report: dict) -> list:
         return [report["student_nll"], report["teacher_nll"], report["kl"], report["top1_agreement"], kv]
 
-    rows = [["teacher (GQA)", "benchmark", t_nll, t_nll, 0.0, 1.0, 1.0, decode["teacher-pretrain"]["student"]],
-            ["DBA after surgery", "phase report", *phase(blockwise["before"]), None],
-            ["DBA after blockwise", "phase report", *phase(blockwise["after"]), decode["student-blockwise"]["student"]],
-            ["DBA after global KD", "phase report", *phase(global_["after"]), decode["student-global"]["student"]],
-            ["DBA after global KD", "benchmark", ppl["student-global"]["student"], ppl["student-global"]["teacher"], None, None,
-             kv, decode["student-global"]["student"]],
-            ["DBA from scratch (equal tokens)", "benchmark", ppl["scratch-train"]["student"], t_nll, None, None, kv,
-             decode["scratch-train"]["student"]]]
-    header = ["model", "tokens", "held-out NLL (nats/byte)", "ppl", "ppl / teacher", "KL(teacher‖·)", "top-1 agreement",
-              "KV ratio", "decode ms/token (B=1)"]
+    def scratch(name: str, reading: str) -> list:
+        run = f"{name}-train"
+        return [f"DBA from scratch, {reading}", "benchmark", n[run], ppl[run]["student"], t_nll, None, None, kv,
+                decode[run]["student"]]
+
+    rows = [["teacher (GQA)", "benchmark", n["teacher-pretrain"], t_nll, t_nll, 0.0, 1.0, 1.0, decode["teacher-pretrain"]["student"]],
+            ["DBA after surgery", "phase report", 0, *phase(blockwise["before"]), None],
+            ["DBA after blockwise", "phase report", n["student-blockwise"], *phase(blockwise["after"]),
+             decode["student-blockwise"]["student"]],
+            ["DBA after global KD", "phase report", student, *phase(global_["after"]), decode["student-global"]["student"]],
+            ["DBA after global KD", "benchmark", student, ppl["student-global"]["student"], ppl["student-global"]["teacher"],
+             None, None, kv, decode["student-global"]["student"]],
+            scratch("scratch_equal", "the student's tokens"),
+            scratch("scratch", "all tokens (teacher's counted)")]
+    header = ["model", "measured by", "training steps", "held-out NLL (nats/byte)", "ppl", "ppl / teacher",
+              "KL(teacher‖·)", "top-1 agreement", "KV ratio", "decode ms/token (B=1)"]
     fmt = lambda v, spec: "—" if v is None else format(v, spec)  # noqa: E731
-    table = [[name, source, f"{nll:.4f}", f"{math.exp(nll):.3f}", f"{math.exp(nll - teacher):.3f}", fmt(kl, ".4f"),
-              fmt(agree, ".3f"), f"{ratio:.3f}", fmt(ms, ".3f")] for name, source, nll, teacher, kl, agree, ratio, ms in rows]
+    table = [[name, source, str(k), f"{nll:.4f}", f"{math.exp(nll):.3f}", f"{math.exp(nll - teacher):.3f}", fmt(kl, ".4f"),
+              fmt(agree, ".3f"), f"{ratio:.3f}", fmt(ms, ".3f")]
+             for name, source, k, nll, teacher, kl, agree, ratio, ms in rows]
     cache = blockwise["teacher_cache"]
-    note = (f"phase report: {blockwise['after'].get('tokens', '?')} held-out tokens (the trainer's report_batches), teacher "
+    note = (f"training steps: the student's are its phases' (blockwise {n['student-blockwise']} + global "
+            f"{n['student-global']} = {student}); scratch at the student's tokens trained {n['scratch_equal-train']} steps "
+            f"(the teacher given), scratch at all tokens {n['scratch-train']} (teacher {n['teacher-pretrain']} + the "
+            f"student's {student}); phase report: {blockwise['after'].get('tokens', '?')} held-out tokens (the trainer's "
+            f"report_batches), teacher "
             f"and student on the same batches; benchmark: the perplexity benchmark's held-out windows, the same for every "
             f"run (ppl / teacher against the teacher on them); surgery kept "
             f"{', '.join(f'{layer['kept']:.3f}' for layer in surgery['layers'])} of the attention-logit energy per layer; "

@@ -83,3 +83,16 @@ def test_dba_preset_changes_one_thing_per_arm() -> None:
     runs = {t.name: [(r.seed, r.steps, r.train.model_dump()) for r in t.runs] for t in manifest.targets}
     assert all(v == runs["dba"] for v in runs.values()) and [s for s, _, _ in runs["dba"]] == [1, 2, 3]
     assert {b.config.type for b in manifest.target("dba").benchmarks} == {"perplexity", "latency", "memory"}
+
+
+@pytest.mark.parametrize("name", ["upcycle_dba", "upcycle_dba_gpu"])
+def test_upcycle_scratch_arms_train_for_both_readings_of_equal_tokens(name: str) -> None:
+    """``scratch_equal`` gets the student's own tokens (blockwise + global: the teacher given), ``scratch`` the
+    teacher's plus the student's; both at the teacher's batch and window, so steps count tokens."""
+    targets = {t.name: t for t in compile_manifest(PRESETS / f"{name}.yml").manifest.targets}
+    tokens = {n: sum(r.steps * r.train.batch_size * r.train.block_size for r in t.runs) for n, t in targets.items()}
+    assert tokens["scratch_equal"] == tokens["student"]
+    assert tokens["scratch"] == tokens["teacher"] + tokens["student"]
+    comparison = compile_manifest(PRESETS / f"{name}.yml").manifest.comparison
+    if comparison is not None:
+        assert comparison.arms[-2:] == ["scratch_equal", "scratch"]
