@@ -12,6 +12,10 @@ Every layer and topology has the signature ``forward(x, ctx=None)``. Topologies 
 * ``stats`` collects scalar diagnostics (e.g. MoE dropped-token counts);
 * ``state`` (a dict, or None) lets recurrent layers (SSM) carry their state across calls,
   keyed by ``id(layer)``: ``RecurrentTopology`` provides one per sequence;
+* ``rope_tables`` (a dict, or None): a memo of RoPE cos/sin tables for this pass's
+  positions, filled by the first attention layer and reused by the others with the same
+  RoPE settings (``Rope.angles``); the static decoder gives each step one, so a captured
+  step builds the tables once, not once a layer;
 * ``edge_index`` (2, E) holds the graph of graph layers (source → target node ids);
 * ``head`` names the head module whose projection an objective fuses with its loss
   (``kernels.linear_cross_entropy``): that layer stores its input in ``features`` and
@@ -35,6 +39,7 @@ class ForwardContext:
     aux_losses: list[Tensor] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
     state: dict[int, Any] | None = None
+    rope_tables: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None = None
     edge_index: Tensor | None = None
     head: Any = None
     features: Tensor | None = None

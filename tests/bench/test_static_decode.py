@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from caramba.engine.infer import CachePolicy, StaticDecoder, decode_path, decoder, generate, generation
 from caramba.engine.infer.throughput import weight_bytes_per_token
@@ -100,3 +101,41 @@ def test_captured_steps_give_the_eager_static_tokens(kind: str) -> None:
     captured = generation(model, prompt, 12, policy=policy)
     assert captured.throughput.path.startswith("captured (CUDA graph)")
     assert torch.equal(captured.ids, generate(model, prompt, 12, policy=policy, capture=False))
+
+
+class _Cosines(TorchDispatchMode):
+    """Counts the ``cos`` ops a forward pass runs (one per RoPE table built)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        self.count += func.overloadpacket.__name__ == "cos"
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("attention", ["gqa", DBA_NULL_GATE])
+def test_a_decode_step_builds_its_rope_tables_once_for_all_layers(attention: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both layers rotate with the first one's tables, and the logits are those of tables built per layer."""
+    from caramba.engine.model.layers.rope import Rope
+
+    model = perturbed(attention)
+    prompt = torch.randint(0, 97, (1, 5), generator=torch.Generator().manual_seed(3))
+
+    def two_steps() -> tuple[torch.Tensor, int]:
+        state = decoder(model, CachePolicy("fp32"), 8)
+        token = state.prefill(prompt).argmax(-1, keepdim=True)
+        token = state.step(token).argmax(-1, keepdim=True)
+        with _Cosines() as counter:
+            logits = state.step(token)
+        return logits, counter.count
+
+    shared, cosines = two_steps()
+    assert cosines == 1, f"one RoPE table a step for the 2 layers, got {cosines}"
+    angles = Rope.angles
+    monkeypatch.setattr(Rope, "angles", lambda self, start, length, device, shared=None: angles(self, start, length,
+                                                                                                 device))
+    per_layer, cosines = two_steps()
+    assert cosines == 2 and torch.equal(shared, per_layer)

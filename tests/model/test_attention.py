@@ -51,6 +51,33 @@ def test_attention_matches_explicit_softmax(mode: str, kv: int) -> None:
     assert_grads_reach(layer, layer(x).square().sum())
 
 
+def test_gqa_inference_projects_qkv_once_and_rebuilds_the_stack_after_an_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without gradients q, k, v come from one kept stacked product; an in-place update rebuilds it."""
+    layer = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "n_kv_heads": 2, "mode": "gqa", "bias": True})
+    x = torch.randn(B, T, D, dtype=torch.float64)
+
+    def want() -> torch.Tensor:
+        q = rope_complex(heads(layer.q_proj(x), H), 0)
+        k = rope_complex(heads(layer.k_proj(x), 2), 0).repeat_interleave(H // 2, dim=1)
+        v = heads(layer.v_proj(x), 2).repeat_interleave(H // 2, dim=1)
+        return layer.o_proj(explicit_attention(q, k, v, 1 / math.sqrt(D // H)).transpose(1, 2).reshape(B, T, D))
+
+    products: list[int] = []
+    hook = torch.nn.functional.linear
+    with torch.no_grad():
+        monkeypatch.setattr(torch.nn.functional, "linear", lambda a, w, b=None: products.append(w.shape[0]) or hook(a, w, b))
+        got = layer(x)
+        monkeypatch.undo()
+        assert products == [D + 2 * 2 * (D // H), D], f"one stacked q/k/v product, then o_proj's: {products}"
+        assert_close(got, want(), what="gqa, stacked projection")
+        kept = layer._qkv_stack._kept
+        layer(x)
+        assert layer._qkv_stack._kept is kept
+        layer.k_proj.weight.mul_(-2.0)
+        layer.v_proj.bias.add_(1.0)
+        assert_close(layer(x), want(), what="gqa after an in-place update")
+
+
 def test_gqa_equals_mha_with_repeated_kv_weights() -> None:
     gqa = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "n_kv_heads": 2, "mode": "gqa"})
     mha = built({"type": "AttentionLayer", "d_model": D, "n_heads": H})

@@ -48,15 +48,16 @@ class StaticDecoder:
             raise RuntimeError("prefill on a used StaticDecoder; create a new one for a new prompt")
         if ids.shape[1] > self.capacity:
             raise ValueError(f"a prompt of {ids.shape[1]} tokens does not fit a static cache of {self.capacity}")
-        logits = self.model(ids, ForwardContext(start_pos=0, cache=self.cache))[:, -1]
+        logits = self.model(ids, ForwardContext(start_pos=0, cache=self.cache, rope_tables={}))[:, -1]
         self.cache.start_decoding(ids.shape[1], ids.device)
         self.token = ids.new_zeros(ids.shape[0], 1)
         return logits
 
     def _body(self) -> Tensor:
-        """One decode step on the static buffers: what the graph records."""
+        """One decode step on the static buffers: what the graph records (RoPE tables built once for all layers)."""
         assert self.token is not None
-        logits = self.model(self.token, ForwardContext(start_pos=self.cache.position, cache=self.cache))[:, -1]
+        ctx = ForwardContext(start_pos=self.cache.position, cache=self.cache, rope_tables={})
+        logits = self.model(self.token, ctx)[:, -1]
         self.cache.advance()
         return logits
 

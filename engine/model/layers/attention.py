@@ -4,6 +4,12 @@ Shapes: x (B, T, d_model) → q (B, H, T, hd), k/v (B, H_kv, T, hd) → out (B, 
 GQA shares each key/value head across n_heads / n_kv_heads query heads (Ainslie et al.,
 2023). The decoupled (DBA) mode lives in ``attention_decoupled.py``. PyTorch's
 ``scaled_dot_product_attention`` is the fast path on every device.
+
+Inference (no gradients recorded, not compiling) projects q, k and v with ONE matrix
+multiply over the three weights stacked (``KeptStack``: built once, kept until a parameter
+changes), so a batch-1 decode step launches one projection kernel instead of three; q, k
+and v are views of its output, and q and k are rotated by one RoPE call. Training keeps the three Linears' products (autograd and
+``torch.compile`` see the plain layers). The state dict is the three Linears either way.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from torch import Tensor, nn
 
 from caramba.engine.model.context import ForwardContext
 from caramba.engine.model.layers.rope import Rope
+from caramba.engine.model.layers.stacked import KeptStack
+from caramba.kernels.rope import rope_one
 
 
 def causal_sdpa(q: Tensor, k: Tensor, v: Tensor, causal: bool, dropout: float = 0.0, scale: float | None = None) -> Tensor:
@@ -48,6 +56,7 @@ class AttentionLayer(nn.Module):
         self.v_proj = nn.Linear(d_model, self.n_kv_heads * self.head_dim, bias=bias)
         self.o_proj = nn.Linear(n_heads * self.head_dim, d_model, bias=bias)
         self.rope = Rope(self.head_dim, rope_base, rope_scaling) if rope else None
+        self._qkv_stack: KeptStack[tuple[Tensor, Tensor | None]] = KeptStack()
 
     def residual_outputs(self) -> list[nn.Parameter]:
         """The output projection writes into the residual stream (scaled by the gpt2 init)."""
@@ -57,14 +66,45 @@ class AttentionLayer(nn.Module):
         b, t, _ = x.shape
         return x.view(b, t, n, -1).transpose(1, 2)
 
+    def _qkv(self, x: Tensor, start: int | Tensor, shared: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None,
+             ) -> tuple[Tensor, Tensor, Tensor]:
+        """q (B, H, T, hd), k and v (B, H_kv, T, hd), RoPE applied (``shared``: the pass's table memo).
+
+        Inference: one product over the stacked weights (module docstring); q and k, adjacent
+        in its output, are rotated by one RoPE call (in place on the Triton path). Training,
+        or a projection that is not a plain ``nn.Linear`` (a LoRA wrapper keeps its own
+        forward): the three Linears, q and k rotated as a pair.
+        """
+        linears = (self.q_proj, self.k_proj, self.v_proj)
+        if (torch.is_grad_enabled() or torch.compiler.is_compiling()
+                or any(type(m) is not nn.Linear for m in linears)):
+            q, k, v = self._heads(self.q_proj(x), self.n_heads), self._heads(self.k_proj(x), self.n_kv_heads), \
+                self._heads(self.v_proj(x), self.n_kv_heads)
+            if self.rope is not None:
+                q, k = self.rope.pair(q, k, start, shared)
+            return q, k, v
+        params = [p for m in linears for p in m.parameters()]
+        y = nn.functional.linear(x, *self._qkv_stack.get(params, lambda: self._stacked(linears)))
+        n, kv = self.n_heads, self.n_kv_heads
+        qk, v = self._heads(y[..., :(n + kv) * self.head_dim], n + kv), self._heads(y[..., (n + kv) * self.head_dim:], kv)
+        if self.rope is not None:
+            qk = rope_one(qk, *self.rope.angles(start, qk.shape[-2], qk.device, shared))
+        q, k = qk.split([n, kv], 1)
+        return q, k, v
+
+    @staticmethod
+    def _stacked(linears: tuple[nn.Linear, ...]) -> tuple[Tensor, Tensor | None]:
+        """The rows of q, k, v stacked: weight (Hq·hd + 2·H_kv·hd, d_model) and bias (or None)."""
+        weight = torch.cat([m.weight for m in linears])
+        biased = any(m.bias is not None for m in linears)
+        bias = torch.cat([m.bias if m.bias is not None else m.weight.new_zeros(m.out_features) for m in linears]) \
+            if biased else None
+        return weight, bias
+
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(B, T, d_model) → (B, T, d_model); keys/values go through ``ctx.cache`` when decoding."""
         start = ctx.start_pos if ctx is not None else 0
-        q = self._heads(self.q_proj(x), self.n_heads)
-        k = self._heads(self.k_proj(x), self.n_kv_heads)
-        v = self._heads(self.v_proj(x), self.n_kv_heads)
-        if self.rope is not None:
-            q, k = self.rope.pair(q, k, start)
+        q, k, v = self._qkv(x, start, ctx.rope_tables if ctx is not None else None)
         fused = None
         if ctx is not None and ctx.cache is not None:
             attend = getattr(ctx.cache, "attend", None)  # ModelCache: q8/q4 decode through kernels.kv_decode

@@ -53,7 +53,7 @@ from caramba.engine.model.layers.attention import causal_sdpa
 from caramba.engine.model.layers.rope import Rope
 from caramba.kernels.dba_attention import dba_attention
 from caramba.kernels.dispatch import uses_triton
-from caramba.kernels.rope import rope_one, tables
+from caramba.kernels.rope import rope_one
 
 
 class DecoupledAttention(nn.Module):
@@ -144,13 +144,15 @@ class DecoupledAttention(nn.Module):
             m.bias is not None for m in plain)
         return stacked("weight"), (stacked("bias") if biased else None)
 
-    def _qkv(self, x: Tensor, start: int, null_row: bool = False) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    def _qkv(self, x: Tensor, start: int | Tensor, null_row: bool = False,
+             shared: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None = None,
+             ) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         """q (B, H, T, ds+dg) with the semantic part scaled, k (B, H_kv, T, ds+dg), v (B, H_kv, T, dv) and
         the gate's logits (B, T, H) or None: views of one product, RoPE applied in place to the geo slices.
 
         ``null_row``: x gets a zero row in front, and that row of k and v holds the null key and
         value, so q, k, v have T+1 rows (row 0 of q is a throw-away query) and attention needs no
-        concatenation; the gate keeps the T real rows.
+        concatenation; the gate keeps the T real rows. ``shared``: the pass's RoPE table memo (``Rope.angles``).
         """
         n, kv, ds, dq = self.n_heads, self.n_kv_heads, self.sem_head, self.sem_head + self.geo_head
         if null_row:  # one concatenation of contiguous rows (a pad would fill the whole output, then copy x)
@@ -162,7 +164,7 @@ class DecoupledAttention(nn.Module):
         if self.rope is not None:  # in place, q's and k's geo slices in one call, before the split below
             rows = y[:, 1:] if null_row else y  # the null key takes no rotation
             geo = rows[..., :(n + kv) * dq].unflatten(-1, (n + kv, dq))[..., ds:].transpose(1, 2)  # (B, H+H_kv, T, dg)
-            rotated = rope_one(geo, *tables(self.rope.inv_freq, start, geo.shape[-2], geo.device))
+            rotated = rope_one(geo, *self.rope.angles(start, geo.shape[-2], geo.device, shared))
             if rotated is not geo:  # PyTorch's rope path returns a new tensor; the Triton path rotated in place
                 geo.copy_(rotated)  # (slices of y: split()'s views may not be written in place)
         gates = n if self.gate_proj is not None else 0
@@ -188,7 +190,8 @@ class DecoupledAttention(nn.Module):
         cached = ctx is not None and ctx.cache is not None
         kernel = dropout == 0.0 and uses_triton("dba_attention", x)
         null_row = self.null_k is not None and not cached and not kernel
-        q, k, v, gate = self._qkv(x, ctx.start_pos if ctx is not None else 0, null_row)
+        q, k, v, gate = self._qkv(x, ctx.start_pos if ctx is not None else 0, null_row,
+                                  ctx.rope_tables if ctx is not None else None)
         if ctx is not None and ctx.cache is not None:
             parts = {"k_sem": k[..., :ds], "k_geo": k[..., ds:], "v": v}
             attend = getattr(ctx.cache, "attend", None)  # ModelCache: q8/q4 decode through kernels.kv_decode

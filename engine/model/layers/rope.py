@@ -43,6 +43,7 @@ class Rope(nn.Module):
     def __init__(self, head_dim: int, base: float = 10000.0, scaling: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.head_dim = head_dim
+        self.settings = (head_dim, float(base), repr(sorted((scaling or {}).items())))  # what inv_freq is made of
         self.register_buffer("inv_freq", inverse_frequencies(head_dim, base, scaling), persistent=False)
 
     def tables(self, start: int | Tensor, length: int, device: torch.device) -> tuple[Tensor, Tensor]:
@@ -53,14 +54,36 @@ class Rope(nn.Module):
         angles = torch.cat([angles, angles], dim=-1)
         return angles.cos(), angles.sin()
 
-    def pair(self, q: Tensor, k: Tensor, start: int | Tensor = 0) -> tuple[Tensor, Tensor]:
+    def angles(self, start: int | Tensor, length: int, device: torch.device,
+               shared: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None = None) -> tuple[Tensor, Tensor]:
+        """cos, sin (length, head_dim/2) of ``kernels.rope.tables`` for positions start … start+length−1.
+
+        ``shared`` is one forward pass's memo (``ForwardContext.rope_tables``): every layer whose
+        Rope has the same settings (head_dim, base, scaling) and ``inv_freq`` dtype gets the
+        tables the first one built, so a decode step builds them once instead of once a layer
+        (the same values: the same ops on equal inputs). The memo holds one ``start`` per pass;
+        a different one is refused.
+        """
+        if shared is None:
+            return tables(self.inv_freq, start, length, device)
+        key = (self.settings, self.inv_freq.dtype, length, device)
+        entry = shared.get(key)
+        if entry is None:
+            entry = shared[key] = (start, *tables(self.inv_freq, start, length, device))
+        elif not (entry[0] is start or (isinstance(start, int) and entry[0] == start)):
+            raise ValueError("one forward pass's RoPE memo serves one start position; give each pass its own "
+                             "ForwardContext (rope_tables)")
+        return entry[1], entry[2]
+
+    def pair(self, q: Tensor, k: Tensor, start: int | Tensor = 0,
+             shared: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None = None) -> tuple[Tensor, Tensor]:
         """Rotate q (B, H, T, hd) and k (B, H_kv, T, hd) through the ``rope`` dispatch.
 
         On CUDA with the Triton kernel chosen, q and k are rotated in place (attention
-        layers never need them unrotated); a tied k (``k is q``) is rotated once.
+        layers never need them unrotated); a tied k (``k is q``) is rotated once. ``shared``:
+        the pass's table memo (``angles``).
         """
-        cos, sin = tables(self.inv_freq, start, q.shape[-2], q.device)
-        return rope(q, k, cos, sin)
+        return rope(q, k, *self.angles(start, q.shape[-2], q.device, shared))
 
     def forward(self, x: Tensor, start: int | Tensor = 0) -> Tensor:
         """Rotate x of shape (B, H, T, head_dim) for positions start … start+T−1."""
