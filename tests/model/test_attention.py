@@ -52,7 +52,7 @@ def test_attention_matches_explicit_softmax(mode: str, kv: int) -> None:
 
 
 def test_gqa_inference_projects_qkv_once_and_rebuilds_the_stack_after_an_update(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without gradients q, k, v come from one kept stacked product; an in-place update rebuilds it."""
+    """Generating (a cache, no gradients), q, k, v come from one kept stacked product; an update rebuilds it."""
     layer = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "n_kv_heads": 2, "mode": "gqa", "bias": True})
     x = torch.randn(B, T, D, dtype=torch.float64)
 
@@ -66,16 +66,19 @@ def test_gqa_inference_projects_qkv_once_and_rebuilds_the_stack_after_an_update(
     hook = torch.nn.functional.linear
     with torch.no_grad():
         monkeypatch.setattr(torch.nn.functional, "linear", lambda a, w, b=None: products.append(w.shape[0]) or hook(a, w, b))
-        got = layer(x)
+        got = layer(x, ForwardContext(cache=ChunkCache()))
+        plain = layer(x)  # without a cache (training, evaluation): the three Linears
         monkeypatch.undo()
-        assert products == [D + 2 * 2 * (D // H), D], f"one stacked q/k/v product, then o_proj's: {products}"
+        assert products == [D + 2 * 2 * (D // H), D, D, D // H * 2, D // H * 2, D], \
+            f"one stacked q/k/v product and o_proj's, then q, k, v, o one by one: {products}"
         assert_close(got, want(), what="gqa, stacked projection")
+        assert_close(plain, want(), what="gqa without a cache")
         kept = layer._qkv_stack._kept
-        layer(x)
+        layer(x, ForwardContext(cache=ChunkCache()))
         assert layer._qkv_stack._kept is kept
         layer.k_proj.weight.mul_(-2.0)
         layer.v_proj.bias.add_(1.0)
-        assert_close(layer(x), want(), what="gqa after an in-place update")
+        assert_close(layer(x, ForwardContext(cache=ChunkCache())), want(), what="gqa after an in-place update")
 
 
 def test_gqa_equals_mha_with_repeated_kv_weights() -> None:

@@ -5,11 +5,13 @@ GQA shares each key/value head across n_heads / n_kv_heads query heads (Ainslie 
 2023). The decoupled (DBA) mode lives in ``attention_decoupled.py``. PyTorch's
 ``scaled_dot_product_attention`` is the fast path on every device.
 
-Inference (no gradients recorded, not compiling) projects q, k and v with ONE matrix
-multiply over the three weights stacked (``KeptStack``: built once, kept until a parameter
-changes), so a batch-1 decode step launches one projection kernel instead of three; q, k
-and v are views of its output, and q and k are rotated by one RoPE call. Training keeps the three Linears' products (autograd and
-``torch.compile`` see the plain layers). The state dict is the three Linears either way.
+Generation (a cache in the context, no gradients recorded, not compiling) projects q, k
+and v with ONE matrix multiply over the three weights stacked (``KeptStack``: built once,
+kept until a parameter changes), so a batch-1 decode step launches one projection kernel
+instead of three; q, k and v are views of its output, and q and k are rotated by one RoPE
+call. Every other forward (training, evaluation without a cache, where a sharded
+optimiser may update parameters without moving their version) keeps the three Linears'
+products. The state dict is the three Linears either way.
 """
 
 from __future__ import annotations
@@ -67,16 +69,17 @@ class AttentionLayer(nn.Module):
         return x.view(b, t, n, -1).transpose(1, 2)
 
     def _qkv(self, x: Tensor, start: int | Tensor, shared: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None,
-             ) -> tuple[Tensor, Tensor, Tensor]:
+             cached: bool) -> tuple[Tensor, Tensor, Tensor]:
         """q (B, H, T, hd), k and v (B, H_kv, T, hd), RoPE applied (``shared``: the pass's table memo).
 
-        Inference: one product over the stacked weights (module docstring); q and k, adjacent
-        in its output, are rotated by one RoPE call (in place on the Triton path). Training,
-        or a projection that is not a plain ``nn.Linear`` (a LoRA wrapper keeps its own
-        forward): the three Linears, q and k rotated as a pair.
+        Generation (``cached``, no gradients, not compiling): one product over the stacked
+        weights (module docstring); q and k, adjacent in its output, are rotated by one RoPE
+        call (in place on the Triton path). Otherwise, or when a projection is not a plain
+        ``nn.Linear`` (a LoRA wrapper keeps its own forward): the three Linears, q and k
+        rotated as a pair.
         """
         linears = (self.q_proj, self.k_proj, self.v_proj)
-        if (torch.is_grad_enabled() or torch.compiler.is_compiling()
+        if (not cached or torch.is_grad_enabled() or torch.compiler.is_compiling()
                 or any(type(m) is not nn.Linear for m in linears)):
             q, k, v = self._heads(self.q_proj(x), self.n_heads), self._heads(self.k_proj(x), self.n_kv_heads), \
                 self._heads(self.v_proj(x), self.n_kv_heads)
@@ -104,9 +107,11 @@ class AttentionLayer(nn.Module):
     def forward(self, x: Tensor, ctx: ForwardContext | None = None) -> Tensor:
         """(B, T, d_model) → (B, T, d_model); keys/values go through ``ctx.cache`` when decoding."""
         start = ctx.start_pos if ctx is not None else 0
-        q, k, v = self._qkv(x, start, ctx.rope_tables if ctx is not None else None)
+        cached = ctx is not None and ctx.cache is not None
+        q, k, v = self._qkv(x, start, ctx.rope_tables if ctx is not None else None, cached)
         fused = None
-        if ctx is not None and ctx.cache is not None:
+        if cached:
+            assert ctx is not None
             attend = getattr(ctx.cache, "attend", None)  # ModelCache: q8/q4 decode through kernels.kv_decode
             fused = attend(self, q, {"k": k, "v": v}, self.head_dim ** -0.5) if attend is not None else None
             if fused is None:
