@@ -12,10 +12,10 @@ Every layer and topology has the signature ``forward(x, ctx=None)``. Topologies 
 * ``stats`` collects scalar diagnostics (e.g. MoE dropped-token counts);
 * ``state`` (a dict, or None) lets recurrent layers (SSM) carry their state across calls,
   keyed by ``id(layer)``: ``RecurrentTopology`` provides one per sequence;
-* ``rope_tables`` (a dict, or None): a memo of RoPE cos/sin tables for this pass's
-  positions, filled by the first attention layer and reused by the others with the same
-  RoPE settings (``Rope.angles``); the static decoder gives each step one, so a captured
-  step builds the tables once, not once a layer;
+* ``rope_tables`` (a ``RopeTables``, or None): the RoPE cos/sin tables of this pass's
+  positions, built by the first attention layer and reused by the others with the same
+  RoPE settings; the static decoder gives each pass one (its steps pick their row of
+  tables built once for the whole generation), so a captured step builds none;
 * ``edge_index`` (2, E) holds the graph of graph layers (source → target node ids);
 * ``head`` names the head module whose projection an objective fuses with its loss
   (``kernels.linear_cross_entropy``): that layer stores its input in ``features`` and
@@ -39,7 +39,7 @@ class ForwardContext:
     aux_losses: list[Tensor] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
     state: dict[int, Any] | None = None
-    rope_tables: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None = None
+    rope_tables: Any = None  # a RopeTables (engine/model/layers/rope_tables.py) or None
     edge_index: Tensor | None = None
     head: Any = None
     features: Tensor | None = None

@@ -103,39 +103,40 @@ def test_captured_steps_give_the_eager_static_tokens(kind: str) -> None:
     assert torch.equal(captured.ids, generate(model, prompt, 12, policy=policy, capture=False))
 
 
-class _Cosines(TorchDispatchMode):
-    """Counts the ``cos`` ops a forward pass runs (one per RoPE table built)."""
+class _Ops(TorchDispatchMode):
+    """Counts the ops a forward pass runs, by name."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.count = 0
+        self.count: dict[str, int] = {}
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
-        self.count += func.overloadpacket.__name__ == "cos"
+        name = func.overloadpacket.__name__
+        self.count[name] = self.count.get(name, 0) + 1
         return func(*args, **(kwargs or {}))
 
 
 @pytest.mark.parametrize("attention", ["gqa", DBA_NULL_GATE])
-def test_a_decode_step_builds_its_rope_tables_once_for_all_layers(attention: str,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both layers rotate with the first one's tables, and the logits are those of tables built per layer."""
+def test_decode_steps_pick_rope_rows_built_once_for_all_layers(attention: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A later step builds no RoPE table (one row picked for both layers); its logits are those of per-layer tables."""
     from caramba.engine.model.layers.rope import Rope
 
     model = perturbed(attention)
     prompt = torch.randint(0, 97, (1, 5), generator=torch.Generator().manual_seed(3))
 
-    def two_steps() -> tuple[torch.Tensor, int]:
-        state = decoder(model, CachePolicy("fp32"), 8)
+    def three_steps() -> tuple[torch.Tensor, dict[str, int]]:
+        state = decoder(model, CachePolicy("fp32"), 9)
         token = state.prefill(prompt).argmax(-1, keepdim=True)
-        token = state.step(token).argmax(-1, keepdim=True)
-        with _Cosines() as counter:
+        for _ in range(2):
+            token = state.step(token).argmax(-1, keepdim=True)
+        with _Ops() as ops:
             logits = state.step(token)
-        return logits, counter.count
+        return logits, ops.count
 
-    shared, cosines = two_steps()
-    assert cosines == 1, f"one RoPE table a step for the 2 layers, got {cosines}"
+    shared, ops = three_steps()
+    assert ops.get("cos", 0) == 0 and ops.get("index_select", 0) == 1, f"one row picked for the 2 layers: {ops}"
     angles = Rope.angles
     monkeypatch.setattr(Rope, "angles", lambda self, start, length, device, shared=None: angles(self, start, length,
                                                                                                  device))
-    per_layer, cosines = two_steps()
-    assert cosines == 2 and torch.equal(shared, per_layer)
+    per_layer, ops = three_steps()
+    assert ops["cos"] == 2 and torch.equal(shared, per_layer)

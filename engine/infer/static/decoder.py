@@ -22,6 +22,7 @@ from caramba.engine.infer.static.cache import StaticCache
 from caramba.engine.infer.static.plan import DecodePath
 from caramba.engine.model.context import ForwardContext
 from caramba.engine.model.layers.positions import PositionalEmbeddingLayer
+from caramba.engine.model.layers.rope_tables import RopeTables
 
 
 class StaticDecoder:
@@ -40,6 +41,7 @@ class StaticDecoder:
         self.token: Tensor | None = None
         self.logits: Tensor | None = None
         self.steps = 0
+        self.rope_kept: dict[tuple[object, ...], Tensor] = {}
 
     @torch.no_grad()
     def prefill(self, ids: Tensor) -> Tensor:
@@ -48,15 +50,16 @@ class StaticDecoder:
             raise RuntimeError("prefill on a used StaticDecoder; create a new one for a new prompt")
         if ids.shape[1] > self.capacity:
             raise ValueError(f"a prompt of {ids.shape[1]} tokens does not fit a static cache of {self.capacity}")
-        logits = self.model(ids, ForwardContext(start_pos=0, cache=self.cache, rope_tables={}))[:, -1]
+        logits = self.model(ids, ForwardContext(start_pos=0, cache=self.cache, rope_tables=RopeTables()))[:, -1]
         self.cache.start_decoding(ids.shape[1], ids.device)
         self.token = ids.new_zeros(ids.shape[0], 1)
         return logits
 
     def _body(self) -> Tensor:
-        """One decode step on the static buffers: what the graph records (RoPE tables built once for all layers)."""
+        """One decode step on the static buffers: what the graph records (RoPE rows picked once for all layers)."""
         assert self.token is not None
-        ctx = ForwardContext(start_pos=self.cache.position, cache=self.cache, rope_tables={})
+        tables = RopeTables(self.capacity, self.rope_kept)  # every position's RoPE row, built once, then picked
+        ctx = ForwardContext(start_pos=self.cache.position, cache=self.cache, rope_tables=tables)
         logits = self.model(self.token, ctx)[:, -1]
         self.cache.advance()
         return logits

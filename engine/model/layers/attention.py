@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from caramba.engine.model.context import ForwardContext
 from caramba.engine.model.layers.rope import Rope
+from caramba.engine.model.layers.rope_tables import RopeTables
 from caramba.engine.model.layers.stacked import KeptStack
 from caramba.kernels.rope import rope_one
 
@@ -68,7 +69,7 @@ class AttentionLayer(nn.Module):
         b, t, _ = x.shape
         return x.view(b, t, n, -1).transpose(1, 2)
 
-    def _qkv(self, x: Tensor, start: int | Tensor, shared: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None,
+    def _qkv(self, x: Tensor, start: int | Tensor, shared: RopeTables | None,
              cached: bool) -> tuple[Tensor, Tensor, Tensor]:
         """q (B, H, T, hd), k and v (B, H_kv, T, hd), RoPE applied (``shared``: the pass's table memo).
 

@@ -51,6 +51,7 @@ from torch import Tensor, nn
 from caramba.engine.model.context import ForwardContext
 from caramba.engine.model.layers.attention import causal_sdpa
 from caramba.engine.model.layers.rope import Rope
+from caramba.engine.model.layers.rope_tables import RopeTables
 from caramba.kernels.dba_attention import dba_attention
 from caramba.kernels.dispatch import uses_triton
 from caramba.kernels.rope import rope_one
@@ -145,7 +146,7 @@ class DecoupledAttention(nn.Module):
         return stacked("weight"), (stacked("bias") if biased else None)
 
     def _qkv(self, x: Tensor, start: int | Tensor, null_row: bool = False,
-             shared: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None = None,
+             shared: RopeTables | None = None,
              ) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         """q (B, H, T, ds+dg) with the semantic part scaled, k (B, H_kv, T, ds+dg), v (B, H_kv, T, dv) and
         the gate's logits (B, T, H) or None: views of one product, RoPE applied in place to the geo slices.

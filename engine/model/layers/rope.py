@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from caramba.engine.model.context import ForwardContext
+from caramba.engine.model.layers.rope_tables import RopeTables
 from caramba.kernels.rope import rope, tables
 
 
@@ -55,28 +56,18 @@ class Rope(nn.Module):
         return angles.cos(), angles.sin()
 
     def angles(self, start: int | Tensor, length: int, device: torch.device,
-               shared: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None = None) -> tuple[Tensor, Tensor]:
+               shared: RopeTables | None = None) -> tuple[Tensor, Tensor]:
         """cos, sin (length, head_dim/2) of ``kernels.rope.tables`` for positions start … start+length−1.
 
-        ``shared`` is one forward pass's memo (``ForwardContext.rope_tables``): every layer whose
-        Rope has the same settings (head_dim, base, scaling) and ``inv_freq`` dtype gets the
-        tables the first one built, so a decode step builds them once instead of once a layer
-        (the same values: the same ops on equal inputs). The memo holds one ``start`` per pass;
-        a different one is refused.
+        ``shared``: the pass's ``RopeTables`` (``ForwardContext.rope_tables``): every layer with
+        this Rope's settings (head_dim, base, scaling) gets the tables the first one built.
         """
         if shared is None:
             return tables(self.inv_freq, start, length, device)
-        key = (self.settings, self.inv_freq.dtype, length, device)
-        entry = shared.get(key)
-        if entry is None:
-            entry = shared[key] = (start, *tables(self.inv_freq, start, length, device))
-        elif not (entry[0] is start or (isinstance(start, int) and entry[0] == start)):
-            raise ValueError("one forward pass's RoPE memo serves one start position; give each pass its own "
-                             "ForwardContext (rope_tables)")
-        return entry[1], entry[2]
+        return shared.get(self, start, length, device)
 
     def pair(self, q: Tensor, k: Tensor, start: int | Tensor = 0,
-             shared: dict[tuple[Any, ...], tuple[Any, Tensor, Tensor]] | None = None) -> tuple[Tensor, Tensor]:
+             shared: RopeTables | None = None) -> tuple[Tensor, Tensor]:
         """Rotate q (B, H, T, hd) and k (B, H_kv, T, hd) through the ``rope`` dispatch.
 
         On CUDA with the Triton kernel chosen, q and k are rotated in place (attention
