@@ -45,7 +45,22 @@ class Rope(nn.Module):
         super().__init__()
         self.head_dim = head_dim
         self.settings = (head_dim, float(base), repr(sorted((scaling or {}).items())))  # what inv_freq is made of
+        self.made_of = (head_dim, base, scaling)
         self.register_buffer("inv_freq", inverse_frequencies(head_dim, base, scaling), persistent=False)
+
+    def _apply(self, fn: Any, recurse: bool = True) -> "Rope":
+        """``Module.to``/``.half()``/``.bfloat16()`` move ``inv_freq`` but never lower it below float32.
+
+        A model cast to bf16 (``precision: bf16`` parameters, a Hugging Face import in bf16)
+        would otherwise round θᵢ to 8 mantissa bits: at position 16k the highest frequency's
+        angle is then off by tens of radians from the exact rotation the weights were trained
+        with. The exact float32 θᵢ are rebuilt from the settings, on the cast buffer's device;
+        a cast to float64 keeps float64.
+        """
+        super()._apply(fn, recurse)
+        if self.inv_freq.dtype not in (torch.float32, torch.float64):
+            self.inv_freq = inverse_frequencies(*self.made_of).to(self.inv_freq.device)
+        return self
 
     def tables(self, start: int | Tensor, length: int, device: torch.device) -> tuple[Tensor, Tensor]:
         """cos, sin of shape (length, head_dim) for positions start … start+length−1 (start: int or (1,) tensor)."""
