@@ -39,7 +39,7 @@ def errors(workspace: Path, *sets: str) -> dict[str, str]:
 def test_the_exported_teacher_folder_need_not_exist_yet(workspace: Path) -> None:
     assert errors(workspace) == {}
     compiled = compile_manifest(PRESET, [], workspace)
-    assert [t.name for t in select_targets(compiled.manifest)] == ["teacher", "student", "scratch"]
+    assert [t.name for t in select_targets(compiled.manifest)] == ["teacher", "student", "scratch_equal", "scratch"]
     assert compiled.manifest.targets[1].trainer.config.teacher.hf == str(workspace / "teacher_hf")
 
 
