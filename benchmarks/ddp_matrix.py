@@ -21,6 +21,10 @@ run`` each (for that, the figure users get, see ``gpt2_ddp.py``). Keys of a vari
 * ``bucket`` (MiB), ``static`` (0/1), ``optddp`` (0/1: Dynamo's DDPOptimizer, default 1);
 * ``prio`` (0/1) — DDP reduces over a NCCL group whose streams have high priority, so the
   all-reduce's blocks are scheduled ahead of the backward's queued ones (gloo on the CPU);
+* ``agree`` / ``reduce`` (0/1, default 1) — skip the per-step cancel agreement over gloo, or
+  the cross-rank metric reduce (to see what each costs);
+* ``ref`` (0/1) — nanoGPT's own model and loop instead of the trainer's (``ddp_reference.py``),
+  the plain-PyTorch bar in the same job;
 * ``profile`` (0/1) — three more steps under ``torch.profiler``; rank 0 writes the table
   of its kernels and ops to ``--profile-dir`` and the summary prints the GPU-busy time.
 
@@ -66,7 +70,7 @@ DEFAULT_VARIANTS = [  # most telling first: a call cut short still answers the m
     "DDP, model inside, NCCL high priority:mode=ddp,batch=16,accum=2,compile=inner,prio=1",
     "DDP, step compiled, bucket 100 MiB:mode=ddp,batch=16,accum=2,compile=step,bucket=100",
 ]
-KEYS = {"mode", "batch", "accum", "compile", "bucket", "static", "optddp", "prio", "profile"}
+KEYS = {"mode", "batch", "accum", "compile", "bucket", "static", "optddp", "prio", "profile", "agree", "reduce", "ref"}
 
 
 def parse_variant(text: str) -> dict[str, Any]:
@@ -95,6 +99,10 @@ def run_variant(spec: dict[str, Any], ctx: Any, target: Any, run: Any, dataset: 
     from caramba.engine.train.seeding import micro_batch_seed
     from caramba.engine.train.step import Stepper
 
+    if spec.get("ref"):
+        from ddp_reference import reference_variant
+
+        return reference_variant(spec, ctx, device, steps, warmup)
     torch._dynamo.reset()
     torch._dynamo.config.optimize_ddp = bool(spec.get("optddp", 1))
     if spec["mode"] == "single":
@@ -121,14 +129,15 @@ def run_variant(spec: dict[str, Any], ctx: Any, target: Any, run: Any, dataset: 
     starved: list[int] = []
 
     def one_step(step: int) -> int:
-        if strategy.ctx.any(False):  # the trainer's per-step cancel agreement
+        if spec.get("agree", 1) and strategy.ctx.any(False):  # the trainer's per-step cancel agreement
             raise RuntimeError("cancelled")
         if done is not None and step > 0:
             starved.append(int(done.query()))
         micros = strategy.micro_batches(step, batch, accum)
         batches = [strategy.load(dataset, micro, batch, device, cuda) for micro in micros]
         seeds = [micro_batch_seed(int(run.seed), micro.index, micro.rows[0]) for micro in micros]
-        loss, norm, metrics, count = strategy.reduce(*stepper.step(batches, seeds))
+        stepped = stepper.step(batches, seeds)
+        loss, norm, metrics, count = strategy.reduce(*stepped) if spec.get("reduce", 1) else stepped
         recorder.record(step + 1, train.lr, loss, norm, metrics, count)
         if recorder.due():
             recorder.flush()
@@ -199,6 +208,11 @@ def profiled(one_step: Any, first: int, device: torch.device, name: str, rank: i
         slug = "".join(c if c.isalnum() else "_" for c in name).strip("_")[:40]
         sort = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
         (folder / f"profile_{slug}.txt").write_text(averages.table(sort_by=sort, row_limit=30, max_name_column_width=70))
+    if folder is not None:  # where the host's time goes, on every rank
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = "".join(c if c.isalnum() else "_" for c in name).strip("_")[:40]
+        (folder / f"cpu_{slug}_rank{rank}.txt").write_text(
+            averages.table(sort_by="self_cpu_time_total", row_limit=40, max_name_column_width=70))
     return {"gpu_compute_ms": kernel_us["compute"] / 3e3, "gpu_nccl_ms": kernel_us["nccl"] / 3e3}
 
 

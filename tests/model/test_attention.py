@@ -81,6 +81,33 @@ def test_gqa_inference_projects_qkv_once_and_rebuilds_the_stack_after_an_update(
         assert_close(layer(x, ForwardContext(cache=ChunkCache())), want(), what="gqa after an in-place update")
 
 
+def test_compiled_training_stacks_qkv_in_the_graph_with_the_reference_values_and_gradients() -> None:
+    """Traced by torch.compile, q/k/v are one product over the stacked weights (nanoGPT's c_attn); the
+    output and every parameter's gradient equal the explicit float64 reference of the three projections."""
+    layer = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "n_kv_heads": 2, "mode": "gqa", "bias": True})
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    q = rope_complex(heads(layer.q_proj(x), H), 0)
+    k = rope_complex(heads(layer.k_proj(x), 2), 0).repeat_interleave(H // 2, dim=1)
+    v = heads(layer.v_proj(x), 2).repeat_interleave(H // 2, dim=1)
+    want = layer.o_proj(explicit_attention(q, k, v, 1 / math.sqrt(D // H)).transpose(1, 2).reshape(B, T, D))
+    reference = torch.autograd.grad(want.square().sum(), list(layer.parameters()))
+    graphs: list[torch.fx.GraphModule] = []
+
+    def backend(gm: torch.fx.GraphModule, inputs: list) -> object:
+        graphs.append(gm)
+        return gm.forward
+
+    torch._dynamo.reset()
+    got = torch.compile(layer, backend=backend, fullgraph=True)(x)
+    products = [n for n in graphs[0].graph.nodes if n.op == "call_function" and n.target is torch._C._nn.linear]
+    assert len(products) == 2, f"one stacked q/k/v product and o_proj's, got {len(products)}: {products}"
+    assert_close(got, want, what="compiled gqa, stacked projection")
+    grads = torch.autograd.grad(got.square().sum(), list(layer.parameters()))
+    for (name, _), g, r in zip(layer.named_parameters(), grads, reference):
+        assert_close(g, r, what=f"compiled gqa, gradient of {name}")
+    torch._dynamo.reset()
+
+
 def test_gqa_equals_mha_with_repeated_kv_weights() -> None:
     gqa = built({"type": "AttentionLayer", "d_model": D, "n_heads": H, "n_kv_heads": 2, "mode": "gqa"})
     mha = built({"type": "AttentionLayer", "d_model": D, "n_heads": H})

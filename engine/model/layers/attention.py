@@ -9,9 +9,14 @@ Generation (a cache in the context, no gradients recorded, not compiling) projec
 and v with ONE matrix multiply over the three weights stacked (``KeptStack``: built once,
 kept until a parameter changes), so a batch-1 decode step launches one projection kernel
 instead of three; q, k and v are views of its output, and q and k are rotated by one RoPE
-call. Every other forward (training, evaluation without a cache, where a sharded
-optimiser may update parameters without moving their version) keeps the three Linears'
-products. The state dict is the three Linears either way.
+call. Under ``torch.compile`` (the CUDA trainer) the three weights are stacked inside the
+traced graph, as nanoGPT's ``c_attn`` is one Linear: Inductor fuses the concatenation into
+the bf16 cast autocast makes anyway, and each micro-batch launches one projection product
+forward and two backward instead of three and six (fewer host launches, which bound a
+DDP step on a slow host: docs/measurements.md, issue 21). Every other forward (eager
+training, evaluation without a cache, where a sharded optimiser may update parameters
+without moving their version) keeps the three Linears' products. The state dict is the
+three Linears either way.
 """
 
 from __future__ import annotations
@@ -80,10 +85,13 @@ class AttentionLayer(nn.Module):
         rotated as a pair.
         """
         linears = (self.q_proj, self.k_proj, self.v_proj)
-        if (not cached or torch.is_grad_enabled() or torch.compiler.is_compiling()
-                or any(type(m) is not nn.Linear for m in linears)):
-            q, k, v = self._heads(self.q_proj(x), self.n_heads), self._heads(self.k_proj(x), self.n_kv_heads), \
-                self._heads(self.v_proj(x), self.n_kv_heads)
+        plain = all(type(m) is nn.Linear for m in linears)
+        if not cached or torch.is_grad_enabled() or not plain or torch.compiler.is_compiling():
+            if plain and torch.compiler.is_compiling():  # traced: the stack is part of the graph (and its backward)
+                q, k, v = nn.functional.linear(x, *self._stacked(linears)).split([m.out_features for m in linears], -1)
+            else:
+                q, k, v = self.q_proj(x), self.k_proj(x), self.v_proj(x)
+            q, k, v = self._heads(q, self.n_heads), self._heads(k, self.n_kv_heads), self._heads(v, self.n_kv_heads)
             if self.rope is not None:
                 q, k = self.rope.pair(q, k, start, shared)
             return q, k, v
