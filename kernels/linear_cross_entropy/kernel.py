@@ -14,9 +14,18 @@ in float32), a second combines the slices into lse, writes ℓᵢ/n and overwrit
 with ∂loss/∂z; then two matmuls turn that into the chunk's rows of ∂loss/∂h and add its
 share of ∂loss/∂W. So the whole gradient is ready after the forward, the backward only
 scales it by the incoming gradient, and peak extra memory is one chunk of logits plus
-∂loss/∂W (accumulated in W's dtype when it equals h's — as Liger-Kernel's fused linear
-cross-entropy does — else in float32). Ignored rows contribute nothing; when every row is
-ignored the loss is 0.
+∂loss/∂W plus ∂loss/∂h (``default_chunk`` counts them). Ignored rows contribute nothing;
+when every row is ignored the loss is 0.
+
+Precision of ∂loss/∂W: it is accumulated in W's dtype when that equals h's (bf16 under
+autocast), as Liger-Kernel's fused linear cross-entropy does: each chunk's product is
+summed over its C rows in float32 inside cuBLAS, and only the running sum is rounded,
+once per chunk — N/C roundings of relative size 2⁻⁹ (bf16), so an error ≲ √(N/C)·2⁻⁹ of
+|∂W| (≈ 1% at 32 chunks), the same order as rounding the finished float32 gradient to
+bf16 once more. A float32 buffer would cost |W|·2 more bytes — 0.98 GiB for a Llama-3
+head, over the whole 0.6 GiB budget — so it is used only where W's dtype differs from h's
+(a float32 W with bf16 h outside autocast): then the running sum is float32, W is cast to
+h's dtype once, and the gradient is returned in W's dtype.
 
 The whole computation is the ``torch.library`` custom op ``caramba::linear_cross_entropy``
 (a fake implementation gives its output shapes; its autograd rule scales the gradients it
@@ -106,13 +115,25 @@ def _cross_entropy_grad_kernel(Z, stride_z, PARTIAL, TARGETS, LOSS, COUNT, V, sp
             tl.store(LOSS + row, loss * inv_n)
 
 
-def default_chunk(tokens: int, vocab: int, width: int) -> int:
-    """Rows per chunk: a power of two with about as many logits per chunk as h has values.
+def default_chunk(tokens: int, vocab: int, width: int, itemsize: int = 2) -> int:
+    """Rows per chunk: the largest power of two whose logits buffer fits ``max(|W|/8, 64 MiB)``.
 
-    At 8192 tokens × 2048 → 128,256 vocab that is 256 rows (64 MiB of bf16 logits), the
-    size Liger-Kernel picks too; never more than 4096 rows.
+    Memory: the weight gradient (V·D values) and ∂loss/∂h (N·D) must exist whatever the
+    chunking; the only chunk-sized buffer is the (C, V) logits, C·V·itemsize bytes. Capping
+    it at 1/8 of the weight keeps the peak within 1.125·|W| + |h| — at 8192 tokens × 2048 →
+    128,256 vocab in bf16 that is 256 rows: 501 MiB (dW) + 32 MiB (dh) + 62.6 MiB (buffer)
+    = 0.582 GiB, inside the 0.6 GiB goal, where 512 rows (0.643 GiB) would not be.
+
+    Time: every chunk reads W twice (logits, ∂h) and reads and writes ∂W once, 8·V·D bytes
+    against 6·C·V·D flops, so the weight traffic costs ≈ 4·F / (3·B·C) of the compute time
+    (F matmul flop/s, B bytes/s; ≈ 189/C on an H200: 0.74 at 256 rows, 0.37 at 512). A small
+    vocabulary's 1/8 would give tiny, traffic-bound chunks (96 rows for GPT-2's head), so the
+    cap never goes below 64 MiB of logits: 512 rows at GPT-2's 50,304 vocabulary. Never more
+    than 4096 rows, nor more than the tokens' next power of two.
     """
-    return max(1, min(next_power_of_2(triton.cdiv(tokens * width, vocab)), next_power_of_2(tokens), 4096))
+    cap = max(vocab * width // 8, (64 << 20) // itemsize) // vocab
+    rows = 1 << (max(cap, 1).bit_length() - 1)
+    return max(1, min(rows, next_power_of_2(tokens), 4096))
 
 
 def fused_forward(h: Tensor, weight: Tensor, targets: Tensor, ignore_index: int, smoothing: float, z_loss: float,
@@ -161,7 +182,7 @@ def linear_cross_entropy_forward(h: Tensor, weight: Tensor, targets: Tensor, ign
                                  z_loss: float, chunk: int) -> tuple[Tensor, Tensor, Tensor]:
     """(loss, ∂loss/∂h, ∂loss/∂W) of ``fused_forward``; ``chunk`` 0 takes ``default_chunk``'s rows."""
     check_shapes(h, weight, targets)
-    rows = chunk or default_chunk(h.shape[0], weight.shape[0], weight.shape[1])
+    rows = chunk or default_chunk(h.shape[0], weight.shape[0], weight.shape[1], h.element_size())
     return fused_forward(h.contiguous(), weight, targets.contiguous(), ignore_index, smoothing, z_loss, rows)
 
 
@@ -181,17 +202,26 @@ def check_shapes(h: Tensor, weight: Tensor, targets: Tensor) -> None:
 
 
 def _setup(ctx, inputs: tuple, output: tuple) -> None:
+    """Save the gradients computed in the forward; the two gradient outputs take no incoming gradient.
+
+    ``set_materialize_grads(False)``: without it autograd hands the backward a zero tensor
+    for each unused output, ∂loss/∂h and ∂loss/∂W — a second V×D buffer, which doubled the
+    peak (1.04 instead of 0.58 GiB at 8192 × 2048 → 128,256, measured on an H200).
+    """
     _, grad_h, grad_w = output
     ctx.mark_non_differentiable(grad_h, grad_w)
+    ctx.set_materialize_grads(False)
     ctx.save_for_backward(grad_h, grad_w)
 
 
-def _backward(ctx, grad_loss: Tensor, _gh: Tensor | None, _gw: Tensor | None) -> tuple[Tensor | None, ...]:
+def _backward(ctx, grad_loss: Tensor | None, _gh: Tensor | None, _gw: Tensor | None) -> tuple[Tensor | None, ...]:
     """Scale the gradients computed in the forward: in place when eager (a copy of ∂loss/∂W would
     double the peak), out of place in a traced backward (AOTAutograd's partitioner refuses a
     mutated saved tensor as an output; there the graph's own memory planning applies)."""
     grad_h, grad_w = ctx.saved_tensors
     rest = (None, None, None, None, None)
+    if grad_loss is None:  # only the (non-differentiable) gradient outputs were used
+        return (None, None, *rest)
     if torch.compiler.is_compiling() or is_fake(grad_w):  # traced (Dynamo, or AOTAutograd on fake tensors)
         return (grad_h * grad_loss.to(grad_h.dtype), grad_w * grad_loss.to(grad_w.dtype), *rest)
     # a second backward through the same graph (retain_graph) is refused by autograd's version check
