@@ -41,7 +41,7 @@ def load_rows(P, S, base, scale_base, stride_n, stride_d, stride_sn, n, n_mask, 
     NB: tl.constexpr = BLOCK_D // QBLOCK
     if KIND == 2:
         j = tl.arange(0, BLOCK_D // 2)
-        mask = n_mask[:, None] & (j * 2 < D)[None, :]
+        mask = n_mask[:, None] & (j < D // 2)[None, :]  # (q4 widths are even) a bound on j itself keeps loads wide
         values = tl.load(P + base + n[:, None] * stride_n + j[None, :] * stride_d, mask=mask, other=0)
     else:
         d = tl.arange(0, BLOCK_D)
@@ -64,7 +64,8 @@ def full_tile(values, scales, KIND: tl.constexpr, QBLOCK: tl.constexpr, BLOCK_N:
         tile = values.to(tl.float16)
     else:
         if BITS:  # c + 128 ∈ [1, 255] in the low byte of 1024.0's bits, then − 1152
-            codes = ((values.to(tl.int32) + 128) | 0x6400).to(tl.int16).to(tl.float16, bitcast=True) - 1152.0
+            biased = values.to(tl.uint8, bitcast=True) ^ 0x80  # c + 128 as a byte, no sign extension
+            codes = (biased.to(tl.int16) | 0x6400).to(tl.float16, bitcast=True) - 1152.0
         else:
             codes = values.to(tl.float16)
         scaled = tl.reshape(codes, [BLOCK_N, BLOCK_D // QBLOCK, QBLOCK]) * scales[:, :, None]
