@@ -26,6 +26,8 @@ size b must be a power of two (tiles are reshaped by it); dense values must fit 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import triton
 import triton.language as tl
@@ -36,7 +38,7 @@ from caramba.kernels.launch import next_power_of_2
 
 KINDS = {"dense": 0, "q8": 1, "q4": 2}
 BLOCK_N = 64
-TOKENS_PER_PROGRAM = 256  # sequence span of one program (more programs when the grid would not fill the GPU)
+TOKENS_PER_PROGRAM = 512  # sequence span of one program (more programs when the grid would not fill the GPU)
 MERGE_CHUNK = 16  # spans the merge kernel loads at once
 BITS = True  # codes → float16 by bit assembly (tiles.py); False: int → float conversions (the benchmark compares)
 
@@ -185,16 +187,27 @@ def _scale_strides(scales: Tensor | None) -> tuple[int, int, int]:
     return (0, 0, 0) if scales is None else (scales.stride(0), scales.stride(1), scales.stride(2))
 
 
-def config(length: int, units: int, sms: int) -> tuple[int, int, int, int]:
-    """(BLOCK_N, tokens per program, num_warps, num_stages) from the shape alone (no autotuning).
+class Config(NamedTuple):
+    """One fixed launch configuration (no autotuning): tokens a tile, tokens a program (the split), warps, stages."""
 
-    ``units`` = B · H_kv programs per span; spans are cut so the grid fills the GPU twice.
-    Measured on an H200 (T 8192, B 8, H 32, graph replay): 64 tokens a tile, 256 a program,
-    4 warps, 3 stages gave q8 0.151 / q4 0.155 ms; 512 a program 0.139 / 0.153, 1 stage 0.133
-    / 0.156, 128-token tiles 0.199 / 0.156, 32-token tiles 0.166 / 0.174 — within ~10 % but
-    for 128-token q8 tiles, so the first is kept.
+    block_n: int
+    tokens: int
+    warps: int
+    stages: int
+
+
+def config(length: int, units: int, sms: int) -> Config:
+    """The shipped configuration, from the shape alone (no autotuning).
+
+    ``units`` = B · H_kv programs per span; ``kv_decode`` cuts more spans when the grid would
+    not fill the GPU twice. Measured on an H200 (T 8192, B 8, H 32, graph replay, session 5's
+    kernel): 64 tokens a tile, 256 a program, 4 warps, 3 stages gave q8 0.151 / q4 0.155 ms;
+    512 a program 0.139 / 0.153 (hence 512: half the partial results to write and merge),
+    1 stage 0.133 / 0.156, 128-token tiles 0.199 / 0.156, 32-token tiles 0.166 / 0.174.
+    ``benchmarks/kernels/kv_decode_sweep.py`` times the candidates side by side with the
+    current tiles; pass one as ``kv_decode(..., tuning=)``.
     """
-    return BLOCK_N, TOKENS_PER_PROGRAM, 4, 3
+    return Config(BLOCK_N, TOKENS_PER_PROGRAM, 4, 3)
 
 
 def _width(t: Tensor, kind: str) -> int:
@@ -221,11 +234,12 @@ def _check(q: Tensor, segments: list[Segment], block_size: int, q2: Tensor | Non
 
 
 def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float, q2: Tensor | None = None,
-              scale2: float = 1.0) -> Tensor:
+              scale2: float = 1.0, tuning: Config | None = None) -> Tensor:
     """Attention of q (B, H, 1, D) over the concatenation of ``segments`` → (B, H, 1, D_v) in q's dtype.
 
     DBA passes its semantic query as ``q`` and its geometric query as ``q2`` (scales a and b):
     scores are scale · q·k + scale2 · q2·k2, every segment then carrying its ``k2``.
+    ``tuning`` replaces the shipped ``config`` for every segment (the benchmark's sweep).
     """
     h_kv, group, dim2, dim_v = _check(q, segments, block_size, q2)
     b, h, _, dim = q.shape
@@ -238,7 +252,7 @@ def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float,
         extent = seg.extent
         if extent == 0:
             continue
-        block_n, per_program, warps, stages = config(extent, b * h_kv, sms)
+        block_n, per_program, warps, stages = tuning or config(extent, b * h_kv, sms)
         wanted = max(triton.cdiv(extent, per_program), triton.cdiv(2 * sms, b * h_kv))
         splits = max(1, min(triton.cdiv(extent, block_n), wanted))
         span = triton.cdiv(triton.cdiv(extent, splits), block_n) * block_n

@@ -172,3 +172,48 @@ def test_dba_decodes_through_the_quantised_cache_kernel(kind, monkeypatch) -> No
     assert everywhere.asked.count("kv_decode") == 3, "each decode step must ask the dispatch"
     assert len(calls) == 3, "every decode step fused"
     torch.testing.assert_close(got, ref, rtol=3e-3, atol=3e-3)
+
+
+@pytest.mark.parametrize("kind,tuning", [("q8", (32, 64, 8, 1)), ("q4", (128, 128, 4, 3)), ("dense", (16, 48, 2, 2))])
+def test_kv_decode_other_launch_configurations_match_float64_reference(kind, tuning, generator) -> None:
+    """Every configuration the sweep times must compute the same attention: tiles of 16–128 tokens, spans that are
+    not a multiple of the length (150 tokens), 2–8 warps."""
+    from caramba.kernels.kv_decode.kernel import Config
+
+    n, d, block = 150, 32, 16
+    k, v = (randn(generator, 1, 2, n, d, dtype=torch.float32) for _ in range(2))
+    q = randn(generator, 1, 6, 1, d, dtype=torch.bfloat16)
+    if kind == "dense":
+        k_all, v_all = k.to(torch.bfloat16), v.to(torch.bfloat16)
+        segment = Segment(k_all, None, kind, v_all, None, kind, n)
+    else:
+        (kc, ks), (vc, vs) = quantize(k, kind, block), quantize(v, kind, block)
+        segment = Segment(kc, ks, kind, vc, vs, kind, n)
+        k_all, v_all = (dequantize(c, s_, kind, block, torch.float64) for c, s_ in ((kc, ks), (vc, vs)))
+    out = kv_decode(q, [segment], block, d ** -0.5, tuning=Config(*tuning))
+    assert_close("out", out, reference(q, k_all, v_all, d ** -0.5), torch.bfloat16)
+
+
+def test_kv_decode_sweep_runs_and_checks_each_configuration(tmp_path) -> None:
+    """The GPU sweep's command, on a tiny shape in the interpreter: a table row and a CSV row per configuration,
+    each with its error against attention over the dequantised cache, and exit status 0 when all are right."""
+    import csv
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "kernels"
+    sys.path.insert(0, str(folder))  # the sweep imports runner.py beside it, as when run as a script
+    try:
+        spec = importlib.util.spec_from_file_location("kv_decode_sweep", folder / "kv_decode_sweep.py")
+        sweep = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sweep)
+        status = sweep.main(["--tiny", "--configs", "64:128:4:3,32:64:2:1", "--dense-configs", "64:128:4:3",
+                             "--csv", str(tmp_path / "sweep.csv")])
+    finally:
+        sys.path.remove(str(folder))
+    rows = list(csv.DictReader((tmp_path / "sweep.csv").open()))
+    assert status == 0
+    assert [(r["kind"], r["config"]) for r in rows] == [("fp16", ""), ("dense", "64:128:4:3"), ("q8", "64:128:4:3"),
+                                                       ("q8", "32:64:2:1"), ("q4", "64:128:4:3"), ("q4", "32:64:2:1")]
+    assert all(float(r["rel err"]) < 1e-2 and float(r["ms"]) > 0 for r in rows)
