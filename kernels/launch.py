@@ -6,6 +6,8 @@ multiprocessor count, so a run always launches the same kernels (``apples_to_app
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 MAX_ROW = 65536  # widest row a row-wise kernel keeps in registers in one block
@@ -35,8 +37,12 @@ def reduction_programs(device: torch.device, rows: int, per_sm: int = 4) -> int:
     ``per_sm`` programs per multiprocessor on CUDA (each loops over its share of rows and
     writes one partial sum); four on the CPU interpreter; never more than ``rows``.
     """
-    if device.type == "cuda":
-        count = torch.cuda.get_device_properties(device).multi_processor_count * per_sm
-    else:
-        count = 4
+    count = multiprocessors(device.index) * per_sm if device.type == "cuda" else 4
     return max(1, min(rows, count))
+
+
+@lru_cache(maxsize=None)
+def multiprocessors(index: int | None) -> int:
+    """The multiprocessor count of CUDA device ``index``, queried once per device (not on every backward)."""
+    device = torch.cuda.current_device() if index is None else index
+    return torch.cuda.get_device_properties(device).multi_processor_count

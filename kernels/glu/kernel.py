@@ -12,7 +12,9 @@ The forward reads two tensors and writes one; the backward recomputes a(gate) in
 saving it, reading three and writing two. Flat 1-D blocks of ``BLOCK`` elements (16-byte
 accesses per thread in bf16 at 4 warps per 1024 elements). Both passes are ``torch.library``
 custom ops (``caramba::glu``, ``caramba::glu_backward``) with fake implementations and an
-autograd rule, so ``torch.compile`` holds each as one graph node.
+autograd rule, so ``torch.compile`` holds each as one graph node; eagerly ``GLUFunction`` (a
+plain autograd Function) calls the same launches without the custom op's host overhead
+(see ``rms_norm/kernel.py``).
 """
 
 from __future__ import annotations
@@ -58,9 +60,8 @@ def _glu_backward_kernel(DY, G, U, DG, DU, n, ACT: tl.constexpr, BLOCK: tl.const
     tl.store(DU + offs, (dy * a).to(DU.dtype.element_ty), mask=mask)
 
 
-@torch.library.custom_op("caramba::glu", mutates_args=())
-def glu_forward(gate: Tensor, up: Tensor, activation: str) -> Tensor:
-    """act(gate) ⊙ up (same shape and dtype as gate; see the module docstring)."""
+def launch_forward(gate: Tensor, up: Tensor, activation: str) -> Tensor:
+    """Run the forward kernel: act(gate) ⊙ up (same shape and dtype as gate)."""
     if gate.shape != up.shape or gate.dtype != up.dtype:
         raise ValueError(f"glu: gate {tuple(gate.shape)} {gate.dtype} and up {tuple(up.shape)} {up.dtype} "
                          "must have the same shape and dtype")
@@ -72,6 +73,12 @@ def glu_forward(gate: Tensor, up: Tensor, activation: str) -> Tensor:
     return y
 
 
+@torch.library.custom_op("caramba::glu", mutates_args=())
+def glu_forward(gate: Tensor, up: Tensor, activation: str) -> Tensor:
+    """act(gate) ⊙ up (same shape and dtype as gate; see the module docstring)."""
+    return launch_forward(gate, up, activation)
+
+
 @glu_forward.register_fake
 def _(gate: Tensor, up: Tensor, activation: str) -> Tensor:
     if gate.shape != up.shape or gate.dtype != up.dtype:
@@ -80,15 +87,20 @@ def _(gate: Tensor, up: Tensor, activation: str) -> Tensor:
     return torch.empty_like(gate, memory_format=torch.contiguous_format)
 
 
-@torch.library.custom_op("caramba::glu_backward", mutates_args=())
-def glu_backward(dy: Tensor, gate: Tensor, up: Tensor, activation: str) -> tuple[Tensor, Tensor]:
-    """(dgate, dup), recomputing act(gate) instead of reading a saved copy."""
+def launch_backward(dy: Tensor, gate: Tensor, up: Tensor, activation: str) -> tuple[Tensor, Tensor]:
+    """Run the backward kernel: (dgate, dup), recomputing act(gate) instead of reading a saved copy."""
     dy, gate, up = dy.contiguous(), gate.contiguous(), up.contiguous()
     dgate, dup = torch.empty_like(gate), torch.empty_like(up)
     n = gate.numel()
     _glu_backward_kernel[(triton.cdiv(n, BLOCK),)](dy, gate, up, dgate, dup, n, ACT=ACTIVATIONS[activation],
                                                    BLOCK=BLOCK, num_warps=WARPS)
     return dgate, dup
+
+
+@torch.library.custom_op("caramba::glu_backward", mutates_args=())
+def glu_backward(dy: Tensor, gate: Tensor, up: Tensor, activation: str) -> tuple[Tensor, Tensor]:
+    """(dgate, dup), recomputing act(gate) instead of reading a saved copy."""
+    return launch_backward(dy, gate, up, activation)
 
 
 @glu_backward.register_fake
@@ -103,15 +115,39 @@ def _setup(ctx, inputs: tuple, output: Tensor) -> None:
     ctx.activation = activation
 
 
-def _backward(ctx, dy: Tensor) -> tuple[Tensor, Tensor, None]:
+def _grads(ctx, dy: Tensor, backward) -> tuple[Tensor, Tensor, None]:
+    """Gradients of (gate, up, activation) through ``backward`` (the custom op or ``launch_backward``)."""
     gate, up = ctx.saved_tensors
-    dgate, dup = torch.ops.caramba.glu_backward(dy, gate, up, ctx.activation)
+    dgate, dup = backward(dy, gate, up, ctx.activation)
     return dgate, dup, None
+
+
+def _backward(ctx, dy: Tensor) -> tuple[Tensor, Tensor, None]:
+    return _grads(ctx, dy, torch.ops.caramba.glu_backward)
 
 
 glu_forward.register_autograd(_backward, setup_context=_setup)
 
 
+class GLUFunction(torch.autograd.Function):
+    """The eager path: the custom ops' launches without their Python layers (module docstring)."""
+
+    @staticmethod
+    def forward(ctx, gate: Tensor, up: Tensor, activation: str) -> Tensor:  # type: ignore[override]
+        # forward(ctx, …), not a separate setup_context: Function.apply binds a setup_context
+        # style forward's arguments through inspect.signature on every call (tens of µs)
+        y = launch_forward(gate, up, activation)
+        _setup(ctx, (gate, up, activation), y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy: Tensor) -> tuple[Tensor, Tensor, None]:  # type: ignore[override]
+        return _grads(ctx, dy, launch_backward)
+
+
 def glu_triton(gate: Tensor, up: Tensor, activation: str) -> Tensor:
-    """act(gate) ⊙ up through the custom op ``torch.ops.caramba.glu`` (one node in a compiled graph)."""
-    return torch.ops.caramba.glu(gate, up, activation)
+    """act(gate) ⊙ up: the custom op ``torch.ops.caramba.glu`` inside ``torch.compile`` (one graph node),
+    ``GLUFunction`` eagerly."""
+    if torch.compiler.is_compiling():
+        return torch.ops.caramba.glu(gate, up, activation)
+    return GLUFunction.apply(gate, up, activation)

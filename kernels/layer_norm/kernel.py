@@ -13,9 +13,11 @@ Backward, with ĥ = (h − μ) · rstd and u = dy ⊙ g:
 
 Same launch shape as ``rms_norm``: one row per program forward; a fixed number of programs
 per multiprocessor backward, each writing float32 partials of dg and db
-(``kernels/norm_backward.py``, shared with ``rms_norm``). Both passes are ``torch.library``
-custom ops (``caramba::layer_norm``, ``caramba::layer_norm_backward``) with fake
-implementations and an autograd rule, so ``torch.compile`` holds each as one graph node.
+(``kernels/norm_backward.py``, shared with ``rms_norm``). As in ``rms_norm``, two ways in
+share the launches (``launch_forward``, ``launch_backward``): inside ``torch.compile`` the
+``torch.library`` custom ops ``caramba::layer_norm`` / ``caramba::layer_norm_backward`` (fake
+implementations and an autograd rule: one graph node each); eagerly ``LayerNormFunction``,
+a plain autograd Function without the custom op's host overhead (see ``rms_norm/kernel.py``).
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from caramba.kernels.norm_backward import WeightPartials, row_span, rows, store_
 
 @triton.jit
 def _layer_norm_forward_kernel(X, R, H, Y, W, B, MEAN, RSTD, stride_x, stride_r, stride_h, stride_y, N, eps,
-                               HAS_RESIDUAL: tl.constexpr, HAS_BIAS: tl.constexpr, BLOCK: tl.constexpr):
+                               HAS_RESIDUAL: tl.constexpr, HAS_BIAS: tl.constexpr, STORE_STATS: tl.constexpr,
+                               BLOCK: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     cols = tl.arange(0, BLOCK)
     mask = cols < N
     h = tl.load(X + row * stride_x + cols, mask=mask, other=0.0).to(tl.float32)
+    w = tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)  # issued with x's load, not after the reductions
     if HAS_RESIDUAL:
         h += tl.load(R + row * stride_r + cols, mask=mask, other=0.0).to(tl.float32)
         rounded = h.to(H.dtype.element_ty)
@@ -43,13 +47,14 @@ def _layer_norm_forward_kernel(X, R, H, Y, W, B, MEAN, RSTD, stride_x, stride_r,
         h = rounded.to(tl.float32)
     mean = tl.sum(h, axis=0) / N
     centred = tl.where(mask, h - mean, 0.0)
-    rstd = 1.0 / tl.sqrt(tl.sum(centred * centred, axis=0) / N + eps)
-    y = centred * rstd * tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
+    rstd = tl.rsqrt(tl.sum(centred * centred, axis=0) / N + eps)
+    y = centred * rstd * w
     if HAS_BIAS:
         y += tl.load(B + cols, mask=mask, other=0.0).to(tl.float32)
     tl.store(Y + row * stride_y + cols, y.to(Y.dtype.element_ty), mask=mask)
-    tl.store(MEAN + row, mean)
-    tl.store(RSTD + row, rstd)
+    if STORE_STATS:
+        tl.store(MEAN + row, mean)
+        tl.store(RSTD + row, rstd)
 
 
 @triton.jit
@@ -78,6 +83,48 @@ def _layer_norm_backward_kernel(DY, DH, H, W, MEAN, RSTD, DX, DW, DB, stride_dy,
     store_partial(DB, pid, N, cols, db, mask)
 
 
+def launch_forward(x: Tensor, weight: Tensor, bias: Tensor | None, residual: Tensor | None, eps: float,
+                   keep_stats: bool = True) -> tuple[Tensor, Tensor | None, Tensor, Tensor]:
+    """Run the forward kernel: (y, h, mean, rstd).
+
+    h is None without ``residual``; mean and rstd are empty (not stored) without ``keep_stats``.
+    """
+    shape, n = x.shape, x.shape[-1]
+    block, warps = row_config(n, "layer_norm")
+    x2 = rows(x)
+    m = x2.shape[0]
+    y = torch.empty((m, n), dtype=x.dtype, device=x.device)
+    mean = torch.empty(m if keep_stats else 0, dtype=torch.float32, device=x.device)
+    rstd = torch.empty(m if keep_stats else 0, dtype=torch.float32, device=x.device)
+    r2 = rows(residual) if residual is not None else x2
+    h = torch.empty((m, n), dtype=x.dtype, device=x.device) if residual is not None else None
+    _layer_norm_forward_kernel[(m,)](x2, r2, h if h is not None else x2, y, weight,
+                                     bias if bias is not None else weight, mean, rstd,
+                                     x2.stride(0), r2.stride(0), n, y.stride(0), n, eps,
+                                     HAS_RESIDUAL=residual is not None, HAS_BIAS=bias is not None,
+                                     STORE_STATS=keep_stats, BLOCK=block,
+                                     num_warps=warps)  # h's row stride is n (unused without residual)
+    return y.view(shape), (h.view(shape) if h is not None else None), mean, rstd
+
+
+def launch_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
+                    bias_dtype: torch.dtype | None) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Run the backward kernel: (dx, dweight, dbias or None without a bias)."""
+    h2 = rows(h)
+    m, n = h2.shape
+    block, warps = row_config(n, "layer_norm backward")
+    dy2 = rows(dy)
+    dh2 = rows(dh) if dh is not None else dy2
+    dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
+    partials = WeightPartials.make(h2, 2)
+    _layer_norm_backward_kernel[(partials.programs,)](dy2, dh2, h2, weight, mean, rstd, dx, *partials.buffers,
+                                                      dy2.stride(0), dh2.stride(0), h2.stride(0), dx.stride(0),
+                                                      m, n, partials.rows_per_program, HAS_DH=dh is not None,
+                                                      BLOCK=block, num_warps=warps)
+    dweight, dbias = partials.sums(weight.dtype, bias_dtype)
+    return dx.view(h.shape), dweight, dbias
+
+
 @torch.library.custom_op("caramba::layer_norm", mutates_args=())
 def layer_norm_forward(x: Tensor, weight: Tensor, bias: Tensor | None, residual: Tensor | None,
                        eps: float) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -86,21 +133,8 @@ def layer_norm_forward(x: Tensor, weight: Tensor, bias: Tensor | None, residual:
     A custom op never returns an alias of its input, so without a residual h (which is x)
     is not returned: the autograd rule saves x itself.
     """
-    shape, n = x.shape, x.shape[-1]
-    block, warps = row_config(n, "layer_norm")
-    x2 = rows(x)
-    m = x2.shape[0]
-    y = torch.empty((m, n), dtype=x.dtype, device=x.device)
-    mean = torch.empty(m, dtype=torch.float32, device=x.device)
-    rstd = torch.empty(m, dtype=torch.float32, device=x.device)
-    r2 = rows(residual) if residual is not None else x2
-    h = torch.empty((m, n) if residual is not None else (0,), dtype=x.dtype, device=x.device)
-    _layer_norm_forward_kernel[(m,)](x2, r2, h if residual is not None else x2, y, weight,
-                                     bias if bias is not None else weight, mean, rstd,
-                                     x2.stride(0), r2.stride(0), n, y.stride(0), n, eps,
-                                     HAS_RESIDUAL=residual is not None, HAS_BIAS=bias is not None,
-                                     BLOCK=block, num_warps=warps)  # h's row stride is n (unused without residual)
-    return y.view(shape), (h.view(shape) if residual is not None else h), mean, rstd
+    y, h, mean, rstd = launch_forward(x, weight, bias, residual, eps)
+    return y, (h if h is not None else x.new_empty(0)), mean, rstd
 
 
 @layer_norm_forward.register_fake
@@ -116,19 +150,8 @@ def _(x: Tensor, weight: Tensor, bias: Tensor | None, residual: Tensor | None,
 def layer_norm_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
                         bias_dtype: torch.dtype | None) -> tuple[Tensor, Tensor, Tensor]:
     """(dx, dweight, dbias) from the gradients at y and (optionally) at h; dbias is empty without a bias."""
-    h2 = rows(h)
-    m, n = h2.shape
-    block, warps = row_config(n, "layer_norm backward")
-    dy2 = rows(dy)
-    dh2 = rows(dh) if dh is not None else dy2
-    dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-    partials = WeightPartials.make(h2, 2)
-    _layer_norm_backward_kernel[(partials.programs,)](dy2, dh2, h2, weight, mean, rstd, dx, *partials.buffers,
-                                                      dy2.stride(0), dh2.stride(0), h2.stride(0), dx.stride(0),
-                                                      m, n, partials.rows_per_program, HAS_DH=dh is not None,
-                                                      BLOCK=block, num_warps=warps)
-    dweight, dbias = partials.sums(weight.dtype, bias_dtype)
-    return dx.view(h.shape), dweight, (dbias if dbias is not None else weight.new_empty(0))
+    dx, dweight, dbias = launch_backward(dy, dh, h, weight, mean, rstd, bias_dtype)
+    return dx, dweight, (dbias if dbias is not None else weight.new_empty(0))
 
 
 @layer_norm_backward.register_fake
@@ -138,31 +161,61 @@ def _(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, mean: Tensor, rs
     return torch.empty_like(h, memory_format=torch.contiguous_format), torch.empty_like(weight), dbias
 
 
-def _setup(ctx, inputs: tuple, output: tuple) -> None:
-    x, weight, bias, residual, _ = inputs
-    _, h, mean, rstd = output
+def _save(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, residual: Tensor | None, h: Tensor | None, mean: Tensor,
+          rstd: Tensor) -> None:
+    """What both backward paths need: the normalised input (h, or x without residual), g, mean, rstd."""
     ctx.save_for_backward(h if residual is not None else x, weight, mean, rstd)
     ctx.has_residual = residual is not None
     ctx.bias_dtype = bias.dtype if bias is not None else None
 
 
-def _backward(ctx, dy: Tensor, dh: Tensor | None, _dmean: Tensor | None,
-              _drstd: Tensor | None) -> tuple[Tensor | None, ...]:
+def _grads(ctx, dy: Tensor, dh: Tensor | None, backward) -> tuple[Tensor | None, ...]:
+    """Gradients of (x, weight, bias, residual, eps) through ``backward`` (the custom op or ``launch_backward``)."""
     h, weight, mean, rstd = ctx.saved_tensors
-    dx, dweight, dbias = torch.ops.caramba.layer_norm_backward(dy, dh if ctx.has_residual else None, h, weight,
-                                                               mean, rstd, ctx.bias_dtype)
+    dx, dweight, dbias = backward(dy, dh if ctx.has_residual else None, h, weight, mean, rstd, ctx.bias_dtype)
     return dx, dweight, (dbias if ctx.bias_dtype is not None else None), (dx if ctx.has_residual else None), None
 
 
+def _setup(ctx, inputs: tuple, output: tuple) -> None:
+    x, weight, bias, residual, _ = inputs
+    _, h, mean, rstd = output
+    _save(ctx, x, weight, bias, residual, h, mean, rstd)
+
+
+def _backward(ctx, dy: Tensor, dh: Tensor | None, _dmean: Tensor | None,
+              _drstd: Tensor | None) -> tuple[Tensor | None, ...]:
+    return _grads(ctx, dy, dh, torch.ops.caramba.layer_norm_backward)
+
+
 layer_norm_forward.register_autograd(_backward, setup_context=_setup)
+
+
+class LayerNormFunction(torch.autograd.Function):
+    """The eager path: the custom ops' launches without their Python layers. Returns y, or (y, h) with a residual."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, residual: Tensor | None,  # type: ignore[override]
+                eps: float):
+        y, h, mean, rstd = launch_forward(x, weight, bias, residual, eps, keep_stats=any(ctx.needs_input_grad[:4]))
+        _save(ctx, x, weight, bias, residual, h, mean, rstd)
+        return (y, h) if residual is not None else y
+
+    @staticmethod
+    def backward(ctx, dy: Tensor, dh: Tensor | None = None) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+        return _grads(ctx, dy, dh, launch_backward)
 
 
 def layer_norm_triton(x: Tensor, weight: Tensor, bias: Tensor | None, eps: float,
                       residual: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
     """LayerNorm of x (+ residual) through the Triton kernels; returns (y, h) with h None without residual.
 
-    Dispatched as the custom op ``torch.ops.caramba.layer_norm`` (autograd:
-    ``layer_norm_backward``), so a ``torch.compile`` graph holds it as one node.
+    Inside ``torch.compile`` the custom op ``torch.ops.caramba.layer_norm`` (one graph node,
+    autograd through ``layer_norm_backward``); eagerly ``LayerNormFunction`` (module docstring).
     """
-    y, h, _, _ = torch.ops.caramba.layer_norm(x, weight, bias, residual, eps)
-    return y, (h if residual is not None else None)
+    if torch.compiler.is_compiling():
+        y, h, _, _ = torch.ops.caramba.layer_norm(x, weight, bias, residual, eps)
+        return y, (h if residual is not None else None)
+    if residual is not None:
+        y, h = LayerNormFunction.apply(x, weight, bias, residual, eps)
+        return y, h
+    return LayerNormFunction.apply(x, weight, bias, None, eps), None

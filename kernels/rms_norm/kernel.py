@@ -18,9 +18,15 @@ Two alternatives were measured slower on an H200 at 16384 × 4096 and dropped: s
 through 4-row tiles (0.425 ms fwd+bwd against this version's 0.31–0.33), and a row-parallel
 dx kernel plus a separate column reduction for dg (0.35–0.43 ms; see docs/measurements.md).
 
-Both passes are ``torch.library`` custom ops (``caramba::rms_norm``, ``caramba::rms_norm_backward``)
-with fake (shape-only) implementations and an autograd rule, so ``torch.compile`` holds
-each as one node of its graph instead of splitting the graph around an autograd Function.
+Two ways in, one pair of launches (``launch_forward``, ``launch_backward``):
+- inside ``torch.compile`` both passes are ``torch.library`` custom ops (``caramba::rms_norm``,
+  ``caramba::rms_norm_backward``) with fake (shape-only) implementations and an autograd
+  rule, so the graph holds each as one node instead of breaking around an autograd Function;
+- eagerly, ``RMSNormFunction`` (a plain ``torch.autograd.Function``) calls the launches
+  directly. The custom op's Python layers (dispatcher, generated autograd Function, alias
+  checks) cost about 3× the host time of a Function per fwd+bwd (measured on the CPU with
+  the launches stubbed: 426 against 139 µs), which made the launched fwd+bwd host-bound
+  (0.87 ms against 0.21 ms of GPU work, CUDA-graph replay, on an H200).
 """
 
 from __future__ import annotations
@@ -36,20 +42,21 @@ from caramba.kernels.norm_backward import WeightPartials, row_span, rows, store_
 
 @triton.jit
 def _rms_norm_forward_kernel(X, R, H, Y, W, RSTD, stride_x, stride_r, stride_h, stride_y, N, eps,
-                             HAS_RESIDUAL: tl.constexpr, BLOCK: tl.constexpr):
+                             HAS_RESIDUAL: tl.constexpr, STORE_RSTD: tl.constexpr, BLOCK: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     cols = tl.arange(0, BLOCK)
     mask = cols < N
     h = tl.load(X + row * stride_x + cols, mask=mask, other=0.0).to(tl.float32)
+    w = tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)  # issued with x's load, not after the reduction
     if HAS_RESIDUAL:
         h += tl.load(R + row * stride_r + cols, mask=mask, other=0.0).to(tl.float32)
         rounded = h.to(H.dtype.element_ty)
         tl.store(H + row * stride_h + cols, rounded, mask=mask)
         h = rounded.to(tl.float32)
-    rstd = 1.0 / tl.sqrt(tl.sum(h * h, axis=0) / N + eps)
-    w = tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
+    rstd = tl.rsqrt(tl.sum(h * h, axis=0) / N + eps)
     tl.store(Y + row * stride_y + cols, (h * rstd * w).to(Y.dtype.element_ty), mask=mask)
-    tl.store(RSTD + row, rstd)
+    if STORE_RSTD:
+        tl.store(RSTD + row, rstd)
 
 
 @triton.jit
@@ -76,38 +83,29 @@ def _rms_norm_backward_kernel(DY, DH, H, W, RSTD, DX, DW, stride_dy, stride_dh, 
     store_partial(DW, pid, N, cols, dw, mask)
 
 
-@torch.library.custom_op("caramba::rms_norm", mutates_args=())
-def rms_norm_forward(x: Tensor, weight: Tensor, residual: Tensor | None, eps: float) -> tuple[Tensor, Tensor, Tensor]:
-    """(y, h, rstd): y and h in x's shape and dtype, rstd (M,) float32; h is empty without ``residual``.
+def launch_forward(x: Tensor, weight: Tensor, residual: Tensor | None, eps: float,
+                   keep_rstd: bool = True) -> tuple[Tensor, Tensor | None, Tensor]:
+    """Run the forward kernel: (y, h, rstd) with y, h in x's shape; h None without ``residual``.
 
-    A custom op never returns an alias of its input, so without a residual h (which is x)
-    is not returned: the autograd rule saves x itself.
+    ``keep_rstd=False`` (inference) skips rstd's store; the returned rstd is then empty.
     """
     shape, n = x.shape, x.shape[-1]
     block, warps = row_config(n, "rms_norm")
     x2 = rows(x)
     m = x2.shape[0]
     y = torch.empty((m, n), dtype=x.dtype, device=x.device)
-    rstd = torch.empty(m, dtype=torch.float32, device=x.device)
+    rstd = torch.empty(m if keep_rstd else 0, dtype=torch.float32, device=x.device)
     r2 = rows(residual) if residual is not None else x2
-    h = torch.empty((m, n) if residual is not None else (0,), dtype=x.dtype, device=x.device)
-    _rms_norm_forward_kernel[(m,)](x2, r2, h if residual is not None else x2, y, weight, rstd, x2.stride(0),
+    h = torch.empty((m, n), dtype=x.dtype, device=x.device) if residual is not None else None
+    _rms_norm_forward_kernel[(m,)](x2, r2, h if h is not None else x2, y, weight, rstd, x2.stride(0),
                                    r2.stride(0), n, y.stride(0), n, eps, HAS_RESIDUAL=residual is not None,
-                                   BLOCK=block, num_warps=warps)  # h's row stride is n (unused without residual)
-    return y.view(shape), (h.view(shape) if residual is not None else h), rstd
+                                   STORE_RSTD=keep_rstd, BLOCK=block,
+                                   num_warps=warps)  # h's row stride is n (unused without residual)
+    return y.view(shape), (h.view(shape) if h is not None else None), rstd
 
 
-@rms_norm_forward.register_fake
-def _(x: Tensor, weight: Tensor, residual: Tensor | None, eps: float) -> tuple[Tensor, Tensor, Tensor]:
-    rows_ = x.numel() // x.shape[-1]
-    h = torch.empty_like(x, memory_format=torch.contiguous_format) if residual is not None else x.new_empty(0)
-    return (torch.empty_like(x, memory_format=torch.contiguous_format), h,
-            x.new_empty(rows_, dtype=torch.float32))
-
-
-@torch.library.custom_op("caramba::rms_norm_backward", mutates_args=())
-def rms_norm_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, rstd: Tensor) -> tuple[Tensor, Tensor]:
-    """(dx, dweight) from the gradients at y and (optionally) at the returned h; dx in h's shape."""
+def launch_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, rstd: Tensor) -> tuple[Tensor, Tensor]:
+    """Run the backward kernel: (dx, dweight) from the gradients at y and (optionally) at h."""
     h2 = rows(h)
     m, n = h2.shape
     block, warps = row_config(n, "rms_norm backward")
@@ -123,32 +121,90 @@ def rms_norm_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, 
     return dx.view(h.shape), dweight
 
 
+@torch.library.custom_op("caramba::rms_norm", mutates_args=())
+def rms_norm_forward(x: Tensor, weight: Tensor, residual: Tensor | None, eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """(y, h, rstd): y and h in x's shape and dtype, rstd (M,) float32; h is empty without ``residual``.
+
+    A custom op never returns an alias of its input, so without a residual h (which is x)
+    is not returned: the autograd rule saves x itself.
+    """
+    y, h, rstd = launch_forward(x, weight, residual, eps)
+    return y, (h if h is not None else x.new_empty(0)), rstd
+
+
+@rms_norm_forward.register_fake
+def _(x: Tensor, weight: Tensor, residual: Tensor | None, eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    rows_ = x.numel() // x.shape[-1]
+    h = torch.empty_like(x, memory_format=torch.contiguous_format) if residual is not None else x.new_empty(0)
+    return (torch.empty_like(x, memory_format=torch.contiguous_format), h,
+            x.new_empty(rows_, dtype=torch.float32))
+
+
+@torch.library.custom_op("caramba::rms_norm_backward", mutates_args=())
+def rms_norm_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, rstd: Tensor) -> tuple[Tensor, Tensor]:
+    """(dx, dweight) from the gradients at y and (optionally) at the returned h; dx in h's shape."""
+    return launch_backward(dy, dh, h, weight, rstd)
+
+
 @rms_norm_backward.register_fake
 def _(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, rstd: Tensor) -> tuple[Tensor, Tensor]:
     return torch.empty_like(h, memory_format=torch.contiguous_format), torch.empty_like(weight)
 
 
-def _setup(ctx, inputs: tuple, output: tuple) -> None:
-    x, weight, residual, _ = inputs
-    _, h, rstd = output
+def _save(ctx, x: Tensor, weight: Tensor, residual: Tensor | None, h: Tensor | None, rstd: Tensor) -> None:
+    """What both backward paths need: the normalised input (h, or x without residual), g, rstd."""
     ctx.save_for_backward(h if residual is not None else x, weight, rstd)
     ctx.has_residual = residual is not None
 
 
-def _backward(ctx, dy: Tensor, dh: Tensor | None, _drstd: Tensor | None) -> tuple[Tensor | None, ...]:
+def _grads(ctx, dy: Tensor, dh: Tensor | None, backward) -> tuple[Tensor | None, ...]:
+    """Gradients of (x, weight, residual, eps) through ``backward`` (the custom op or ``launch_backward``)."""
     h, weight, rstd = ctx.saved_tensors
-    dx, dweight = torch.ops.caramba.rms_norm_backward(dy, dh if ctx.has_residual else None, h, weight, rstd)
+    dx, dweight = backward(dy, dh if ctx.has_residual else None, h, weight, rstd)
     return dx, dweight, (dx if ctx.has_residual else None), None
+
+
+def _setup(ctx, inputs: tuple, output: tuple) -> None:
+    x, weight, residual, _ = inputs
+    _, h, rstd = output
+    _save(ctx, x, weight, residual, h, rstd)
+
+
+def _backward(ctx, dy: Tensor, dh: Tensor | None, _drstd: Tensor | None) -> tuple[Tensor | None, ...]:
+    return _grads(ctx, dy, dh, torch.ops.caramba.rms_norm_backward)
 
 
 rms_norm_forward.register_autograd(_backward, setup_context=_setup)
 
 
-def rms_norm_triton(x: Tensor, weight: Tensor, eps: float, residual: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+class RMSNormFunction(torch.autograd.Function):
+    """The eager path: the same launches as the custom ops, without their Python layers (module docstring).
+
+    Returns y alone without a residual, (y, h) with one.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, residual: Tensor | None, eps: float):  # type: ignore[override]
+        y, h, rstd = launch_forward(x, weight, residual, eps, keep_rstd=any(ctx.needs_input_grad[:3]))
+        _save(ctx, x, weight, residual, h, rstd)
+        return (y, h) if residual is not None else y
+
+    @staticmethod
+    def backward(ctx, dy: Tensor, dh: Tensor | None = None) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+        return _grads(ctx, dy, dh, launch_backward)
+
+
+def rms_norm_triton(x: Tensor, weight: Tensor, eps: float,
+                    residual: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
     """RMSNorm of x (+ residual) through the Triton kernels; returns (y, h) with h None without residual.
 
-    Dispatched as the custom op ``torch.ops.caramba.rms_norm`` (autograd: ``rms_norm_backward``),
-    so a ``torch.compile`` graph holds it as one node without breaking.
+    Inside ``torch.compile`` the custom op ``torch.ops.caramba.rms_norm`` (one graph node,
+    autograd through ``rms_norm_backward``); eagerly ``RMSNormFunction`` (module docstring).
     """
-    y, h, _ = torch.ops.caramba.rms_norm(x, weight, residual, eps)
-    return y, (h if residual is not None else None)
+    if torch.compiler.is_compiling():
+        y, h, _ = torch.ops.caramba.rms_norm(x, weight, residual, eps)
+        return y, (h if residual is not None else None)
+    if residual is not None:
+        y, h = RMSNormFunction.apply(x, weight, residual, eps)
+        return y, h
+    return RMSNormFunction.apply(x, weight, None, eps), None

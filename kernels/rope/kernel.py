@@ -12,8 +12,10 @@ kernel reads the (T, D/2) cos/sin tables the caller builds from its inverse freq
 Inputs are (B, H, T, D) with any strides (the transposed views attention layers make).
 Eager inference rotates q and k in place (``rotate(x, x, …)``, no new activation memory);
 with autograd, and inside ``torch.compile``, the rotation is the out-of-place
-``torch.library`` custom op ``caramba::rope`` (a custom op with an autograd rule may not
-mutate its input), whose backward is the same op with the angle negated. One program rotates every head of one (batch, position): it reads that
+``torch.library`` custom op ``caramba::rope`` inside ``torch.compile`` (a custom op with an
+autograd rule may not mutate its input), whose backward is the same op with the angle
+negated, and eagerly ``RopeFunction``, the same launches without the custom op's host
+overhead (see ``rms_norm/kernel.py``). One program rotates every head of one (batch, position): it reads that
 position's cos/sin once, and in the layers' (B, T, H, D) storage its H·D values are
 contiguous.
 """
@@ -86,10 +88,30 @@ def _backward(ctx, dy: Tensor) -> tuple[Tensor, None, None, None]:
 rope_forward.register_autograd(_backward, setup_context=_setup)
 
 
-def rope_triton(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """Rotate x (B, H, T, D) out of place through the custom op ``torch.ops.caramba.rope``.
+class RopeFunction(torch.autograd.Function):
+    """The eager path with autograd: out-of-place rotations launched directly (module docstring)."""
 
-    The path with autograd and inside ``torch.compile`` (one graph node, forward and
-    backward); eager inference rotates in place with ``rotate(x, x, cos, sin)`` instead.
+    @staticmethod
+    def forward(ctx, x: Tensor, cos: Tensor, sin: Tensor, inverse: bool) -> Tensor:  # type: ignore[override]
+        # forward(ctx, …): a separate setup_context makes Function.apply bind arguments
+        # through inspect.signature on every call (see glu/kernel.py)
+        _setup(ctx, (x, cos, sin, inverse), x)
+        return rotate(x, torch.empty_like(x), cos, sin, backward=inverse)
+
+    @staticmethod
+    def backward(ctx, dy: Tensor) -> tuple[Tensor, None, None, None]:  # type: ignore[override]
+        cos, sin = ctx.saved_tensors
+        return rotate(dy, torch.empty_like(dy), cos, sin, backward=not ctx.inverse), None, None, None
+
+
+def rope_triton(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """Rotate x (B, H, T, D) out of place: the custom op ``torch.ops.caramba.rope`` inside
+    ``torch.compile`` (one graph node, forward and backward), ``RopeFunction`` eagerly.
+
+    The path with autograd and inside ``torch.compile``; eager inference rotates in place
+    with ``rotate(x, x, cos, sin)`` instead.
     """
-    return torch.ops.caramba.rope(x, cos.float().contiguous(), sin.float().contiguous(), False)
+    cos, sin = cos.float().contiguous(), sin.float().contiguous()
+    if torch.compiler.is_compiling():
+        return torch.ops.caramba.rope(x, cos, sin, False)
+    return RopeFunction.apply(x, cos, sin, False)

@@ -24,19 +24,26 @@ def reference(x: torch.Tensor, start: int, inv_freq: torch.Tensor) -> torch.Tens
     return torch.cat([z.real, z.imag], dim=-1)
 
 
+def through_custom_op(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """The path ``torch.compile`` graphs hold: the custom op ``caramba::rope`` and its autograd rule."""
+    return torch.ops.caramba.rope(x, cos.float().contiguous(), sin.float().contiguous(), False)
+
+
+@pytest.mark.parametrize("path", ["eager Function", "custom op"])
 @pytest.mark.parametrize("b,h,h_kv,t,d,start,scaling,dtype", [
     (1, 5, 5, 123, 46, 0, None, torch.float32),      # odd T, D/2 = 23 (not a power of two)
     (1, 6, 2, 1, 128, 4000, LLAMA3, torch.bfloat16),  # decode: T = 1 at a far position, GQA, llama3
     (3, 4, 2, 37, 64, 11, LLAMA3, torch.float32),
 ])
-def test_rope_matches_float64_reference(b, h, h_kv, t, d, start, scaling, dtype, generator) -> None:
+def test_rope_matches_float64_reference(path, b, h, h_kv, t, d, start, scaling, dtype, generator) -> None:
     inv_freq = inverse_frequencies(d, 10000.0, scaling)
     cos, sin = tables(inv_freq, start, t, torch.device(DEVICE))
     # transposed views, as the attention layers pass them: (B, T, H, D) storage seen as (B, H, T, D)
     q_leaf = randn(generator, b, t, h, d, dtype=dtype).requires_grad_()
     k_leaf = randn(generator, b, t, h_kv, d, dtype=dtype).requires_grad_()
     q, k = q_leaf * 1, k_leaf * 1
-    q_rot, k_rot = rope_triton(q.transpose(1, 2), cos, sin), rope_triton(k.transpose(1, 2), cos, sin)
+    rotate_out = rope_triton if path == "eager Function" else through_custom_op
+    q_rot, k_rot = rotate_out(q.transpose(1, 2), cos, sin), rotate_out(k.transpose(1, 2), cos, sin)
     dq, dk = randn(generator, b, h, t, d, dtype=dtype), randn(generator, b, h_kv, t, d, dtype=dtype)
     ((q_rot.float() * dq.float()).sum() + (k_rot.float() * dk.float()).sum()).backward()
 
