@@ -4,10 +4,13 @@ Exactly one source:
 
 * ``hf: <folder | hf://org/name>`` — a Hugging Face Llama/GPT-2 checkpoint (config.json +
   safetensors), converted to caramba names (``engine/hf``);
-* ``run: <id>`` — a caramba run: ``previous`` (the run before this one in the target:
-  chained runs), a run id of this target (``pretrain``), of another target
-  (``target: other``), or a full run-store id (``base-train-1a2b3c4d``); its ``final``
-  (newest step) or ``best`` checkpoint;
+* ``run: <id>`` — a caramba run: ``previous`` (the run before this one in the target's
+  ``runs:`` list as written: chained runs), a run id of this target (``pretrain``), of
+  another target (``target: other``), or a full run-store id (``base-train-1a2b3c4d``); its
+  ``final`` (newest step) or ``best`` checkpoint. When the named run has a seed list, each
+  seed of this run starts from that run's same seed (``global-s1`` from ``blockwise-s1``;
+  this run needs a seed list within it), one seed's run is named ``<id>-s<seed>``; when it
+  has one seed, every seed of this run starts from it (``engine/compiler/seeds.py``);
 * ``path: <file | folder>`` — a ``.safetensors`` file of caramba parameter names, or a
   folder holding ``model.safetensors`` (a caramba checkpoint, or ``caramba import-hf``'s
   output).
@@ -37,7 +40,9 @@ class InitFromConfig(StrictModel):
     """Where a run's starting weights come from (see the module docstring)."""
 
     hf: CheckpointPath | None = Field(default=None, min_length=1, description="Hugging Face checkpoint folder or hf://org/name")
-    run: str | None = Field(default=None, min_length=1, description="previous, a run id of this target, or a run-store id")
+    run: str | None = Field(default=None, min_length=1, description="previous (the run before this one in runs:), a run id "
+                            "of this target or of `target` (a seeded run: each seed of this run starts from its same seed; "
+                            "one seed's run: blockwise-s0), or a run-store id")
     target: str | None = Field(default=None, min_length=1, description="the target whose run `run` names (default: this one)")
     checkpoint: Literal["final", "best"] = Field(default="final", description="which checkpoint of `run`")
     path: InputPath | None = Field(default=None, min_length=1, description="a .safetensors file or a folder with model.safetensors")

@@ -24,12 +24,14 @@ NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
 
 class Run(StrictModel):
-    """One training run. A list of seeds expands to one run per seed (ids ``<id>-s<seed>``)."""
+    """One training run. A list of seeds expands to one run per seed (ids ``<id>-s<seed>``); a run
+    chained to a seeded run (``init_from``) starts each seed from that run's same seed."""
 
     id: str = Field(pattern=NAME_PATTERN, description="unique run id within the target")
     mode: Literal["train"] = Field(default="train", description="run mode")
     exp: str | None = Field(default=None, description="experiment name for logging")
-    seed: int | list[int] = Field(default=0, description="random seed, or a list (one run each)")
+    seed: int | list[int] = Field(default=0, description="random seed, or a list (one run each, ids like global-s1; a run "
+                                   "chained to a seeded one by init_from starts each seed from its same seed)")
     steps: int = Field(ge=1, description="optimiser steps")
     init_from: InitFromConfig | None = Field(default=None, description="start from these weights (default: fresh init)")
     expected: dict[str, Any] = Field(default_factory=dict, description="values the run is expected to show (recorded)")

@@ -73,8 +73,8 @@ def run_dir_of(init: InitFromConfig, compiled: Compiled, target: ExperimentTarge
 
     store, name = RunStore(workspace), init.target or target.name
     assert init.run is not None
-    if init.run == "previous":
-        index = target.runs.index(run)
+    if init.run == "previous":  # lowering names the exact run wherever seeds are involved, so here
+        index = target.runs.index(run)  # the run before this one is the previous run as written
         if index == 0:
             raise RunInputError(f"init_from.run previous: run {run.id!r} is the first run of target {target.name!r}")
         return store.run_dir(run_ids(compiled, target.name)[index - 1])

@@ -86,6 +86,7 @@ def arms_of_manifest(compiled: Any, store: Any) -> list[Arm]:
 
 def _arm_run_ids(compiled: Any, arm: str) -> list[str]:
     """The run ids of an arm: every run of its target, or for ``target/run`` that run and its seeds (``run-s<N>``)."""
+    from caramba.engine.compiler.seeds import seed_id
     from caramba.engine.manifest.comparison import arm_parts
     from caramba.engine.store.ids import run_ids
 
@@ -94,7 +95,7 @@ def _arm_run_ids(compiled: Any, arm: str) -> list[str]:
     ids = run_ids(compiled, name)
     if run is None:
         return ids
-    return [i for r, i in zip(target.runs, ids) if r.id == run or SEED_SUFFIX.sub("", r.id) == run]
+    return [i for r, i in zip(target.runs, ids) if r.id in (run, seed_id(run, r.seed))]
 
 
 def _require_finished(records: list[RunRecord]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from caramba.engine.compiler.checks import Issue
+from caramba.engine.compiler.seeds import expanded_ids
 from caramba.engine.manifest import Manifest
 from caramba.engine.manifest.selection import ambiguity
 from caramba.engine.manifest.targets import ExperimentTarget
@@ -49,7 +50,7 @@ def _experiment(manifest: Manifest, t_index: int, target: ExperimentTarget) -> l
                 issues.append(Issue((*where, "seed"), "the seed list is empty", "give at least one seed, e.g. seed: [0, 1, 2]"))
             if len(set(seeds)) != len(seeds):
                 issues.append(Issue((*where, "seed"), f"seeds repeat: {seeds}", "list each seed once"))
-        expanded = [f"{run.id}-s{s}" for s in seeds] if isinstance(run.seed, list) else [run.id]
+        expanded = expanded_ids(run)
         for run_id in expanded:
             if run_id in ids:
                 issues.append(Issue((*where, "id"), f"run id {run_id!r} is not unique in target {target.name!r}", "rename one of the runs"))
@@ -72,7 +73,7 @@ def _experiment(manifest: Manifest, t_index: int, target: ExperimentTarget) -> l
                 if case.kind == "choice_logprob" and not case.choices:
                     issues.append(Issue((*where, "verify", "cases", c_index, "choices"), "choice_logprob needs choices", "add choices: [a, b, …]"))
         init = getattr(run, "init_from", None)
-        own = init is not None and (init.run == "previous" or init.run in {r.id for t in manifest.experiments() for r in t.runs})
+        own = init is not None and (init.run == "previous" or init.run in {i for t in manifest.experiments() for r in t.runs for i in (r.id, *expanded_ids(r))})
         if own and init.checkpoint == "best" and manifest.defaults.runtime.save_best is None:  # a run of this manifest
             issues.append(Issue((*where, "init_from", "checkpoint"), "checkpoint: best needs runs that keep a best checkpoint, "
                                 "but defaults.runtime.save_best is not set", "set defaults.runtime.save_best: val_loss, or checkpoint: final"))
