@@ -39,6 +39,7 @@ def test_the_preset_is_valid() -> None:
     ((f"{STUDENT}.runs[1].init_from=null",), f"{STUDENT}.runs[1].init_from", ("start over (from the surgery)", "run: previous")),
     ((f"{STUDENT}.trainer.config.teacher.target=nope",), f"{STUDENT}.trainer.config.teacher.target", ("'nope'", "teacher, student")),
     ((f"{STUDENT}.trainer.config.teacher.run=warmup",), f"{STUDENT}.trainer.config.teacher.run", ("no run 'warmup'", "pretrain")),
+    (("targets[0].runs[0].seed=[0, 1]",), f"{STUDENT}.trainer.config.teacher.run", ("seeds [0, 1]", "run: pretrain-s0")),
     ((f"{STUDENT}.trainer.config.intermediate_blocks=[2]", f"{STUDENT}.trainer.config.intermediate_weight=0.1"),
      f"{STUDENT}.trainer.config.intermediate_blocks[0]", ("block 2 does not exist",)),
     ((f"{STUDENT}.runs[0].steps=1",), f"{STUDENT}.runs[0].steps", ("over the 2 blocks", "steps ≥ 2")),
@@ -50,6 +51,10 @@ def test_each_mistake_is_named_at_its_field(sets: tuple[str, ...], path: str, wo
     message, hint, _ = found[path]
     for word in words:
         assert word in message + " " + hint, (word, message, hint)
+
+
+def test_one_seed_of_a_seeded_teacher_run_is_accepted() -> None:
+    assert check(PRESET, ["targets[0].runs[0].seed=[0, 1]", f"{STUDENT}.trainer.config.teacher.run=pretrain-s1"]).ok
 
 
 def test_errors_in_the_file_carry_its_line(tmp_path: Path) -> None:

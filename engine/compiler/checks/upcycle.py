@@ -4,7 +4,8 @@
   each run after the first starts from the one before (``init_from``) — otherwise it would
   start over from the surgery (or a fresh init);
 * the teacher exists: ``teacher.run`` names a run of another experiment target (not
-  ``previous``); ``train.teacher_ckpt`` is not used beside it;
+  ``previous``), one seed's run when that run has a seed list (``pretrain-s0``: a target has
+  one teacher); ``train.teacher_ckpt`` is not used beside it;
 * teacher and student are Llama-shaped (``engine/upcycle/blocks.py``: the block outputs and
   attention outputs ``distill_target`` names exist) with the same block count, width and
   vocabulary; ``intermediate_blocks`` are blocks that exist;
@@ -23,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from caramba.engine.compiler.checks import Issue
+from caramba.engine.compiler.seeds import expanded_ids, seed_list
 from caramba.engine.manifest import Manifest
 from caramba.engine.manifest.targets import ExperimentTarget
 
@@ -67,9 +69,13 @@ def _target(manifest: Manifest, base: tuple[object, ...], target: ExperimentTarg
         elif owner is None:
             issues.append(Issue((*base, *CONFIG, "teacher", "target"), f"teacher target {name!r} is not an experiment target "
                                 "of this manifest", f"use one of: {', '.join(t.name for t in manifest.experiments())}"))
-        elif teacher.run not in {r.id for r in owner.runs}:
+        elif teacher.run not in {i for r in owner.runs for i in (r.id, *expanded_ids(r))}:
             issues.append(Issue((*base, *CONFIG, "teacher", "run"), f"target {name!r} has no run {teacher.run!r}",
                                 f"use one of: {', '.join(r.id for r in owner.runs)}"))
+        elif (seeded := next((r for r in owner.runs if r.id == teacher.run and seed_list(r) is not None), None)) is not None:
+            issues.append(Issue((*base, *CONFIG, "teacher", "run"), f"teacher run {teacher.run!r} of target {name!r} has seeds "
+                                f"{seed_list(seeded)}, but a target has one teacher", f"name one seed's run: teacher: "
+                                f"{{run: {expanded_ids(seeded)[0]}, target: {name}}}, or give {teacher.run!r} one seed"))
         else:
             teacher_model = _model(owner)
     if teacher_model is not None:
