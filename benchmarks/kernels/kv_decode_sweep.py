@@ -10,6 +10,8 @@ program:warps:stages`` (``kernels/kv_decode/kernel.py``'s ``Config``; the first 
 shipped one). Every row is timed as a CUDA-graph replay (the GPU time alone, as the engine's
 captured decode step runs) and checked against float32 attention over the dequantised cache:
 "rel err" above 1e-2 means that configuration computes something wrong and is marked WRONG.
+The last row times the second launch (merging the spans' partial results) alone, at the first
+configuration's span count: the part of each caramba row that fusing the merge would save.
 TB/s counts the bytes the row must read (codes + scales, or fp16 values); "× SDPA" is SDPA's
 time over the row's. ``--tiny`` runs a small shape through the Triton interpreter on the CPU
 (times there are meaningless; it proves the command runs).
@@ -103,8 +105,25 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append({"impl": f"caramba {kind}", "kind": kind, "config": text, "error": f"{type(exc).__name__}: "
                              f"{str(exc)[:100]}"})
             print(f"  {kind} {text}: {rows[-1].get('ms', rows[-1].get('error'))}", file=sys.stderr, flush=True)
+    rows.append(merge_row(b, h, h_kv, t, d, device, cuda, args.configs.split(",")[0]))
     report(rows, args.csv)
     return 1 if any("error" in r or r["rel err"] > 1e-2 for r in rows) else 0
+
+
+def merge_row(b: int, h: int, h_kv: int, t: int, d: int, device: str, cuda: bool, text: str) -> dict[str, object]:
+    """The second launch alone (merging the spans' partial results) at the first configuration's span count.
+
+    Its time is part of every caramba row above; "rel err" is 0 (random partials, nothing to check).
+    """
+    from caramba.kernels.kv_decode.kernel import merge
+
+    slots = -(-t // int(text.split(":")[1]))
+    pm, pl = torch.randn(b * h_kv, slots, h // h_kv, device=device), torch.rand(b * h_kv, slots, h // h_kv, device=device)
+    pacc = torch.randn(b * h_kv, slots, h // h_kv, d, device=device)
+    out = torch.empty(b, h, 1, d, device=device, dtype=torch.float16)
+    nbytes = pacc.numel() * 4 + 2 * pm.numel() * 4 + out.numel() * 2
+    return {"impl": f"merge kernel alone ({slots} spans)", "kind": "merge", "config": text,
+            "ms": timer(lambda: merge(pm, pl, pacc, out), cuda), "bytes": nbytes, "rel err": 0.0}
 
 
 def report(rows: list[dict[str, object]], path: Path | None) -> None:

@@ -280,7 +280,18 @@ def kv_decode(q: Tensor, segments: list[Segment], block_size: int, scale: float,
             num_warps=warps, num_stages=stages)
         slot0 += splits
     out = torch.empty((b, h, 1, dim_v), dtype=q.dtype, device=q.device)
-    _merge_kernel[(b * h_kv,)](pm, pl, pacc, out, out.stride(0), out.stride(1), h_kv, group, dim_v, slots,
-                               BLOCK_S=MERGE_CHUNK, BLOCK_G=next_power_of_2(group), BLOCK_D=next_power_of_2(dim_v),
-                               num_warps=4)
+    merge(pm, pl, pacc, out)
     return out
+
+
+def merge(pm: Tensor, pl: Tensor, pacc: Tensor, out: Tensor) -> None:
+    """Write ``out`` (B, H, 1, D_v) from the spans' partial (max, sum, accumulator) of ``_kv_decode_kernel``.
+
+    ``pm``/``pl``: (B · H_kv, slots, G) float32; ``pacc``: (B · H_kv, slots, G, D_v). Its own
+    function so the benchmark can time the second launch alone.
+    """
+    units, slots, group, dim_v = pacc.shape
+    h_kv = units // out.shape[0]
+    _merge_kernel[(units,)](pm, pl, pacc, out, out.stride(0), out.stride(1), h_kv, group, dim_v, slots,
+                            BLOCK_S=MERGE_CHUNK, BLOCK_G=next_power_of_2(group), BLOCK_D=next_power_of_2(dim_v),
+                            num_warps=4)

@@ -196,7 +196,8 @@ def test_kv_decode_other_launch_configurations_match_float64_reference(kind, tun
 
 def test_kv_decode_sweep_runs_and_checks_each_configuration(tmp_path) -> None:
     """The GPU sweep's command, on a tiny shape in the interpreter: a table row and a CSV row per configuration,
-    each with its error against attention over the dequantised cache, and exit status 0 when all are right."""
+    each with its error against attention over the dequantised cache, the merge launch timed alone, and exit
+    status 0 when all are right."""
     import csv
     import importlib.util
     import sys
@@ -215,5 +216,6 @@ def test_kv_decode_sweep_runs_and_checks_each_configuration(tmp_path) -> None:
     rows = list(csv.DictReader((tmp_path / "sweep.csv").open()))
     assert status == 0
     assert [(r["kind"], r["config"]) for r in rows] == [("fp16", ""), ("dense", "64:128:4:3"), ("q8", "64:128:4:3"),
-                                                       ("q8", "32:64:2:1"), ("q4", "64:128:4:3"), ("q4", "32:64:2:1")]
+                                                       ("q8", "32:64:2:1"), ("q4", "64:128:4:3"), ("q4", "32:64:2:1"),
+                                                       ("merge", "64:128:4:3")]
     assert all(float(r["rel err"]) < 1e-2 and float(r["ms"]) > 0 for r in rows)
