@@ -84,13 +84,15 @@ def _layer_norm_backward_kernel(DY, DH, H, W, MEAN, RSTD, DX, DW, DB, stride_dy,
 
 
 def launch_forward(x: Tensor, weight: Tensor, bias: Tensor | None, residual: Tensor | None, eps: float,
-                   keep_stats: bool = True) -> tuple[Tensor, Tensor | None, Tensor, Tensor]:
+                   keep_stats: bool = True, warps: int | None = None) -> tuple[Tensor, Tensor | None, Tensor, Tensor]:
     """Run the forward kernel: (y, h, mean, rstd).
 
     h is None without ``residual``; mean and rstd are empty (not stored) without ``keep_stats``.
+    ``warps`` overrides ``row_config``'s warp count (the benchmark's configuration sweep).
     """
     shape, n = x.shape, x.shape[-1]
-    block, warps = row_config(n, "layer_norm")
+    block, default_warps = row_config(n, "layer_norm")
+    warps = warps or default_warps
     x2 = rows(x)
     m = x2.shape[0]
     y = torch.empty((m, n), dtype=x.dtype, device=x.device)

@@ -84,13 +84,15 @@ def _rms_norm_backward_kernel(DY, DH, H, W, RSTD, DX, DW, stride_dy, stride_dh, 
 
 
 def launch_forward(x: Tensor, weight: Tensor, residual: Tensor | None, eps: float,
-                   keep_rstd: bool = True) -> tuple[Tensor, Tensor | None, Tensor]:
+                   keep_rstd: bool = True, warps: int | None = None) -> tuple[Tensor, Tensor | None, Tensor]:
     """Run the forward kernel: (y, h, rstd) with y, h in x's shape; h None without ``residual``.
 
     ``keep_rstd=False`` (inference) skips rstd's store; the returned rstd is then empty.
+    ``warps`` overrides ``row_config``'s warp count (the benchmark's configuration sweep).
     """
     shape, n = x.shape, x.shape[-1]
-    block, warps = row_config(n, "rms_norm")
+    block, default_warps = row_config(n, "rms_norm")
+    warps = warps or default_warps
     x2 = rows(x)
     m = x2.shape[0]
     y = torch.empty((m, n), dtype=x.dtype, device=x.device)

@@ -1,0 +1,30 @@
+"""``benchmarks/kernels/launch_paths.py`` (the GPU command of the norms' host-overhead measurement) on the CPU."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import sys
+from pathlib import Path
+
+
+def test_launch_paths_runs_every_path_of_each_op(tmp_path) -> None:
+    """On a tiny shape in the interpreter: a row per entry path (the eager Function, the custom op) with forward
+    and fwd+bwd times, a forward row per extra warp count, a CSV, and exit status 0 (Liger may be absent)."""
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "kernels"
+    sys.path.insert(0, str(folder))  # the script imports runner.py beside it, as when run as a script
+    try:
+        spec = importlib.util.spec_from_file_location("launch_paths", folder / "launch_paths.py")
+        script = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(script)
+        status = script.main(["--tiny", "--ops", "rms_norm,glu", "--warps", "4", "--csv", str(tmp_path / "p.csv")])
+        assert script.main(["--tiny", "--ops", "rms_norms"]) == 2  # a typo in --ops is refused before any work
+    finally:
+        sys.path.remove(str(folder))
+    rows = {(r["op"], r["impl"]): r for r in csv.DictReader((tmp_path / "p.csv").open())}
+    assert status == 0
+    for op in ("rms_norm", "glu"):
+        for impl in ("caramba", "caramba custom op"):
+            assert float(rows[op, impl]["fwd ms"]) > 0 and float(rows[op, impl]["fwd+bwd ms"]) > 0, rows[op, impl]
+    assert float(rows["rms_norm", "caramba fwd, 4 warps"]["fwd ms"]) > 0
+    assert rows["rms_norm", "caramba fwd, 4 warps"]["fwd+bwd ms"] == ""
