@@ -3,7 +3,7 @@
 Both backward kernels run ``reduction_programs`` programs (a fixed number per multiprocessor),
 each looping over a contiguous span of rows, accumulating its share of dg (and LayerNorm's
 db) in float32 registers and writing it as one row of a (programs, N) buffer; the buffers
-are summed over programs once at the end (Liger-Kernel's shape; the code here is ours):
+(one allocation) are summed over programs once at the end (Liger-Kernel's shape; the code here is ours):
 
     span   = row_span(pid, rows_per_program, M)           # in the kernel
     store_partial(DW, pid, N, cols, dw, mask)               # in the kernel
@@ -44,20 +44,34 @@ def store_partial(P, pid, N, cols, acc, mask):
 
 @dataclass(frozen=True)
 class WeightPartials:
-    """The launch's program count, its rows per program and one float32 (programs, N) buffer per weight."""
+    """The launch's program count, its rows per program and one float32 (count, programs, N) buffer.
+
+    Row ``i`` of the buffer (``buffers[i]``) holds weight ``i``'s partials. One buffer, one
+    reduction and (when the weights share a dtype) one cast for dg and db together: each
+    PyTorch call is host time the backward pays before the GPU sees its work.
+    """
 
     programs: int
     rows_per_program: int
-    buffers: tuple[Tensor, ...]
+    stacked: Tensor
 
     @classmethod
     def make(cls, h: Tensor, count: int) -> WeightPartials:
-        """Buffers for ``count`` weights (1: dg; 2: dg, db) of a backward over the (M, N) rows ``h``."""
+        """The buffer for ``count`` weights (1: dg; 2: dg, db) of a backward over the (M, N) rows ``h``."""
         m, n = h.shape
         programs = reduction_programs(h.device, m)
-        buffers = tuple(torch.empty((programs, n), dtype=torch.float32, device=h.device) for _ in range(count))
-        return cls(programs, triton.cdiv(m, programs), buffers)
+        stacked = torch.empty((count, programs, n), dtype=torch.float32, device=h.device)
+        return cls(programs, triton.cdiv(m, programs), stacked)
+
+    @property
+    def buffers(self) -> tuple[Tensor, ...]:
+        """One (programs, N) view per weight, in the kernel's argument order."""
+        return self.stacked.unbind(0)
 
     def sums(self, *dtypes: torch.dtype | None) -> tuple[Tensor | None, ...]:
-        """Each buffer summed over programs, cast to its weight's dtype (None for an absent weight)."""
-        return tuple(None if dtype is None else buffer.sum(0).to(dtype) for buffer, dtype in zip(self.buffers, dtypes))
+        """Each weight's partials summed over programs, cast to its dtype (None for an absent weight)."""
+        total = self.stacked.sum(1)
+        present = {dtype for dtype in dtypes if dtype is not None}
+        if len(present) == 1:  # one cast for all
+            total = total.to(present.pop())
+        return tuple(None if dtype is None else row.to(dtype) for row, dtype in zip(total.unbind(0), dtypes))

@@ -153,7 +153,8 @@ def layer_norm_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor
                         bias_dtype: torch.dtype | None) -> tuple[Tensor, Tensor, Tensor]:
     """(dx, dweight, dbias) from the gradients at y and (optionally) at h; dbias is empty without a bias."""
     dx, dweight, dbias = launch_backward(dy, dh, h, weight, mean, rstd, bias_dtype)
-    return dx, dweight, (dbias if dbias is not None else weight.new_empty(0))
+    # dweight and dbias are rows of one reduced buffer; a custom op's outputs may not alias each other
+    return dx, dweight, (dbias.clone() if dbias is not None else weight.new_empty(0))
 
 
 @layer_norm_backward.register_fake
