@@ -24,7 +24,9 @@ norms' fused residual add is available to callers but no topology passes a resid
 The training ops (norms, GLU, RoPE, linear + cross-entropy) are ``torch.library`` custom
 ops with fake implementations and autograd rules (``torch.ops.caramba.*``), so inside a
 ``torch.compile`` region a kernel is one node of the graph, never a graph break
-(``tests/kernels/test_compile.py``). Which ops run their kernel inside the trainer's
+(``tests/kernels/test_compile.py``). Eagerly, the norms, GLU and RoPE entries call a plain
+autograd Function over the same launches instead: the custom op's Python layers made the
+launched fwd+bwd host-bound (``rms_norm/kernel.py``). Which ops run their kernel inside the trainer's
 compiled step is ``dispatch.KERNELS_INSIDE_COMPILE``, decided by the end-to-end
 measurement: on GPT-2 124M none does yet (Inductor's fusion of PyTorch's path was as fast
 or faster, ``kernels.dispatch`` docstring). ``dba_attention`` is correct but

@@ -11,8 +11,9 @@ lines say so, nothing is decided silently per call.
 Inside a ``torch.compile`` region (the trainer compiles model + objective on CUDA) an op
 takes its Triton kernel only when it is in ``KERNELS_INSIDE_COMPILE``; the others take
 PyTorch's path, which Inductor fuses with its neighbours. Every kernel is a
-``torch.library`` custom op with a fake implementation and an autograd rule, so a kernel
-inside the compiled step is one node of the graph — it no longer splits it, as the
+``torch.library`` custom op with a fake implementation and an autograd rule (the path
+compiled graphs take; eager calls of the norms, GLU and RoPE use a plain autograd Function
+over the same launches, cheaper on the host), so a kernel inside the compiled step is one node of the graph — it no longer splits it, as the
 autograd Functions of the first version did (GPT-2 124M at 0.53× nanoGPT's tokens/s with
 them). Whether an op belongs in the set is decided by measurement, end to end
 (``benchmarks/gpt2_h100.py --compare-kernels``, docs/measurements.md): a custom op is

@@ -199,7 +199,7 @@ class LayerNormFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, residual: Tensor | None,  # type: ignore[override]
                 eps: float):
-        y, h, mean, rstd = launch_forward(x, weight, bias, residual, eps, keep_stats=any(ctx.needs_input_grad[:4]))
+        y, h, mean, rstd = launch_forward(x, weight, bias, residual, eps)
         _save(ctx, x, weight, bias, residual, h, mean, rstd)
         return (y, h) if residual is not None else y
 
@@ -218,6 +218,9 @@ def layer_norm_triton(x: Tensor, weight: Tensor, bias: Tensor | None, eps: float
     if torch.compiler.is_compiling():
         y, h, _, _ = torch.ops.caramba.layer_norm(x, weight, bias, residual, eps)
         return y, (h if residual is not None else None)
+    if not (torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, weight, bias, residual))):
+        y, h, _, _ = launch_forward(x, weight, bias, residual, eps, keep_stats=False)  # inference: no node, no stats
+        return y, h
     if residual is not None:
         y, h = LayerNormFunction.apply(x, weight, bias, residual, eps)
         return y, h

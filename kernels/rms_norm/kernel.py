@@ -187,7 +187,7 @@ class RMSNormFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, residual: Tensor | None, eps: float):  # type: ignore[override]
-        y, h, rstd = launch_forward(x, weight, residual, eps, keep_rstd=any(ctx.needs_input_grad[:3]))
+        y, h, rstd = launch_forward(x, weight, residual, eps)
         _save(ctx, x, weight, residual, h, rstd)
         return (y, h) if residual is not None else y
 
@@ -206,6 +206,10 @@ def rms_norm_triton(x: Tensor, weight: Tensor, eps: float,
     if torch.compiler.is_compiling():
         y, h, _ = torch.ops.caramba.rms_norm(x, weight, residual, eps)
         return y, (h if residual is not None else None)
+    if not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad
+                                         or (residual is not None and residual.requires_grad))):
+        y, h, _ = launch_forward(x, weight, residual, eps, keep_rstd=False)  # inference: no autograd node, no rstd
+        return y, h
     if residual is not None:
         y, h = RMSNormFunction.apply(x, weight, residual, eps)
         return y, h
