@@ -56,10 +56,11 @@ class WeightPartials:
     stacked: Tensor
 
     @classmethod
-    def make(cls, h: Tensor, count: int) -> WeightPartials:
-        """The buffer for ``count`` weights (1: dg; 2: dg, db) of a backward over the (M, N) rows ``h``."""
+    def make(cls, h: Tensor, count: int, per_sm: int = 4) -> WeightPartials:
+        """The buffer for ``count`` weights (1: dg; 2: dg, db) of a backward over the (M, N) rows ``h``,
+        launched as ``per_sm`` programs per multiprocessor (``reduction_programs``)."""
         m, n = h.shape
-        programs = reduction_programs(h.device, m)
+        programs = reduction_programs(h.device, m, per_sm)
         stacked = torch.empty((count, programs, n), dtype=torch.float32, device=h.device)
         return cls(programs, triton.cdiv(m, programs), stacked)
 

@@ -12,7 +12,9 @@ views. For each op, rows for:
   autograd rule (the path ``torch.compile`` graphs hold, and the eager path before this
   script existed); its launched fwd+bwd read 0.87 ms (rms_norm) against 0.21 ms replayed;
 * ``liger`` — Liger-Kernel's autograd Function (when installed): the same kind of host path;
-* for the norms, ``caramba fwd, W warps`` — the forward kernel at other warp counts (forward only).
+* for the norms, ``caramba fwd, W warps`` — the forward kernel at other warp counts (forward only),
+  and ``caramba bwd only, P programs/SM`` — the backward kernel and its weight-gradient sum alone
+  (its times in the fwd columns, TB/s counting dy, x, dx), at P programs per multiprocessor (4 ships).
 
 Columns: launched forward and fwd+bwd (``runner.ms``: CUDA events around the Python call, so
 host overhead the GPU cannot hide shows up) and the same replayed from a CUDA graph (GPU time
@@ -79,14 +81,16 @@ class Timer:
             return float("nan")
 
 
-def norm_rows(op: str, timer: Timer, device: str, m: int, n: int, warps: list[int]) -> list[dict[str, object]]:
-    """rms_norm or layer_norm (with bias): caramba's two paths, Liger, and the forward at other warp counts."""
+def norm_rows(op: str, timer: Timer, device: str, m: int, n: int, warps: list[int],
+              per_sm: list[int]) -> list[dict[str, object]]:
+    """rms_norm or layer_norm (with bias): caramba's two paths, Liger, the forward at other warp counts and
+    the backward alone at several programs per multiprocessor."""
     x = torch.randn(m, n, device=device, dtype=DT, requires_grad=True)
     w = torch.randn(n, device=device, dtype=DT, requires_grad=True)
     b = torch.randn(n, device=device, dtype=DT, requires_grad=True)
     dy = torch.randn(m, n, device=device, dtype=DT)
     if op == "rms_norm":
-        from caramba.kernels.rms_norm.kernel import launch_forward, rms_norm_triton
+        from caramba.kernels.rms_norm.kernel import launch_backward, launch_forward, rms_norm_triton
 
         inputs = (x, w)
         paths = {"caramba": lambda: rms_norm_triton(x, w, 1e-6)[0],
@@ -94,8 +98,10 @@ def norm_rows(op: str, timer: Timer, device: str, m: int, n: int, warps: list[in
         lg = liger("liger_kernel.ops.rms_norm:LigerRMSNormFunction")
         theirs = (lambda: lg.apply(x, w, 1e-6)) if not isinstance(lg, str) else lg
         at = lambda k: lambda: launch_forward(x, w, None, 1e-6, keep_rstd=False, warps=k)[0]  # noqa: E731
+        _, _, rstd = launch_forward(x.detach(), w.detach(), None, 1e-6)
+        backward = lambda p: lambda: launch_backward(dy, None, x.detach(), w.detach(), rstd, per_sm=p)  # noqa: E731
     else:
-        from caramba.kernels.layer_norm.kernel import launch_forward, layer_norm_triton
+        from caramba.kernels.layer_norm.kernel import launch_backward, launch_forward, layer_norm_triton
 
         inputs = (x, w, b)
         paths = {"caramba": lambda: layer_norm_triton(x, w, b, 1e-5)[0],
@@ -103,10 +109,16 @@ def norm_rows(op: str, timer: Timer, device: str, m: int, n: int, warps: list[in
         lg = liger("liger_kernel.ops.layer_norm:LigerLayerNormFunction")
         theirs = (lambda: lg.apply(x, w, b, 1e-5)) if not isinstance(lg, str) else lg
         at = lambda k: lambda: launch_forward(x, w, b, None, 1e-5, keep_stats=False, warps=k)[0]  # noqa: E731
+        _, _, mean, rstd = launch_forward(x.detach(), w.detach(), b.detach(), None, 1e-5)
+        backward = lambda p: lambda: launch_backward(dy, None, x.detach(), w.detach(), mean, rstd,  # noqa: E731
+                                                     b.dtype, per_sm=p)
     paths["liger"] = theirs
     rows = measure(op, timer, paths, inputs, dy, 2 * m * n * 2, 5 * m * n * 2)
     for k in warps:
         rows.append(measure(op, timer, {f"caramba fwd, {k} warps": at(k)}, (), None, 2 * m * n * 2, 0)[0])
+    for p in per_sm:  # the backward alone (dy, x read; dx written), in the fwd columns
+        rows.append(measure(op, timer, {f"caramba bwd only, {p} programs/SM": backward(p)}, (), None,
+                            3 * m * n * 2, 0)[0])
     return rows
 
 
@@ -194,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ops", default="rms_norm,layer_norm,glu,rope")
     parser.add_argument("--warps", default="4,16", help="other warp counts for the norms' forward (default: 8)")
+    parser.add_argument("--per-sm", default="2,4,8", help="programs per multiprocessor for the norms' backward rows")
     parser.add_argument("--tiny", action="store_true", help="small shapes on the CPU (TRITON_INTERPRET=1)")
     parser.add_argument("--csv", type=Path, default=None, help="also write every row here")
     args = parser.parse_args(argv)
@@ -214,11 +227,12 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
     print(liger_status(), flush=True)
     warps = [int(k) for k in args.warps.split(",") if k]
+    per_sm = [int(p) for p in args.per_sm.split(",") if p]
     m, n = (37, 300) if args.tiny else (16384, 4096)
     rows: list[dict[str, object]] = []
     for op in ops:
         if op in ("rms_norm", "layer_norm"):
-            rows += norm_rows(op, timer, device, m, n, warps)
+            rows += norm_rows(op, timer, device, m, n, warps, per_sm)
         elif op == "glu":
             rows += glu_rows(timer, device, (37, 300) if args.tiny else (8192, 11008))
         else:

@@ -110,15 +110,18 @@ def launch_forward(x: Tensor, weight: Tensor, bias: Tensor | None, residual: Ten
 
 
 def launch_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
-                    bias_dtype: torch.dtype | None) -> tuple[Tensor, Tensor, Tensor | None]:
-    """Run the backward kernel: (dx, dweight, dbias or None without a bias)."""
+                    bias_dtype: torch.dtype | None, per_sm: int = 4) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Run the backward kernel: (dx, dweight, dbias or None without a bias).
+
+    ``per_sm``: programs per multiprocessor (the benchmark's configuration sweep; 4 ships).
+    """
     h2 = rows(h)
     m, n = h2.shape
     block, warps = row_config(n, "layer_norm backward")
     dy2 = rows(dy)
     dh2 = rows(dh) if dh is not None else dy2
     dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-    partials = WeightPartials.make(h2, 2)
+    partials = WeightPartials.make(h2, 2, per_sm)
     _layer_norm_backward_kernel[(partials.programs,)](dy2, dh2, h2, weight, mean, rstd, dx, *partials.buffers,
                                                       dy2.stride(0), dh2.stride(0), h2.stride(0), dx.stride(0),
                                                       m, n, partials.rows_per_program, HAS_DH=dh is not None,

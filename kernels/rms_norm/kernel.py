@@ -106,15 +106,19 @@ def launch_forward(x: Tensor, weight: Tensor, residual: Tensor | None, eps: floa
     return y.view(shape), (h.view(shape) if h is not None else None), rstd
 
 
-def launch_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, rstd: Tensor) -> tuple[Tensor, Tensor]:
-    """Run the backward kernel: (dx, dweight) from the gradients at y and (optionally) at h."""
+def launch_backward(dy: Tensor, dh: Tensor | None, h: Tensor, weight: Tensor, rstd: Tensor,
+                    per_sm: int = 4) -> tuple[Tensor, Tensor]:
+    """Run the backward kernel: (dx, dweight) from the gradients at y and (optionally) at h.
+
+    ``per_sm``: programs per multiprocessor (the benchmark's configuration sweep; 4 ships).
+    """
     h2 = rows(h)
     m, n = h2.shape
     block, warps = row_config(n, "rms_norm backward")
     dy2 = rows(dy)
     dh2 = rows(dh) if dh is not None else dy2
     dx = torch.empty((m, n), dtype=h.dtype, device=h.device)
-    partials = WeightPartials.make(h2, 1)
+    partials = WeightPartials.make(h2, 1, per_sm)
     _rms_norm_backward_kernel[(partials.programs,)](dy2, dh2, h2, weight, rstd, dx, *partials.buffers,
                                                     dy2.stride(0), dh2.stride(0), h2.stride(0), dx.stride(0), m, n,
                                                     partials.rows_per_program, HAS_DH=dh is not None,

@@ -17,7 +17,7 @@ def test_launch_paths_runs_every_path_of_each_op(tmp_path) -> None:
         spec = importlib.util.spec_from_file_location("launch_paths", folder / "launch_paths.py")
         script = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(script)
-        status = script.main(["--tiny", "--ops", "rms_norm,glu", "--warps", "4", "--csv", str(tmp_path / "p.csv")])
+        status = script.main(["--tiny", "--ops", "rms_norm,glu", "--warps", "4", "--per-sm", "2", "--csv", str(tmp_path / "p.csv")])
         assert script.main(["--tiny", "--ops", "rms_norms"]) == 2  # a typo in --ops is refused before any work
     finally:
         sys.path.remove(str(folder))
@@ -28,3 +28,4 @@ def test_launch_paths_runs_every_path_of_each_op(tmp_path) -> None:
             assert float(rows[op, impl]["fwd ms"]) > 0 and float(rows[op, impl]["fwd+bwd ms"]) > 0, rows[op, impl]
     assert float(rows["rms_norm", "caramba fwd, 4 warps"]["fwd ms"]) > 0
     assert rows["rms_norm", "caramba fwd, 4 warps"]["fwd+bwd ms"] == ""
+    assert float(rows["rms_norm", "caramba bwd only, 2 programs/SM"]["fwd ms"]) > 0
