@@ -19,8 +19,10 @@ views. For each op, rows for:
 Columns: launched forward and fwd+bwd (``runner.ms``: CUDA events around the Python call, so
 host overhead the GPU cannot hide shows up) and the same replayed from a CUDA graph (GPU time
 alone). A launched time near its graph time means the call is GPU-bound; the difference is
-host time the GPU waited for. TB/s counts the bytes each op must move (norms: 2·M·N forward,
-5·M·N fwd+bwd, Liger's convention; glu 3·n and 8·n; rope 2 and 4 times q + k).
+host time the GPU waited for. "rel err" checks caramba's output and every input gradient
+against PyTorch in float32 on the same inputs (WRONG past 2e-2; exit status 1). TB/s counts
+the bytes each op must move (norms: 2·M·N forward, 5·M·N fwd+bwd, Liger's convention; glu
+3·n and 8·n; rope 2 and 4 times q + k).
 ``--tiny`` runs small shapes on the CPU through the interpreter (times meaningless, no graphs).
 """
 
@@ -36,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[2]
 if importlib.util.find_spec("caramba") is None:  # a bare checkout: the repo root IS the package (as __main__.py)
@@ -98,6 +101,7 @@ def norm_rows(op: str, timer: Timer, device: str, m: int, n: int, warps: list[in
         lg = liger("liger_kernel.ops.rms_norm:LigerRMSNormFunction")
         theirs = (lambda: lg.apply(x, w, 1e-6)) if not isinstance(lg, str) else lg
         at = lambda k: lambda: launch_forward(x, w, None, 1e-6, keep_rstd=False, warps=k)[0]  # noqa: E731
+        reference = lambda: F.rms_norm(x.float(), (n,), w.float(), 1e-6).to(DT)  # noqa: E731
         _, _, rstd = launch_forward(x.detach(), w.detach(), None, 1e-6)
         backward = lambda p: lambda: launch_backward(dy, None, x.detach(), w.detach(), rstd, per_sm=p)  # noqa: E731
     else:
@@ -109,11 +113,12 @@ def norm_rows(op: str, timer: Timer, device: str, m: int, n: int, warps: list[in
         lg = liger("liger_kernel.ops.layer_norm:LigerLayerNormFunction")
         theirs = (lambda: lg.apply(x, w, b, 1e-5)) if not isinstance(lg, str) else lg
         at = lambda k: lambda: launch_forward(x, w, b, None, 1e-5, keep_stats=False, warps=k)[0]  # noqa: E731
+        reference = lambda: F.layer_norm(x.float(), (n,), w.float(), b.float(), 1e-5).to(DT)  # noqa: E731
         _, _, mean, rstd = launch_forward(x.detach(), w.detach(), b.detach(), None, 1e-5)
         backward = lambda p: lambda: launch_backward(dy, None, x.detach(), w.detach(), mean, rstd,  # noqa: E731
                                                      b.dtype, per_sm=p)
     paths["liger"] = theirs
-    rows = measure(op, timer, paths, inputs, dy, 2 * m * n * 2, 5 * m * n * 2)
+    rows = measure(op, timer, paths, inputs, dy, 2 * m * n * 2, 5 * m * n * 2, reference)
     for k in warps:
         rows.append(measure(op, timer, {f"caramba fwd, {k} warps": at(k)}, (), None, 2 * m * n * 2, 0)[0])
     for p in per_sm:  # the backward alone (dy, x read; dx written), in the fwd columns
@@ -133,13 +138,14 @@ def glu_rows(timer: Timer, device: str, shape: tuple[int, int]) -> list[dict[str
              "caramba custom op": lambda: torch.ops.caramba.glu(gate, up, "silu"),
              "liger": (lambda: lg.apply(gate, up)) if not isinstance(lg, str) else lg}
     count = gate.numel()
-    return measure("glu", timer, paths, (gate, up), dy, 3 * count * 2, 8 * count * 2)
+    reference = lambda: (F.silu(gate.float()) * up.float()).to(DT)  # noqa: E731
+    return measure("glu", timer, paths, (gate, up), dy, 3 * count * 2, 8 * count * 2, reference)
 
 
 def rope_rows(timer: Timer, device: str, b: int, h: int, h_kv: int, t: int, d: int) -> list[dict[str, object]]:
     """RoPE of q and k out of place with autograd (the training path): caramba's two paths and Liger."""
     from caramba.engine.model.layers.rope import inverse_frequencies
-    from caramba.kernels.rope import tables
+    from caramba.kernels.rope import rope_torch, tables
     from caramba.kernels.rope.kernel import rope_triton
 
     q = torch.randn(b, t, h, d, device=device, dtype=DT, requires_grad=True)  # the layers' (B, T, H, D) storage
@@ -154,13 +160,29 @@ def rope_rows(timer: Timer, device: str, b: int, h: int, h_kv: int, t: int, d: i
              "liger": (lambda: lg.apply(q.transpose(1, 2), k.transpose(1, 2), cos_full, sin_full))
              if not isinstance(lg, str) else lg}
     moved = (q.numel() + k.numel()) * 2
-    return measure("rope", timer, paths, (q, k), (dq, dk), 2 * moved, 4 * moved)
+    reference = lambda: (rope_torch(q.transpose(1, 2), cos, sin), rope_torch(k.transpose(1, 2), cos, sin))  # noqa: E731
+    return measure("rope", timer, paths, (q, k), (dq, dk), 2 * moved, 4 * moved, reference)
+
+
+def rel_err(fn: Fn, reference: Fn, inputs: tuple[torch.Tensor, ...],
+            grads: torch.Tensor | tuple[torch.Tensor, ...]) -> float:
+    """Largest ‖got − ref‖ / ‖ref‖ over the output(s) and every input gradient, against ``reference``."""
+    def outputs_and_grads(f: Fn) -> list[torch.Tensor]:
+        out = f()
+        outs = list(out) if isinstance(out, tuple) else [out]
+        return outs + list(torch.autograd.grad(outs, inputs, grads))
+    pairs = zip(outputs_and_grads(fn), outputs_and_grads(reference), strict=True)
+    return max(((a.float() - b.float()).norm() / b.float().norm()).item() for a, b in pairs)
 
 
 def measure(op: str, timer: Timer, paths: dict[str, Fn | str], inputs: tuple[torch.Tensor, ...],
             grads: torch.Tensor | tuple[torch.Tensor, ...] | None, fwd_bytes: float,
-            both_bytes: float) -> list[dict[str, object]]:
-    """One row per path: forward (no grad) and, with ``grads``, fwd+bwd, each launched and graph-replayed."""
+            both_bytes: float, reference: Fn | None = None) -> list[dict[str, object]]:
+    """One row per path: forward (no grad) and, with ``grads``, fwd+bwd, each launched and graph-replayed.
+
+    With a ``reference`` (PyTorch in float32, cast back), caramba's rows also get "rel err" of
+    their output and gradients against it (WRONG past ``WRONG``).
+    """
     rows: list[dict[str, object]] = []
     for impl, fn in paths.items():
         if isinstance(fn, str):
@@ -169,6 +191,8 @@ def measure(op: str, timer: Timer, paths: dict[str, Fn | str], inputs: tuple[tor
         try:
             row: dict[str, object] = {"op": op, "impl": impl, "fwd ms": timer.launched(no_grad(fn)),
                                       "fwd graph ms": timer.graph(no_grad(fn))}
+            if reference is not None and grads is not None and impl.startswith("caramba"):
+                row["rel err"] = rel_err(fn, reference, inputs, grads)
             if grads is not None:
                 both = (lambda f=fn: torch.autograd.grad(f(), inputs, grads))  # noqa: E731
                 row.update({"fwd+bwd ms": timer.launched(both), "fwd+bwd graph ms": timer.graph(both)})
@@ -182,7 +206,8 @@ def measure(op: str, timer: Timer, paths: dict[str, Fn | str], inputs: tuple[tor
     return rows
 
 
-COLUMNS = ("fwd ms", "fwd graph ms", "fwd TB/s", "fwd+bwd ms", "fwd+bwd graph ms", "fwd+bwd TB/s")
+COLUMNS = ("fwd ms", "fwd graph ms", "fwd TB/s", "fwd+bwd ms", "fwd+bwd graph ms", "fwd+bwd TB/s", "rel err")
+WRONG = 2e-2  # bf16 output and gradients against PyTorch in float32: ~3e-3 when right
 
 
 def report(rows: list[dict[str, object]], path: Path | None) -> None:
@@ -193,7 +218,8 @@ def report(rows: list[dict[str, object]], path: Path | None) -> None:
         if "error" in r:
             print(f"| {r['op']} | {r['impl']} | {r['error']} |")
             continue
-        cells = [f"{r[c]:.3f}" if c in r else "" for c in COLUMNS]
+        cells = [f"{r[c]:.3f}" if c in r else "" for c in COLUMNS[:-1]]
+        cells.append(f"{r['rel err']:.1e}{' WRONG' if r['rel err'] > WRONG else ''}" if "rel err" in r else "")
         print(f"| {r['op']} | {r['impl']} | " + " | ".join(cells) + " |")
     if path:
         with path.open("w", newline="") as fh:
@@ -240,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         if cuda:
             torch.cuda.empty_cache()
     report(rows, args.csv)
-    return 1 if any("error" in r and r["impl"] != "liger" for r in rows) else 0
+    failed = any(("error" in r and r["impl"] != "liger") or r.get("rel err", 0.0) > WRONG for r in rows)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
