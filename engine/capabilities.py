@@ -95,10 +95,11 @@ def detect() -> Capabilities:
     return Capabilities("cpu", f"{os.cpu_count()} CPU cores, {torch.get_num_threads()} threads", None, False, False, True, torch.__version__)
 
 
-def resolve_device(requested: str) -> str:
+def resolve_device(requested: str, where: str = "the run") -> str:
     """Map a manifest ``device`` to a usable one; ``auto`` picks the detected device.
 
-    Raises ValueError when a device is named that this machine does not have.
+    Raises ValueError when a device is named that this machine does not have; ``where`` names
+    the run in that message (e.g. ``run 'train-s1' of target 'scratch'``).
     """
     caps = detect()
     if requested == "auto":
@@ -106,7 +107,8 @@ def resolve_device(requested: str) -> str:
     kind = requested.split(":")[0]
     if kind != "cpu" and kind != caps.device:
         raise ValueError(f"the manifest asks for device {requested!r} but this machine has {caps.device} ({caps.device_name}); "
-                         f"set train.device: {caps.device} or auto (or --set 'targets[0].runs[0].train.device=auto')")
+                         f"set train.device: {caps.device} or auto in {where} (or --set 'targets[i].runs[j].train.device=auto', "
+                         "i and j its positions in the manifest)")
     return requested
 
 

@@ -83,7 +83,7 @@ def autocast_copies(train: Any, device: str, matmul_weights: int, distributed: D
 def _run_plan(model: torch.nn.Module, run: Any, plan: TargetPlan, ranks: int, distributed: DistributedConfig | None) -> RunPlan:
     train = run.train
     try:
-        device = resolve_device(train.device)
+        device = resolve_device(train.device, f"run {run.id!r} of target {plan.target!r}")
     except ValueError as exc:
         device = train.device
         plan.notes.append(f"run {run.id}: {exc}")

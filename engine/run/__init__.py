@@ -117,7 +117,8 @@ def join(compiled: Compiled, chosen: ExperimentTarget) -> DistContext:
     from caramba.engine.capabilities import resolve_device
 
     try:
-        device = resolve_device(chosen.runs[0].train.device) if chosen.runs else "cpu"
+        device = resolve_device(chosen.runs[0].train.device, f"run {chosen.runs[0].id!r} of target {chosen.name!r}") \
+            if chosen.runs else "cpu"
         return DistContext.start(compiled.manifest.defaults.runtime.distributed, torch.device(device).type)
     except ValueError as exc:
         raise RunInputError(str(exc)) from exc

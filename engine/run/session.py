@@ -113,7 +113,8 @@ class RunSession:
         try:
             from caramba.engine.capabilities import resolve_device
 
-            device = self.strategy.ctx.device(torch.device(resolve_device(train.device)))
+            where = f"run {self.run.id!r} of target {self.target.name!r}"
+            device = self.strategy.ctx.device(torch.device(resolve_device(train.device, where)))
             self.strategy.micro_batches(0, train.batch_size, train.gradient_accumulation_steps)  # refuses an uneven split
             model = build.build_model(self.target, self.run)
             self._init_from(model, announce=True)

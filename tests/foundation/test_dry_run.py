@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 from typer.testing import CliRunner
 
@@ -59,3 +60,17 @@ def test_dry_run_cli_json(data_workspace: Path) -> None:
     assert target["runs"][0]["phases"][0].startswith("train 1000 steps")
     assert "attention" in target["kernel_paths"]
     assert target["resolved"]["system"]["config"]["model"]["embedder"]["d_model"] == 64
+
+
+def test_dry_run_names_the_run_whose_device_this_machine_lacks() -> None:
+    """A run asking for a device the machine does not have gets a note naming that run and target
+    (not a fixed ``targets[0].runs[0]`` that may point at another run)."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: a cuda run is not refused here")
+    compiled = compile_manifest(PRESETS / "complete_example.yml", ["targets[0].runs[0].train.device=cuda",
+                                                                    "targets[0].runs[0].train.use_amp=false"])
+    (plan,) = dry_run(compiled)
+    run_id = compiled.manifest.targets[0].runs[0].id
+    notes = [n for n in plan.notes if "asks for device 'cuda'" in n]
+    assert notes and f"in run {run_id!r} of target {plan.target!r}" in notes[0], plan.notes
+    assert "targets[0].runs[0].train.device=auto" not in notes[0]
