@@ -3,6 +3,11 @@ where each DDP rank's time goes, and which configuration scales best.
 
     python benchmarks/ddp_matrix.py [--nproc 2] [--steps 30] [--warmup 12] [--variant NAME:KEY=VALUE,...]
                                     [--profile-dir DIR] [--out results.json] [--set KEY=VALUE ...]
+    # a gloo smoke run on the CPU (a tiny model, no autocast):
+    python benchmarks/ddp_matrix.py --device cpu --steps 2 --warmup 1 --vocab 64 --set vars.d_model=32 \
+        --set vars.n_layers=1 --set vars.n_heads=2 --set vars.d_ff=64 --set vars.block_size=32 --set vars.vocab_size=64 \
+        --set targets[0].runs[0].train.use_amp=false --set targets[0].runs[0].train.device=cpu \
+        --variant "d:mode=ddp,batch=4,accum=2,compile=none,profile=1" --profile-dir /tmp/prof
 
 Every variant trains ``benchmarks/gpt2_124m.yml`` with the trainer's own parts, step for
 step as ``trainer.standard`` does (the cancel agreement over gloo, this rank's
@@ -99,6 +104,8 @@ def run_variant(spec: dict[str, Any], ctx: Any, target: Any, run: Any, dataset: 
     from caramba.engine.train.seeding import micro_batch_seed
     from caramba.engine.train.step import Stepper
 
+    from ddp_profile import priority_group, profiled
+
     if spec.get("ref"):
         from ddp_reference import reference_variant
 
@@ -174,46 +181,6 @@ def run_variant(spec: dict[str, Any], ctx: Any, target: Any, run: Any, dataset: 
         torch.cuda.empty_cache()
     torch._dynamo.config.optimize_ddp = True
     return result
-
-
-def priority_group(device: torch.device) -> Any:
-    """A new group of every rank for the gradient all-reduce: NCCL with high-priority streams (gloo on the CPU)."""
-    import torch.distributed as dist
-
-    if device.type != "cuda":
-        return dist.new_group(backend="gloo")
-    options = dist.ProcessGroupNCCL.Options(is_high_priority_stream=True)
-    return dist.new_group(backend="nccl", pg_options=options)
-
-
-def profiled(one_step: Any, first: int, device: torch.device, name: str, rank: int, folder: Path | None) -> dict[str, float]:
-    """Three steps under torch.profiler: GPU-busy ms per step (compute, NCCL) and, on rank 0, the op table."""
-    from torch.profiler import ProfilerActivity, profile
-
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    with profile(activities=activities) as prof:
-        for step in range(first, first + 3):
-            one_step(step)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-    averages = prof.key_averages()
-    kernel_us = {"nccl": 0.0, "compute": 0.0}
-    for event in averages:  # kernels only: not the GPU-side ranges of record_function annotations
-        busy = getattr(event, "self_device_time_total", 0.0)
-        if busy and event.device_type.name == "CUDA" and not getattr(event, "is_user_annotation", False) \
-                and ":" not in event.key and not event.key.startswith("DistributedDataParallel"):
-            kernel_us["nccl" if event.key.lower().startswith("nccl") else "compute"] += busy
-    if rank == 0 and folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        slug = "".join(c if c.isalnum() else "_" for c in name).strip("_")[:40]
-        sort = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
-        (folder / f"profile_{slug}.txt").write_text(averages.table(sort_by=sort, row_limit=30, max_name_column_width=70))
-    if folder is not None:  # where the host's time goes, on every rank
-        folder.mkdir(parents=True, exist_ok=True)
-        slug = "".join(c if c.isalnum() else "_" for c in name).strip("_")[:40]
-        (folder / f"cpu_{slug}_rank{rank}.txt").write_text(
-            averages.table(sort_by="self_cpu_time_total", row_limit=40, max_name_column_width=70))
-    return {"gpu_compute_ms": kernel_us["compute"] / 3e3, "gpu_nccl_ms": kernel_us["nccl"] / 3e3}
 
 
 def rank_main(args: argparse.Namespace) -> None:
