@@ -21,7 +21,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gpt2_h100 import BLOCK, GPT, VOCAB  # noqa: E402
+from gpt2_h100 import BLOCK, GPT, VOCAB, nanogpt_optimizer  # noqa: E402
 
 
 def reference_variant(spec: dict[str, Any], ctx: Any, device: torch.device, steps: int, warmup: int) -> dict[str, Any]:
@@ -30,10 +30,7 @@ def reference_variant(spec: dict[str, Any], ctx: Any, device: torch.device, step
 
     torch._dynamo.reset()
     model = GPT().to(device)
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    rest = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
-                            lr=6e-4, betas=(0.9, 0.95), fused=True)
+    opt = nanogpt_optimizer(model)
     forward: Any = torch.compile(model)
     ddp = spec["mode"] == "ddp"
     if ddp:

@@ -114,14 +114,19 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
 
 
+def nanogpt_optimizer(model: nn.Module) -> torch.optim.AdamW:
+    """nanoGPT's ``configure_optimizers``: fused AdamW (lr 6e-4, betas 0.9/0.95), weight decay 0.1 on matrices only."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                             lr=6e-4, betas=(0.9, 0.95), fused=True)
+
+
 def nanogpt_rate(tokens: np.ndarray, batch: int, steps: int, warmup: int) -> float:
     """Steady-state tokens/s of nanoGPT's training loop (compiled, bf16, fused AdamW)."""
     device = torch.device("cuda")
     model = GPT().to(device)
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=6e-4, betas=(0.9, 0.95), fused=True)
+    opt = nanogpt_optimizer(model)
     model = torch.compile(model)
     n = len(tokens) - BLOCK - 1
 

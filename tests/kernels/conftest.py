@@ -10,8 +10,14 @@ masking and indexing are exercised and the interpreter stays fast.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
@@ -70,3 +76,19 @@ def generator() -> torch.Generator:
 def randn(generator: torch.Generator, *shape: int, dtype: torch.dtype, scale: float = 1.0) -> torch.Tensor:
     """Random normal values drawn on the CPU in float64, then cast and moved to the test device."""
     return (torch.randn(*shape, generator=generator, dtype=torch.float64) * scale).to(dtype).to(DEVICE)
+
+
+@contextmanager
+def kernel_benchmark(name: str) -> Iterator[ModuleType]:
+    """``benchmarks/kernels/<name>.py`` loaded as a module, with its folder on ``sys.path`` while in use
+    (the scripts import ``runner.py`` beside them, as when run as ``python benchmarks/kernels/<name>.py``)."""
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "kernels"
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        assert spec is not None and spec.loader is not None, f"no benchmark {name}.py in {folder}"
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(folder))

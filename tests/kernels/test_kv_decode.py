@@ -199,20 +199,12 @@ def test_kv_decode_sweep_runs_and_checks_each_configuration(tmp_path) -> None:
     each with its error against attention over the dequantised cache, the merge launch timed alone, and exit
     status 0 when all are right."""
     import csv
-    import importlib.util
-    import sys
-    from pathlib import Path
 
-    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "kernels"
-    sys.path.insert(0, str(folder))  # the sweep imports runner.py beside it, as when run as a script
-    try:
-        spec = importlib.util.spec_from_file_location("kv_decode_sweep", folder / "kv_decode_sweep.py")
-        sweep = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sweep)
+    from tests.kernels.conftest import kernel_benchmark
+
+    with kernel_benchmark("kv_decode_sweep") as sweep:
         status = sweep.main(["--tiny", "--configs", "64:128:4:3,32:64:2:1", "--dense-configs", "64:128:4:3",
                              "--csv", str(tmp_path / "sweep.csv")])
-    finally:
-        sys.path.remove(str(folder))
     rows = list(csv.DictReader((tmp_path / "sweep.csv").open()))
     assert status == 0
     assert [(r["kind"], r["config"]) for r in rows] == [("fp16", ""), ("dense", "64:128:4:3"), ("q8", "64:128:4:3"),

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
-from pathlib import Path
+
+from tests.kernels.conftest import kernel_benchmark
 
 
 def test_launch_paths_runs_every_path_of_each_op(tmp_path) -> None:
     """On a tiny shape in the interpreter: a row per entry path (the eager Function, the custom op) with forward
     and fwd+bwd times, a forward row per extra warp count, a CSV, and exit status 0 (Liger may be absent)."""
-    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "kernels"
-    sys.path.insert(0, str(folder))  # the script imports runner.py beside it, as when run as a script
-    try:
-        spec = importlib.util.spec_from_file_location("launch_paths", folder / "launch_paths.py")
-        script = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(script)
+    with kernel_benchmark("launch_paths") as script:
         status = script.main(["--tiny", "--ops", "rms_norm,glu", "--warps", "4", "--per-sm", "2", "--csv", str(tmp_path / "p.csv")])
         assert script.main(["--tiny", "--ops", "rms_norms"]) == 2  # a typo in --ops is refused before any work
-    finally:
-        sys.path.remove(str(folder))
     rows = {(r["op"], r["impl"]): r for r in csv.DictReader((tmp_path / "p.csv").open())}
     assert status == 0
     for op in ("rms_norm", "glu"):
