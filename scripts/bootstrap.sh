@@ -16,8 +16,22 @@ find_python() {
   return 1
 }
 
+# A first install writes about 6.6 GB into .venv (torch 2.14 and the CUDA 13 libraries that
+# PyPI's Linux torch wheel always pulls in), plus pip's downloads while it runs. With less
+# than 7 GB free, pip would stop half-way with "No space left on device"; say so before.
+check_disk() {
+  local need_kb=$((7 * 1024 * 1024)) free_kb
+  free_kb=$(df -Pk . | awk 'NR == 2 {print $4}')
+  if [ "$free_kb" -lt "$need_kb" ]; then
+    echo "caramba's first install needs at least 7 GB free in $(pwd) (it writes ~6.6 GB into .venv);" \
+         "$((free_kb / 1024 / 1024)) GB is free: free some space (old clones' .venv folders) and retry" >&2
+    return 1
+  fi
+}
+
 if [ ! -x .venv/bin/python ]; then
   PYTHON=$(find_python)
+  check_disk
   echo "creating .venv with $PYTHON"
   "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
