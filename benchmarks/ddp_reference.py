@@ -21,7 +21,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gpt2_h100 import BLOCK, GPT, VOCAB, nanogpt_optimizer  # noqa: E402
+from gpt2_h100 import BLOCK, GPT, VOCAB, nanogpt_optimizer, nanogpt_update  # noqa: E402
 
 
 def reference_variant(spec: dict[str, Any], ctx: Any, device: torch.device, steps: int, warmup: int) -> dict[str, Any]:
@@ -48,11 +48,7 @@ def reference_variant(spec: dict[str, Any], ctx: Any, device: torch.device, step
                 with torch.autocast("cuda", dtype=torch.bfloat16):
                     loss = forward(x, x) / accum
                 loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        if step % 10 == 0:
-            loss.item()
+        nanogpt_update(model, opt, loss, step)
         done.record()
         return batch * BLOCK * accum * (ctx.world_size if ddp else 1)
 

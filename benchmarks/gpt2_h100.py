@@ -122,6 +122,16 @@ def nanogpt_optimizer(model: nn.Module) -> torch.optim.AdamW:
                              lr=6e-4, betas=(0.9, 0.95), fused=True)
 
 
+def nanogpt_update(model: nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor, step: int) -> None:
+    """nanoGPT's update after the backward: clip to norm 1, step, clear the gradients; every 10th
+    step reads the loss (its logging's ``loss.item()``), which syncs the host as nanoGPT's loop does."""
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    if step % 10 == 0:
+        loss.item()
+
+
 def nanogpt_rate(tokens: np.ndarray, batch: int, steps: int, warmup: int) -> float:
     """Steady-state tokens/s of nanoGPT's training loop (compiled, bf16, fused AdamW)."""
     device = torch.device("cuda")
@@ -149,11 +159,7 @@ def nanogpt_rate(tokens: np.ndarray, batch: int, steps: int, warmup: int) -> flo
             loss = model(x, y)
         x, y = get_batch()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        if step % 10 == 0:
-            loss.item()
+        nanogpt_update(model, opt, loss, step)
     torch.cuda.synchronize()
     return (steps - warmup) * batch * BLOCK / (time.perf_counter() - start)
 
